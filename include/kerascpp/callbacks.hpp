@@ -1,0 +1,388 @@
+// kerascpp/callbacks.hpp — the Callback interface and the callbacks kerascpp ships: History,
+// EarlyStopping, ReduceLROnPlateau, LearningRateScheduler, TerminateOnNaN, CSVLogger and
+// LambdaCallback. Hooks receive Keras's 0-based epoch and batch indices and a logs map.
+#pragma once
+
+#include <kerascpp/core.hpp>
+#include <kerascpp/io.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <iostream>
+#include <limits>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace kerascpp {
+
+/// What a callback may see and change of the model being trained.
+template <typename Scalar = float>
+class ModelInterface {
+ public:
+  virtual ~ModelInterface() = default;
+  /// Weights in Keras order (each layer's kernel, bias; gamma, beta, moving_mean, moving_variance).
+  virtual std::vector<Matrix<Scalar>> get_weights() = 0;
+  virtual void set_weights(const std::vector<Matrix<Scalar>>& weights) = 0;
+  virtual double learning_rate() const = 0;
+  virtual void set_learning_rate(double lr) = 0;
+  /// Set by a callback to end training after the current batch or epoch.
+  bool stop_training = false;
+};
+
+template <typename Scalar = float>
+class Callback {
+ public:
+  virtual ~Callback() = default;
+  virtual void set_model(ModelInterface<Scalar>* model) { model_ = model; }
+  ModelInterface<Scalar>* model() const { return model_; }
+
+  virtual void on_train_begin(Logs&) {}
+  virtual void on_train_end(Logs&) {}
+  virtual void on_epoch_begin(int /*epoch*/, Logs&) {}
+  virtual void on_epoch_end(int /*epoch*/, Logs&) {}
+  virtual void on_batch_begin(int /*batch*/, Logs&) {}
+  virtual void on_batch_end(int /*batch*/, Logs&) {}
+
+ protected:
+  ModelInterface<Scalar>* model_ = nullptr;
+
+  ModelInterface<Scalar>& require_model(const char* who) const {
+    if (model_ == nullptr) throw StateError(detail::cat(who, ": the callback is not attached to a model"));
+    return *model_;
+  }
+};
+
+/// Per-epoch values of every log key; `fit` always records one and returns it.
+template <typename Scalar = float>
+class History : public Callback<Scalar> {
+ public:
+  std::map<std::string, std::vector<double>> history;
+  std::vector<int> epoch;
+
+  void on_train_begin(Logs&) override {}
+  void on_epoch_end(int e, Logs& logs) override {
+    epoch.push_back(e);
+    for (const auto& [key, value] : logs) history[key].push_back(value);
+  }
+
+  bool has(const std::string& key) const { return history.count(key) != 0; }
+  const std::vector<double>& at(const std::string& key) const {
+    auto it = history.find(key);
+    if (it == history.end()) detail::fail("History: no key '", key, "'; present keys are: ", detail::join(keys()));
+    return it->second;
+  }
+  std::vector<std::string> keys() const {
+    std::vector<std::string> k;
+    for (const auto& entry : history) k.push_back(entry.first);
+    return k;
+  }
+  double min(const std::string& key) const { return extreme(key, true); }
+  double max(const std::string& key) const { return extreme(key, false); }
+  /// 0-based epoch at which `key` was lowest (first one on ties).
+  std::size_t argmin(const std::string& key) const { return arg_extreme(key, true); }
+  std::size_t argmax(const std::string& key) const { return arg_extreme(key, false); }
+  std::size_t epochs() const { return epoch.size(); }
+
+ private:
+  std::size_t arg_extreme(const std::string& key, bool lowest) const {
+    const auto& v = at(key);
+    if (v.empty()) detail::fail("History: key '", key, "' has no values");
+    std::size_t best = 0;
+    for (std::size_t i = 1; i < v.size(); ++i)
+      if (lowest ? v[i] < v[best] : v[i] > v[best]) best = i;
+    return best;
+  }
+  double extreme(const std::string& key, bool lowest) const { return at(key)[arg_extreme(key, lowest)]; }
+};
+
+namespace callbacks {
+
+enum class Mode { auto_, min, max };
+
+inline Mode parse_mode(std::string_view mode, const char* who) {
+  if (mode == "auto") return Mode::auto_;
+  if (mode == "min") return Mode::min;
+  if (mode == "max") return Mode::max;
+  detail::fail(who, ": mode must be 'auto', 'min' or 'max', received mode='", mode, "'");
+}
+
+/// "auto" picks max for accuracy-like names (…acc, …accuracy, …auc) and min otherwise.
+inline bool resolve_max(Mode mode, const std::string& monitor) {
+  if (mode != Mode::auto_) return mode == Mode::max;
+  const auto ends = [&](std::string_view s) {
+    return monitor.size() >= s.size() && monitor.compare(monitor.size() - s.size(), s.size(), s) == 0;
+  };
+  return ends("acc") || ends("accuracy") || ends("auc");
+}
+
+inline double monitored(const Logs& logs, const std::string& monitor, const char* who) {
+  auto it = logs.find(monitor);
+  if (it == logs.end()) {
+    std::vector<std::string> keys;
+    for (const auto& entry : logs) keys.push_back(entry.first);
+    detail::fail(who, ": monitor '", monitor, "' is not in the logs; available keys are: ", detail::join(keys));
+  }
+  return it->second;
+}
+
+/// Stops training when `monitor` has not improved by more than min_delta for `patience` epochs
+/// (Keras 3 semantics). With restore_best_weights the best epoch's weights are restored at the end
+/// of training, also when training ran every epoch.
+template <typename Scalar = float>
+class EarlyStopping : public Callback<Scalar> {
+ public:
+  struct Options {
+    std::string monitor = "val_loss";
+    double min_delta = 0.0;
+    int patience = 0;
+    int verbose = 0;
+    std::string mode = "auto";
+    std::optional<double> baseline;
+    bool restore_best_weights = false;
+    int start_from_epoch = 0;
+    std::ostream* out = &std::cout;
+  };
+
+  EarlyStopping() : EarlyStopping(Options{}) {}
+  explicit EarlyStopping(Options o) : o_(std::move(o)), mode_(parse_mode(o_.mode, "EarlyStopping")) {
+    if (o_.patience < 0) detail::fail("EarlyStopping: patience must be non-negative, received patience=", o_.patience);
+    if (!std::isfinite(o_.min_delta)) detail::fail("EarlyStopping: min_delta must be finite, received ", o_.min_delta);
+  }
+
+  void on_train_begin(Logs&) override {
+    wait_ = 0;
+    stopped_epoch_ = 0;
+    best_.reset();
+    best_epoch_ = 0;
+    best_weights_.clear();
+    maximize_ = resolve_max(mode_, o_.monitor);
+  }
+
+  void on_epoch_end(int epoch, Logs& logs) override {
+    const double current = monitored(logs, o_.monitor, "EarlyStopping");
+    if (epoch < o_.start_from_epoch) return;
+    auto& model = this->require_model("EarlyStopping");
+    if (o_.restore_best_weights && best_weights_.empty()) best_weights_ = model.get_weights();
+    ++wait_;
+    if (improves(current, best_)) {
+      best_ = current;
+      best_epoch_ = epoch;
+      if (o_.restore_best_weights) best_weights_ = model.get_weights();
+      if (!o_.baseline || improves(current, o_.baseline)) wait_ = 0;
+      return;
+    }
+    if (wait_ >= o_.patience && epoch > 0) {
+      stopped_epoch_ = epoch;
+      model.stop_training = true;
+    }
+  }
+
+  void on_train_end(Logs&) override {
+    if (stopped_epoch_ > 0 && o_.verbose > 0) *o_.out << "Epoch " << stopped_epoch_ + 1 << ": early stopping\n";
+    if (o_.restore_best_weights && !best_weights_.empty()) {
+      if (o_.verbose > 0)
+        *o_.out << "Restoring model weights from the end of the best epoch: " << best_epoch_ + 1 << ".\n";
+      this->require_model("EarlyStopping").set_weights(best_weights_);
+    }
+  }
+
+  /// 0-based epoch at which training was stopped, or 0 when it ran every epoch.
+  int stopped_epoch() const { return stopped_epoch_; }
+  /// 0-based epoch of the best monitored value.
+  int best_epoch() const { return best_epoch_; }
+  std::optional<double> best() const { return best_; }
+  int wait() const { return wait_; }
+  const Options& options() const { return o_; }
+
+ private:
+  bool improves(double current, const std::optional<double>& reference) const {
+    if (!reference) return true;
+    const double delta = std::abs(o_.min_delta);
+    return maximize_ ? current - delta > *reference : current + delta < *reference;
+  }
+
+  Options o_;
+  Mode mode_;
+  bool maximize_ = false;
+  int wait_ = 0;
+  int stopped_epoch_ = 0;
+  int best_epoch_ = 0;
+  std::optional<double> best_;
+  std::vector<Matrix<Scalar>> best_weights_;
+};
+
+/// Multiplies the learning rate by `factor` when `monitor` has not improved for `patience` epochs.
+template <typename Scalar = float>
+class ReduceLROnPlateau : public Callback<Scalar> {
+ public:
+  struct Options {
+    std::string monitor = "val_loss";
+    double factor = 0.1;
+    int patience = 10;
+    int verbose = 0;
+    std::string mode = "auto";
+    double min_delta = 1e-4;
+    int cooldown = 0;
+    double min_lr = 0.0;
+    std::ostream* out = &std::cout;
+  };
+
+  ReduceLROnPlateau() : ReduceLROnPlateau(Options{}) {}
+  explicit ReduceLROnPlateau(Options o) : o_(std::move(o)), mode_(parse_mode(o_.mode, "ReduceLROnPlateau")) {
+    if (!(o_.factor >= 0.0 && o_.factor < 1.0))
+      detail::fail("ReduceLROnPlateau: factor must be in [0, 1), received factor=", o_.factor);
+    if (o_.patience < 0) detail::fail("ReduceLROnPlateau: patience must be non-negative, received ", o_.patience);
+  }
+
+  void on_train_begin(Logs&) override {
+    maximize_ = resolve_max(mode_, o_.monitor);
+    best_ = maximize_ ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity();
+    wait_ = 0;
+    cooldown_counter_ = 0;
+  }
+
+  void on_epoch_end(int epoch, Logs& logs) override {
+    auto& model = this->require_model("ReduceLROnPlateau");
+    logs["learning_rate"] = model.learning_rate();
+    const double current = monitored(logs, o_.monitor, "ReduceLROnPlateau");
+    if (cooldown_counter_ > 0) {
+      --cooldown_counter_;
+      wait_ = 0;
+    }
+    const bool better = maximize_ ? current > best_ + o_.min_delta : current < best_ - o_.min_delta;
+    if (better) {
+      best_ = current;
+      wait_ = 0;
+    } else if (cooldown_counter_ == 0) {
+      ++wait_;
+      if (wait_ >= o_.patience) {
+        const double old_lr = model.learning_rate();
+        if (old_lr > o_.min_lr) {
+          const double new_lr = std::max(old_lr * o_.factor, o_.min_lr);
+          model.set_learning_rate(new_lr);
+          if (o_.verbose > 0)
+            *o_.out << "Epoch " << epoch + 1 << ": ReduceLROnPlateau reducing learning rate to " << new_lr << ".\n";
+          cooldown_counter_ = o_.cooldown;
+          wait_ = 0;
+        }
+      }
+    }
+  }
+
+ private:
+  Options o_;
+  Mode mode_;
+  bool maximize_ = false;
+  double best_ = 0.0;
+  int wait_ = 0;
+  int cooldown_counter_ = 0;
+};
+
+/// Sets the learning rate at the start of each epoch to schedule(epoch, current_lr).
+template <typename Scalar = float>
+class LearningRateScheduler : public Callback<Scalar> {
+ public:
+  explicit LearningRateScheduler(std::function<double(int, double)> schedule) : schedule_(std::move(schedule)) {
+    if (!schedule_) detail::fail("LearningRateScheduler: schedule must be a callable, received an empty function");
+  }
+  void on_epoch_begin(int epoch, Logs&) override {
+    auto& model = this->require_model("LearningRateScheduler");
+    const double lr = schedule_(epoch, model.learning_rate());
+    if (!std::isfinite(lr) || lr < 0.0)
+      detail::fail("LearningRateScheduler: the schedule returned ", lr, " at epoch ", epoch,
+                   "; expected a finite non-negative learning rate");
+    model.set_learning_rate(lr);
+  }
+  void on_epoch_end(int, Logs& logs) override { logs["learning_rate"] = this->require_model("LearningRateScheduler").learning_rate(); }
+
+ private:
+  std::function<double(int, double)> schedule_;
+};
+
+/// Stops training as soon as a batch loss is NaN or infinite.
+template <typename Scalar = float>
+class TerminateOnNaN : public Callback<Scalar> {
+ public:
+  explicit TerminateOnNaN(std::ostream* out = &std::cout) : out_(out) {}
+  void on_epoch_begin(int epoch, Logs&) override { epoch_ = epoch; }
+  void on_batch_end(int batch, Logs& logs) override {
+    auto it = logs.find("loss");
+    if (it == logs.end() || std::isfinite(it->second)) return;
+    message_ = detail::cat("Epoch ", epoch_ + 1, ", batch ", batch + 1, ": invalid loss ", it->second,
+                           ", terminating training");
+    if (out_ != nullptr) *out_ << message_ << "\n";
+    terminated_ = true;
+    this->require_model("TerminateOnNaN").stop_training = true;
+  }
+  bool terminated() const { return terminated_; }
+  const std::string& message() const { return message_; }
+
+ private:
+  std::ostream* out_;
+  int epoch_ = 0;
+  bool terminated_ = false;
+  std::string message_;
+};
+
+/// Writes each epoch's logs as a CSV row; the file is rewritten atomically after every epoch, so
+/// it is never left half-written.
+template <typename Scalar = float>
+class CSVLogger : public Callback<Scalar> {
+ public:
+  explicit CSVLogger(std::filesystem::path filename, char separator = ',', bool append = false)
+      : path_(std::move(filename)), separator_(separator), append_(append) {}
+
+  void on_train_begin(Logs&) override {
+    text_.clear();
+    keys_.clear();
+    if (append_ && std::filesystem::exists(path_)) text_ = io::read_file(path_);
+    header_written_ = !text_.empty();
+  }
+  void on_epoch_end(int epoch, Logs& logs) override {
+    if (keys_.empty())
+      for (const auto& entry : logs) keys_.push_back(entry.first);
+    if (!header_written_) {
+      text_ += "epoch";
+      for (const auto& k : keys_) text_ += separator_ + k;
+      text_ += "\n";
+      header_written_ = true;
+    }
+    text_ += std::to_string(epoch);
+    for (const auto& k : keys_) {
+      auto it = logs.find(k);
+      text_ += separator_;
+      if (it != logs.end()) text_ += detail::cat(it->second);
+    }
+    text_ += "\n";
+    io::write_file_atomically(path_, text_);
+  }
+
+ private:
+  std::filesystem::path path_;
+  char separator_;
+  bool append_;
+  bool header_written_ = false;
+  std::vector<std::string> keys_;
+  std::string text_;
+};
+
+/// A callback made of functions; unset ones do nothing.
+template <typename Scalar = float>
+class LambdaCallback : public Callback<Scalar> {
+ public:
+  std::function<void(Logs&)> train_begin, train_end;
+  std::function<void(int, Logs&)> epoch_begin, epoch_end, batch_begin, batch_end;
+
+  void on_train_begin(Logs& l) override { if (train_begin) train_begin(l); }
+  void on_train_end(Logs& l) override { if (train_end) train_end(l); }
+  void on_epoch_begin(int e, Logs& l) override { if (epoch_begin) epoch_begin(e, l); }
+  void on_epoch_end(int e, Logs& l) override { if (epoch_end) epoch_end(e, l); }
+  void on_batch_begin(int b, Logs& l) override { if (batch_begin) batch_begin(b, l); }
+  void on_batch_end(int b, Logs& l) override { if (batch_end) batch_end(b, l); }
+};
+
+}  // namespace callbacks
+}  // namespace kerascpp

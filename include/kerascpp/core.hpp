@@ -1,0 +1,195 @@
+// kerascpp/core.hpp — conventions shared by every header: matrix aliases, exceptions, the random
+// number generator, logs, and the small helpers that format error messages.
+//
+// Rows are samples and columns are features everywhere: a batch x is (batch × features), a Dense
+// kernel W is (inputs × units), a bias b is (1 × units) and y = x·W + b is broadcast over rows.
+#pragma once
+
+#include <Eigen/Core>
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kerascpp {
+
+using Index = Eigen::Index;
+
+/// Column-major dynamic matrix: what users usually hold and what `predict` returns.
+template <typename Scalar>
+using Matrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
+
+/// Row-major dynamic matrix: the internal layout of batches, so that the first `rows` rows of a
+/// buffer are contiguous and a smaller batch reuses the same memory.
+template <typename Scalar>
+using RowMatrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+template <typename Scalar>
+using RowVector = Eigen::Matrix<Scalar, 1, Eigen::Dynamic>;
+
+template <typename Scalar>
+using MatrixView = Eigen::Map<RowMatrix<Scalar>, Eigen::Aligned16>;
+
+template <typename Scalar>
+using ConstMatrixView = Eigen::Map<const RowMatrix<Scalar>, Eigen::Aligned16>;
+
+/// A read-only view of the same rows.
+template <typename Scalar>
+ConstMatrixView<Scalar> as_const(const MatrixView<Scalar>& v) {
+  return ConstMatrixView<Scalar>(v.data(), v.rows(), v.cols());
+}
+
+/// Per-epoch or per-batch values by name (`loss`, `val_loss`, `binary_accuracy`, ...).
+/// Ordered, so printing is deterministic.
+using Logs = std::map<std::string, double>;
+
+// ---------------------------------------------------------------------------------------------
+// Exceptions. Every message says what was wrong, what was expected and what was received.
+
+/// A bad argument, shape or value given by the user (Keras raises ValueError for these).
+class ValueError : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
+/// A file that cannot be opened, read, written or parsed.
+class IOError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// A call made in the wrong state, such as `fit` before `compile` or `predict` on an unbuilt model.
+class StateError : public std::logic_error {
+ public:
+  using std::logic_error::logic_error;
+};
+
+namespace detail {
+
+template <typename... Parts>
+std::string cat(const Parts&... parts) {
+  std::ostringstream out;
+  out.precision(std::numeric_limits<double>::max_digits10 - 2);
+  (out << ... << parts);
+  return out.str();
+}
+
+template <typename... Parts>
+[[noreturn]] void fail(const Parts&... parts) {
+  throw ValueError(cat(parts...));
+}
+
+inline std::string join(const std::vector<std::string>& items, std::string_view sep = ", ") {
+  std::string out;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i != 0) out += sep;
+    out += items[i];
+  }
+  return out;
+}
+
+inline std::string shape_string(Index rows, Index cols) { return cat("(", rows, ", ", cols, ")"); }
+
+/// Throws when a matrix holds NaN or infinity, naming the first offending row and column.
+template <typename Derived>
+void check_finite(const Eigen::MatrixBase<Derived>& m, std::string_view where, std::string_view what) {
+  if (m.allFinite()) return;
+  for (Index i = 0; i < m.rows(); ++i)
+    for (Index j = 0; j < m.cols(); ++j)
+      if (!std::isfinite(static_cast<double>(m(i, j))))
+        fail(where, ": ", what, " must be finite, received ", m(i, j), " at row ", i, ", column ", j);
+}
+
+}  // namespace detail
+
+// ---------------------------------------------------------------------------------------------
+// Random numbers. One generator type, with distributions written here so that a seed gives the
+// same numbers with every standard library.
+
+class Rng {
+ public:
+  explicit Rng(std::uint64_t seed = 0) : state_(seed) {}
+
+  void seed(std::uint64_t seed) { state_ = seed; }
+  std::uint64_t state() const { return state_; }
+
+  /// splitmix64: a fast, well-mixed 64-bit generator.
+  std::uint64_t next() {
+    std::uint64_t z = (state_ += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+  }
+
+  /// Uniform on [0, 1) with 53 random bits.
+  double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
+
+  double uniform(double low, double high) { return low + (high - low) * uniform(); }
+
+  /// Standard normal by the Box–Muller transform.
+  double normal() {
+    if (has_spare_) {
+      has_spare_ = false;
+      return spare_;
+    }
+    double u1 = 0.0;
+    while (u1 <= 0.0) u1 = uniform();
+    const double u2 = uniform();
+    const double radius = std::sqrt(-2.0 * std::log(u1));
+    constexpr double two_pi = 6.283185307179586476925286766559;
+    spare_ = radius * std::sin(two_pi * u2);
+    has_spare_ = true;
+    return radius * std::cos(two_pi * u2);
+  }
+
+  /// Normal draw rejected and redrawn outside two standard deviations (Keras TruncatedNormal).
+  double truncated_normal() {
+    for (;;) {
+      const double z = normal();
+      if (std::abs(z) <= 2.0) return z;
+    }
+  }
+
+  /// Uniform integer in [0, n).
+  std::uint64_t below(std::uint64_t n) {
+    const std::uint64_t limit = std::numeric_limits<std::uint64_t>::max() - std::numeric_limits<std::uint64_t>::max() % n;
+    std::uint64_t r = next();
+    while (r >= limit) r = next();
+    return r % n;
+  }
+
+  /// Fisher–Yates shuffle of any random-access range.
+  template <typename Range>
+  void shuffle(Range& range) {
+    const auto n = static_cast<std::uint64_t>(range.size());
+    for (std::uint64_t i = n; i > 1; --i) {
+      const std::uint64_t j = below(i);
+      std::swap(range[i - 1], range[j]);
+    }
+  }
+
+ private:
+  std::uint64_t state_;
+  double spare_ = 0.0;
+  bool has_spare_ = false;
+};
+
+namespace detail {
+inline std::uint64_t& global_seed() {
+  static std::uint64_t seed = 1337;
+  return seed;
+}
+}  // namespace detail
+
+namespace utils {
+/// Sets the seed that models created afterwards use when they are not given one of their own.
+inline void set_random_seed(std::uint64_t seed) { detail::global_seed() = seed; }
+}  // namespace utils
+
+}  // namespace kerascpp

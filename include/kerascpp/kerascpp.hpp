@@ -1,0 +1,15 @@
+// kerascpp/kerascpp.hpp — the umbrella header: the whole library in one include.
+#pragma once
+
+#include <kerascpp/activations.hpp>
+#include <kerascpp/callbacks.hpp>
+#include <kerascpp/core.hpp>
+#include <kerascpp/initializers.hpp>
+#include <kerascpp/layers.hpp>
+#include <kerascpp/losses.hpp>
+#include <kerascpp/metrics.hpp>
+#include <kerascpp/optimizers.hpp>
+#include <kerascpp/progress.hpp>
+#include <kerascpp/regularizers.hpp>
+#include <kerascpp/sequential.hpp>
+#include <kerascpp/threads.hpp>

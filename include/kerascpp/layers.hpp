@@ -1,0 +1,8 @@
+// kerascpp/layers.hpp — every layer: Dense, Activation, Dropout, BatchNormalization.
+#pragma once
+
+#include <kerascpp/layers/activation.hpp>
+#include <kerascpp/layers/batch_normalization.hpp>
+#include <kerascpp/layers/dense.hpp>
+#include <kerascpp/layers/dropout.hpp>
+#include <kerascpp/layers/layer.hpp>

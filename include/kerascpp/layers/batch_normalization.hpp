@@ -1,0 +1,109 @@
+// kerascpp/layers/batch_normalization.hpp — BatchNormalization over the feature axis:
+// training:  y = γ ∘ (x − μ_B) / sqrt(σ²_B + ε) + β with the batch mean and biased variance, then
+//            moving = momentum · moving + (1 − momentum) · batch statistic;
+// inference: y = γ ∘ (x − moving_mean) / sqrt(moving_variance + ε) + β.
+#pragma once
+
+#include <kerascpp/layers/layer.hpp>
+
+namespace kerascpp::layers {
+
+template <typename Scalar = float>
+class BatchNormalization : public Layer<Scalar> {
+ public:
+  explicit BatchNormalization(double momentum = 0.99, double epsilon = 1e-3, input_shape shape = {})
+      : momentum_(momentum), epsilon_(epsilon) {
+    if (!(momentum >= 0.0 && momentum <= 1.0))
+      detail::fail("BatchNormalization: momentum must be in [0, 1], received momentum=", momentum);
+    if (!(epsilon > 0.0)) detail::fail("BatchNormalization: epsilon must be positive, received epsilon=", epsilon);
+    this->declared_input_width_ = shape.width;
+  }
+
+  std::string type() const override { return "BatchNormalization"; }
+  std::string name_prefix() const override { return "batch_normalization"; }
+  std::unique_ptr<Layer<Scalar>> clone() const override { return std::make_unique<BatchNormalization>(*this); }
+  Config config() const override { return {{"momentum", detail::cat(momentum_)}, {"epsilon", detail::cat(epsilon_)}}; }
+  Index output_width() const override { return this->input_width_; }
+  double momentum() const { return momentum_; }
+  double epsilon() const { return epsilon_; }
+
+  ConstMatrixView<Scalar> forward(ConstMatrixView<Scalar> x, bool training) override {
+    rows_ = x.rows();
+    training_ = training;
+    const Index n = this->input_width_;
+    auto xhat = xhat_.view(rows_, n);
+    auto y = y_.view(rows_, n);
+    if (training) {
+      if (rows_ < 1) detail::fail(this->name_, ": a training batch needs at least one row");
+      mean_.noalias() = x.colwise().mean();                                   // μ_B (1 × n)
+      xhat = x.rowwise() - mean_;                                            // x − μ_B
+      var_.noalias() = xhat.colwise().squaredNorm() / Scalar(rows_);         // σ²_B (1 × n), biased
+      inv_std_ = (var_.array() + Scalar(epsilon_)).rsqrt().matrix();         // 1 / sqrt(σ²_B + ε)
+      const Scalar m = Scalar(momentum_);
+      moving_mean_.row(0) = m * moving_mean_.row(0) + (Scalar(1) - m) * mean_;
+      moving_variance_.row(0) = m * moving_variance_.row(0) + (Scalar(1) - m) * var_;
+    } else {
+      inv_std_ = (moving_variance_.row(0).array() + Scalar(epsilon_)).rsqrt().matrix();
+      xhat = x.rowwise() - moving_mean_.row(0);
+    }
+    xhat.array().rowwise() *= inv_std_.array();                                         // x̂
+    y = (xhat.array().rowwise() * gamma_.row(0).array()).rowwise() + beta_.row(0).array();  // γ ∘ x̂ + β
+    return as_const(y);
+  }
+
+  ConstMatrixView<Scalar> backward(ConstMatrixView<Scalar> dy, bool need_input_grad, bool /*logits_grad*/) override {
+    this->require_forward(rows_);
+    const Index n = this->input_width_;
+    ConstMatrixView<Scalar> xhat(xhat_.view(rows_, n).data(), rows_, n);
+    beta_grad_.row(0).noalias() = dy.colwise().sum();                          // Σ dy
+    gamma_grad_.row(0) = (dy.array() * xhat.array()).colwise().sum().matrix();  // Σ dy ∘ x̂
+    if (!need_input_grad) return this->empty_view();
+    auto dx = dx_.view(rows_, n);
+    const RowVector<Scalar> scale = (gamma_.row(0).array() * inv_std_.array()).matrix();  // γ / sqrt(σ² + ε)
+    if (!training_) {
+      dx = dy.array().rowwise() * scale.array();
+      return as_const(dx);
+    }
+    // dx = γ/sqrt(σ²+ε) · (dy − mean(dy) − x̂ ∘ mean(dy ∘ x̂)), per feature
+    const Scalar inv_rows = Scalar(1) / Scalar(rows_);
+    const RowVector<Scalar> mean_dy = beta_grad_.row(0) * inv_rows;
+    const RowVector<Scalar> mean_dy_xhat = gamma_grad_.row(0) * inv_rows;
+    dx = ((dy.array().rowwise() - mean_dy.array()) - xhat.array().rowwise() * mean_dy_xhat.array()).rowwise() *
+         scale.array();
+    return as_const(dx);
+  }
+
+  std::vector<Weight<Scalar>> weights() override {
+    if (!this->built_) return {};
+    return {{"gamma", &gamma_, &gamma_grad_},
+            {"beta", &beta_, &beta_grad_},
+            {"moving_mean", &moving_mean_, nullptr},
+            {"moving_variance", &moving_variance_, nullptr}};
+  }
+
+ protected:
+  void build_weights(Rng&) override {
+    const Index n = this->input_width_;
+    gamma_.setOnes(1, n);
+    beta_.setZero(1, n);
+    moving_mean_.setZero(1, n);
+    moving_variance_.setOnes(1, n);
+    gamma_grad_.setZero(1, n);
+    beta_grad_.setZero(1, n);
+    mean_.setZero(n);
+    var_.setZero(n);
+    inv_std_.setZero(n);
+  }
+
+ private:
+  double momentum_;
+  double epsilon_;
+  RowMatrix<Scalar> gamma_, beta_, moving_mean_, moving_variance_;  // (1 × n)
+  RowMatrix<Scalar> gamma_grad_, beta_grad_;                       // (1 × n)
+  RowVector<Scalar> mean_, var_, inv_std_;                         // (1 × n)
+  Buffer<Scalar> xhat_, y_, dx_;
+  Index rows_ = -1;
+  bool training_ = false;
+};
+
+}  // namespace kerascpp::layers

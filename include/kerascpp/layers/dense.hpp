@@ -1,0 +1,142 @@
+// kerascpp/layers/dense.hpp — Dense: y = f(x·W + b), the densely connected layer.
+#pragma once
+
+#include <kerascpp/activations.hpp>
+#include <kerascpp/initializers.hpp>
+#include <kerascpp/layers/layer.hpp>
+#include <kerascpp/regularizers.hpp>
+
+namespace kerascpp::layers {
+
+template <typename Scalar = float>
+class Dense : public Layer<Scalar> {
+ public:
+  /// Keras: Dense(units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+  /// bias_initializer="zeros", kernel_regularizer=None), plus the first layer's input_shape.
+  explicit Dense(Index units, std::string_view activation = "linear", input_shape shape = {}, bool use_bias = true,
+                 Initializer kernel_initializer = "glorot_uniform", Initializer bias_initializer = "zeros",
+                 Regularizer kernel_regularizer = {})
+      : units_(units),
+        activation_(activations::get(activation)),
+        use_bias_(use_bias),
+        kernel_initializer_(std::move(kernel_initializer)),
+        bias_initializer_(std::move(bias_initializer)),
+        regularizer_(kernel_regularizer) {
+    if (units <= 0) detail::fail("Dense: units must be positive, received units=", units);
+    if (shape.width < 0) detail::fail("Dense: input_shape must be positive, received input_shape=", shape.width);
+    initializers::validate(kernel_initializer_);
+    initializers::validate(bias_initializer_);
+    this->declared_input_width_ = shape.width;
+  }
+
+  Dense(Index units, std::string_view activation, Regularizer kernel_regularizer)
+      : Dense(units, activation, {}, true, "glorot_uniform", "zeros", kernel_regularizer) {}
+
+  std::string type() const override { return "Dense"; }
+  std::string name_prefix() const override { return "dense"; }
+  std::unique_ptr<Layer<Scalar>> clone() const override { return std::make_unique<Dense>(*this); }
+  Config config() const override {
+    return {{"units", std::to_string(units_)},
+            {"activation", std::string(activations::name(activation_))},
+            {"use_bias", use_bias_ ? "true" : "false"},
+            {"kernel_initializer", kernel_initializer_.name},
+            {"bias_initializer", bias_initializer_.name},
+            {"kernel_regularizer_l1", detail::cat(regularizer_.l1)},
+            {"kernel_regularizer_l2", detail::cat(regularizer_.l2)}};
+  }
+
+  Index units() const { return units_; }
+  kerascpp::Activation activation() const { return activation_; }
+  bool use_bias() const { return use_bias_; }
+  const Regularizer& kernel_regularizer() const { return regularizer_; }
+  Index output_width() const override { return units_; }
+  kerascpp::Activation final_activation() const override { return activation_; }
+
+  ConstMatrixView<Scalar> forward(ConstMatrixView<Scalar> x, bool /*training*/) override {
+    x_data_ = x.data();
+    rows_ = x.rows();
+    auto z = z_.view(rows_, units_);
+    z.noalias() = x * kernel_;  // (batch × units) = (batch × in)·(in × units)
+    if (in_place()) {
+      if (activation_ == kerascpp::Activation::relu) {
+        if (use_bias_) z = (z.rowwise() + bias_.row(0)).cwiseMax(Scalar(0));  // y = max(z + b, 0)
+        else z = z.cwiseMax(Scalar(0));
+      } else if (use_bias_) {
+        z.rowwise() += bias_.row(0);  // z = x·W + b
+      }
+      return as_const(z);
+    }
+    if (use_bias_) z.rowwise() += bias_.row(0);
+    auto y = y_.view(rows_, units_);
+    activations::forward<Scalar>(activation_, as_const(z), y);
+    return as_const(y);
+  }
+
+  ConstMatrixView<Scalar> backward(ConstMatrixView<Scalar> dy, bool need_input_grad, bool logits_grad) override {
+    this->require_forward(rows_);
+    ConstMatrixView<Scalar> x(x_data_, rows_, this->input_width_);
+    const Scalar* dz_data = dy.data();
+    if (!logits_grad && activation_ != kerascpp::Activation::linear) {
+      auto dz = dz_.view(rows_, units_);
+      ConstMatrixView<Scalar> z(z_.view(rows_, units_).data(), rows_, units_);
+      ConstMatrixView<Scalar> y(in_place() ? z.data() : y_.view(rows_, units_).data(), rows_, units_);
+      activations::backward<Scalar>(activation_, z, y, dy, dz);  // dz = f'(z) ∘ dy
+      dz_data = dz.data();
+    }
+    ConstMatrixView<Scalar> dz(dz_data, rows_, units_);
+    kernel_grad_.noalias() = x.transpose() * dz;  // (in × units) = (in × batch)·(batch × units)
+    if (regularizer_.active()) regularizer_.add_gradient(kernel_, kernel_grad_);
+    if (use_bias_) bias_grad_.row(0).noalias() = dz.colwise().sum();  // (1 × units)
+    if (!need_input_grad) return this->empty_view();
+    auto dx = dx_.view(rows_, this->input_width_);
+    dx.noalias() = dz * kernel_.transpose();  // (batch × in) = (batch × units)·(units × in)
+    return as_const(dx);
+  }
+
+  ConstMatrixView<Scalar> logits() const override {
+    return ConstMatrixView<Scalar>(const_cast<Buffer<Scalar>&>(z_).view(rows_, units_).data(), rows_, units_);
+  }
+
+  std::vector<Weight<Scalar>> weights() override {
+    if (!this->built_) return {};
+    std::vector<Weight<Scalar>> w{{"kernel", &kernel_, &kernel_grad_}};
+    if (use_bias_) w.push_back({"bias", &bias_, &bias_grad_});
+    return w;
+  }
+
+  double regularization_penalty() const override {
+    return regularizer_.active() ? regularizer_.penalty(kernel_) : 0.0;
+  }
+
+ protected:
+  void build_weights(Rng& rng) override {
+    const Index in = this->input_width_;
+    kernel_.resize(in, units_);
+    kernel_grad_.setZero(in, units_);
+    initializers::fill(kernel_initializer_, kernel_, in, units_, rng);
+    if (use_bias_) {
+      bias_.resize(1, units_);
+      bias_grad_.setZero(1, units_);
+      initializers::fill(bias_initializer_, bias_, in, units_, rng);
+    }
+  }
+
+ private:
+  // linear and relu need no separate z for backward: y overwrites z.
+  bool in_place() const { return activation_ == kerascpp::Activation::linear || activation_ == kerascpp::Activation::relu; }
+
+  Index units_;
+  kerascpp::Activation activation_;
+  bool use_bias_;
+  Initializer kernel_initializer_;
+  Initializer bias_initializer_;
+  Regularizer regularizer_;
+
+  RowMatrix<Scalar> kernel_, kernel_grad_;  // (in × units)
+  RowMatrix<Scalar> bias_, bias_grad_;      // (1 × units)
+  Buffer<Scalar> z_, y_, dz_, dx_;
+  const Scalar* x_data_ = nullptr;
+  Index rows_ = -1;
+};
+
+}  // namespace kerascpp::layers

@@ -1,0 +1,94 @@
+// kerascpp/layers/dropout.hpp — Dropout: in training, y = x ∘ mask / (1 − rate) with mask ~
+// Bernoulli(1 − rate); at inference, y = x.
+#pragma once
+
+#include <kerascpp/layers/layer.hpp>
+
+#include <optional>
+
+namespace kerascpp::layers {
+
+template <typename Scalar = float>
+class Dropout : public Layer<Scalar> {
+ public:
+  /// rate is the fraction of inputs dropped, in [0, 1). Without a seed the layer draws its seed
+  /// from the model's seed when the model is built.
+  explicit Dropout(double rate, std::optional<std::uint64_t> seed = std::nullopt) : rate_(rate), seed_(seed) {
+    if (!(rate >= 0.0 && rate < 1.0)) detail::fail("Dropout: rate must be in [0, 1), received rate=", rate);
+    if (seed) rng_.seed(*seed);
+  }
+
+  std::string type() const override { return "Dropout"; }
+  std::string name_prefix() const override { return "dropout"; }
+  std::unique_ptr<Layer<Scalar>> clone() const override { return std::make_unique<Dropout>(*this); }
+  Config config() const override {
+    Config c{{"rate", detail::cat(rate_)}};
+    if (seed_) c["seed"] = std::to_string(*seed_);
+    return c;
+  }
+  Index output_width() const override { return this->input_width_; }
+  double rate() const { return rate_; }
+  std::optional<std::uint64_t> seed() const { return seed_; }
+  Rng& rng() { return rng_; }
+
+  void seed_layer(std::uint64_t seed) override {
+    if (!seed_) rng_.seed(seed);
+  }
+
+  /// Uses the given mask (1 keeps, 0 drops) instead of random draws; for tests.
+  void set_fixed_mask(RowMatrix<Scalar> mask) { fixed_mask_ = std::move(mask); }
+
+  ConstMatrixView<Scalar> forward(ConstMatrixView<Scalar> x, bool training) override {
+    rows_ = x.rows();
+    training_ = training && rate_ > 0.0;
+    if (!training_) return x;
+    const Index cols = x.cols();
+    auto mask = mask_.view(rows_, cols);
+    const Scalar keep_scale = Scalar(1.0 / (1.0 - rate_));
+    if (fixed_mask_.size() != 0) {
+      if (fixed_mask_.rows() != rows_ || fixed_mask_.cols() != cols)
+        detail::fail(this->name_, ": fixed mask has shape ", detail::shape_string(fixed_mask_.rows(), fixed_mask_.cols()),
+                     " but the input has shape ", detail::shape_string(rows_, cols));
+      mask = fixed_mask_ * keep_scale;
+    } else {
+      // One 64-bit draw gives two 32-bit uniforms; an input is kept when its uniform ≥ rate.
+      const auto threshold = static_cast<std::uint64_t>(rate_ * 4294967296.0);
+      Scalar* m = mask.data();
+      const Index n = mask.size();
+      Index i = 0;
+      for (; i + 1 < n; i += 2) {
+        const std::uint64_t r = rng_.next();
+        m[i] = (r & 0xFFFFFFFFULL) >= threshold ? keep_scale : Scalar(0);
+        m[i + 1] = (r >> 32) >= threshold ? keep_scale : Scalar(0);
+      }
+      if (i < n) m[i] = (rng_.next() & 0xFFFFFFFFULL) >= threshold ? keep_scale : Scalar(0);
+    }
+    auto y = y_.view(rows_, cols);
+    y.array() = x.array() * mask.array();  // y = x ∘ mask / (1 − rate)
+    return as_const(y);
+  }
+
+  ConstMatrixView<Scalar> backward(ConstMatrixView<Scalar> dy, bool need_input_grad, bool /*logits_grad*/) override {
+    this->require_forward(rows_);
+    if (!need_input_grad) return this->empty_view();
+    if (!training_) return dy;
+    auto mask = mask_.view(rows_, this->input_width_);
+    auto dx = dx_.view(rows_, this->input_width_);
+    dx.array() = dy.array() * mask.array();  // dx = dy ∘ mask / (1 − rate)
+    return as_const(dx);
+  }
+
+ protected:
+  void build_weights(Rng&) override {}
+
+ private:
+  double rate_;
+  std::optional<std::uint64_t> seed_;
+  Rng rng_;
+  RowMatrix<Scalar> fixed_mask_;
+  Buffer<Scalar> mask_, y_, dx_;
+  Index rows_ = -1;
+  bool training_ = false;
+};
+
+}  // namespace kerascpp::layers

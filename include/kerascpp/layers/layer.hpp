@@ -1,0 +1,126 @@
+// kerascpp/layers/layer.hpp — the Layer interface every layer implements, and the reusable
+// buffers that keep the training loop free of allocations after the first batch.
+#pragma once
+
+#include <kerascpp/activations.hpp>
+#include <kerascpp/core.hpp>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace kerascpp {
+
+/// The width of the model's input, as in Keras's `input_shape=[11]`.
+struct input_shape {
+  Index width = 0;
+};
+
+/// Row-major storage that grows to the largest batch seen and is then reused: views of fewer
+/// rows use the first rows of the same memory.
+template <typename Scalar>
+class Buffer {
+ public:
+  MatrixView<Scalar> view(Index rows, Index cols) {
+    if (rows * cols > storage_.size()) storage_.resize(rows * cols);
+    return MatrixView<Scalar>(storage_.data(), rows, cols);
+  }
+  void release() { storage_.resize(0); }
+
+ private:
+  Eigen::Matrix<Scalar, Eigen::Dynamic, 1> storage_;
+};
+
+/// One weight tensor of a layer. Trainable weights carry a gradient of the same shape.
+template <typename Scalar>
+struct Weight {
+  std::string name;           // "kernel", "bias", "gamma", "beta", "moving_mean", "moving_variance"
+  RowMatrix<Scalar>* value;   // (rows × cols), Keras layout
+  RowMatrix<Scalar>* grad;    // same shape, or nullptr when not trainable
+  bool trainable() const { return grad != nullptr; }
+};
+
+/// Layer configuration as text, for summary and saving.
+using Config = std::map<std::string, std::string>;
+
+/// The layer interface. Contract:
+/// - `build(input_width, rng)` creates and initialises the weights; called once, lazily.
+/// - `forward(x, training)` returns y (batch × output_width) in the layer's own buffer, valid until
+///   its next forward. It keeps a view of x for backward: x must stay valid until then.
+/// - `backward(dy, need_input_grad)` overwrites every weight gradient with dL/dθ for the batch of
+///   the last forward and returns dL/dx (batch × input_width), or an empty view when not needed.
+///   When `logits_grad` is set, dy is already dL/dz for the pre-activation z (a loss fused with a
+///   final sigmoid or softmax).
+template <typename Scalar>
+class Layer {
+ public:
+  using scalar_type = Scalar;
+  virtual ~Layer() = default;
+
+  virtual std::string type() const = 0;                        // "Dense"
+  virtual std::string name_prefix() const = 0;                 // "dense"
+  virtual std::unique_ptr<Layer> clone() const = 0;
+  virtual Config config() const = 0;
+
+  const std::string& name() const { return name_; }
+  void set_name(std::string name) { name_ = std::move(name); }
+
+  /// Input width declared with `input_shape`, 0 when the layer takes it from what precedes it.
+  Index declared_input_width() const { return declared_input_width_; }
+  bool built() const { return built_; }
+  Index input_width() const { return input_width_; }
+  virtual Index output_width() const = 0;
+
+  void build(Index input_width, Rng& rng) {
+    if (declared_input_width_ != 0 && declared_input_width_ != input_width)
+      detail::fail(name_, ": input_shape declares width ", declared_input_width_, " but the input has width ",
+                   input_width);
+    if (input_width <= 0) detail::fail(name_, ": input width must be positive, received ", input_width);
+    input_width_ = input_width;
+    build_weights(rng);
+    built_ = true;
+  }
+
+  virtual ConstMatrixView<Scalar> forward(ConstMatrixView<Scalar> x, bool training) = 0;
+  virtual ConstMatrixView<Scalar> backward(ConstMatrixView<Scalar> dy, bool need_input_grad, bool logits_grad) = 0;
+
+  /// Weights in Keras order (Dense: kernel, bias; BatchNormalization: gamma, beta, moving_mean,
+  /// moving_variance). Empty for layers without weights.
+  virtual std::vector<Weight<Scalar>> weights() { return {}; }
+
+  /// The activation applied last, when the layer ends in one (for fusing it with the loss).
+  virtual Activation final_activation() const { return Activation::linear; }
+  /// The pre-activation values z of the last forward, when the layer ends in an activation.
+  virtual ConstMatrixView<Scalar> logits() const { return ConstMatrixView<Scalar>(nullptr, 0, 0); }
+
+  /// Regularization penalty of the current weights, added to the reported loss.
+  virtual double regularization_penalty() const { return 0.0; }
+
+  /// Re-seeds the layer's own random stream (Dropout); other layers ignore it.
+  virtual void seed_layer(std::uint64_t) {}
+
+  Index count_params() {
+    Index n = 0;
+    for (const auto& w : weights()) n += w.value->size();
+    return n;
+  }
+
+ protected:
+  virtual void build_weights(Rng& rng) = 0;
+
+  Index declared_input_width_ = 0;
+  Index input_width_ = 0;
+  bool built_ = false;
+  std::string name_;
+
+  static ConstMatrixView<Scalar> empty_view() { return ConstMatrixView<Scalar>(nullptr, 0, 0); }
+  void require_forward(Index rows) const {
+    if (rows < 0) throw StateError(detail::cat(name_, ": backward called without a training forward"));
+  }
+};
+
+template <typename Scalar>
+using LayerPtr = std::unique_ptr<Layer<Scalar>>;
+
+}  // namespace kerascpp

@@ -1,0 +1,297 @@
+// kerascpp/optimizers.hpp — Keras optimizers with Keras defaults and formulas. One `apply` per
+// batch increments `iterations` once, then updates every trainable weight from its gradient.
+// Slots (momentum, velocity, ...) are aligned by index with the weights given to `build`; the
+// state persists across `fit` calls, and `reset()` starts over.
+#pragma once
+
+#include <kerascpp/layers/layer.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace kerascpp {
+
+template <typename Scalar = float>
+class Optimizer {
+ public:
+  explicit Optimizer(double learning_rate) : learning_rate_(learning_rate) { check_learning_rate(learning_rate); }
+  virtual ~Optimizer() = default;
+  virtual std::string name() const = 0;
+  virtual std::unique_ptr<Optimizer> clone() const = 0;
+  virtual Config config() const = 0;
+
+  double learning_rate() const { return learning_rate_; }
+  void set_learning_rate(double lr) {
+    check_learning_rate(lr);
+    learning_rate_ = lr;
+  }
+  std::int64_t iterations() const { return iterations_; }
+  void set_iterations(std::int64_t n) { iterations_ = n; }
+  bool built() const { return built_; }
+
+  /// Allocates zeroed slots shaped like each trainable weight.
+  void build(const std::vector<Weight<Scalar>>& weights) {
+    slots_.clear();
+    for (const auto& w : weights)
+      for (int k = 0; k < slots_per_weight(); ++k)
+        slots_.push_back(RowMatrix<Scalar>::Constant(w.value->rows(), w.value->cols(), Scalar(initial_slot_value())));
+    shapes_.clear();
+    for (const auto& w : weights) shapes_.emplace_back(w.value->rows(), w.value->cols());
+    built_ = true;
+  }
+
+  /// One optimization step over all weights.
+  void apply(const std::vector<Weight<Scalar>>& weights) {
+    if (!built_) build(weights);
+    if (weights.size() != shapes_.size())
+      detail::fail(name(), ": apply received ", weights.size(), " weights but the optimizer was built for ",
+                   shapes_.size());
+    for (std::size_t i = 0; i < weights.size(); ++i)
+      if (weights[i].value->rows() != shapes_[i].first || weights[i].value->cols() != shapes_[i].second)
+        detail::fail(name(), ": weight ", i, " has shape ",
+                     detail::shape_string(weights[i].value->rows(), weights[i].value->cols()),
+                     " but the optimizer was built for ", detail::shape_string(shapes_[i].first, shapes_[i].second));
+    ++iterations_;
+    begin_step();
+    const int k = slots_per_weight();
+    for (std::size_t i = 0; i < weights.size(); ++i)
+      update_step(*weights[i].value, *weights[i].grad, slots_.data() + i * static_cast<std::size_t>(k));
+  }
+
+  void reset() {
+    iterations_ = 0;
+    slots_.clear();
+    shapes_.clear();
+    built_ = false;
+  }
+
+  /// The slot matrices, weight by weight (k per weight), for saving and restoring state.
+  std::vector<RowMatrix<Scalar>>& slots() { return slots_; }
+  const std::vector<RowMatrix<Scalar>>& slots() const { return slots_; }
+  virtual int slots_per_weight() const = 0;
+
+ protected:
+  virtual double initial_slot_value() const { return 0.0; }
+  virtual void begin_step() {}
+  virtual void update_step(RowMatrix<Scalar>& w, const RowMatrix<Scalar>& g, RowMatrix<Scalar>* slots) = 0;
+
+  static void check_learning_rate(double lr) {
+    if (!(lr >= 0.0) || !std::isfinite(lr))
+      detail::fail("optimizer: learning_rate must be a finite non-negative number, received learning_rate=", lr);
+  }
+  static void check_unit(const char* who, const char* what, double v, bool allow_one = false) {
+    if (!(v >= 0.0 && (allow_one ? v <= 1.0 : v < 1.0)))
+      detail::fail(who, ": ", what, " must be in [0, 1", allow_one ? "]" : ")", ", received ", what, "=", v);
+  }
+  static void check_positive(const char* who, const char* what, double v) {
+    if (!(v > 0.0)) detail::fail(who, ": ", what, " must be positive, received ", what, "=", v);
+  }
+
+  double learning_rate_;
+  std::int64_t iterations_ = 0;
+  std::vector<RowMatrix<Scalar>> slots_;
+  std::vector<std::pair<Index, Index>> shapes_;
+  bool built_ = false;
+};
+
+namespace optimizers {
+
+/// SGD: w −= lr·g; with momentum: v = μv − lr·g, w += v (nesterov: w += μv − lr·g).
+template <typename Scalar = float>
+class SGD : public Optimizer<Scalar> {
+ public:
+  explicit SGD(double learning_rate = 0.01, double momentum = 0.0, bool nesterov = false)
+      : Optimizer<Scalar>(learning_rate), momentum_(momentum), nesterov_(nesterov) {
+    this->check_unit("SGD", "momentum", momentum, true);
+  }
+  std::string name() const override { return "SGD"; }
+  std::unique_ptr<Optimizer<Scalar>> clone() const override { return std::make_unique<SGD>(*this); }
+  Config config() const override {
+    return {{"learning_rate", detail::cat(this->learning_rate_)}, {"momentum", detail::cat(momentum_)},
+            {"nesterov", nesterov_ ? "true" : "false"}};
+  }
+  int slots_per_weight() const override { return momentum_ != 0.0 ? 1 : 0; }
+
+ protected:
+  void update_step(RowMatrix<Scalar>& w, const RowMatrix<Scalar>& g, RowMatrix<Scalar>* s) override {
+    const Scalar lr = Scalar(this->learning_rate_);
+    if (momentum_ == 0.0) {
+      w.noalias() -= lr * g;
+      return;
+    }
+    const Scalar mu = Scalar(momentum_);
+    RowMatrix<Scalar>& v = s[0];
+    v = mu * v - lr * g;  // v = μv − lr·g
+    if (nesterov_) w += mu * v - lr * g;
+    else w += v;
+  }
+
+ private:
+  double momentum_;
+  bool nesterov_;
+};
+
+/// Adam: m = β₁m + (1−β₁)g; v = β₂v + (1−β₂)g²; α = lr·sqrt(1−β₂ᵗ)/(1−β₁ᵗ);
+/// w −= α·m / (sqrt(v) + ε). AdamW first applies w −= lr·weight_decay·w.
+template <typename Scalar = float>
+class Adam : public Optimizer<Scalar> {
+ public:
+  explicit Adam(double learning_rate = 0.001, double beta_1 = 0.9, double beta_2 = 0.999, double epsilon = 1e-7)
+      : Optimizer<Scalar>(learning_rate), beta_1_(beta_1), beta_2_(beta_2), epsilon_(epsilon) {
+    this->check_unit("Adam", "beta_1", beta_1);
+    this->check_unit("Adam", "beta_2", beta_2);
+    this->check_positive("Adam", "epsilon", epsilon);
+  }
+  std::string name() const override { return "Adam"; }
+  std::unique_ptr<Optimizer<Scalar>> clone() const override { return std::make_unique<Adam>(*this); }
+  Config config() const override {
+    return {{"learning_rate", detail::cat(this->learning_rate_)}, {"beta_1", detail::cat(beta_1_)},
+            {"beta_2", detail::cat(beta_2_)}, {"epsilon", detail::cat(epsilon_)}};
+  }
+  int slots_per_weight() const override { return 2; }
+
+ protected:
+  void begin_step() override {
+    const double t = static_cast<double>(this->iterations_);
+    alpha_ = this->learning_rate_ * std::sqrt(1.0 - std::pow(beta_2_, t)) / (1.0 - std::pow(beta_1_, t));
+  }
+  void update_step(RowMatrix<Scalar>& w, const RowMatrix<Scalar>& g, RowMatrix<Scalar>* s) override {
+    const Scalar b1 = Scalar(beta_1_), b2 = Scalar(beta_2_), eps = Scalar(epsilon_), alpha = Scalar(alpha_);
+    auto m = s[0].array();
+    auto v = s[1].array();
+    auto wa = w.array();
+    const auto ga = g.array();
+    m = b1 * m + (Scalar(1) - b1) * ga;                 // m = β₁m + (1−β₁)g
+    v = b2 * v + (Scalar(1) - b2) * ga.square();        // v = β₂v + (1−β₂)g²
+    wa -= alpha * m / (v.sqrt() + eps);                 // w −= α·m/(sqrt(v)+ε)
+  }
+
+  double beta_1_, beta_2_, epsilon_;
+  double alpha_ = 0.0;
+};
+
+template <typename Scalar = float>
+class AdamW : public Adam<Scalar> {
+ public:
+  explicit AdamW(double learning_rate = 0.001, double weight_decay = 0.004, double beta_1 = 0.9,
+                 double beta_2 = 0.999, double epsilon = 1e-7)
+      : Adam<Scalar>(learning_rate, beta_1, beta_2, epsilon), weight_decay_(weight_decay) {
+    if (!(weight_decay >= 0.0))
+      detail::fail("AdamW: weight_decay must be non-negative, received weight_decay=", weight_decay);
+  }
+  std::string name() const override { return "AdamW"; }
+  std::unique_ptr<Optimizer<Scalar>> clone() const override { return std::make_unique<AdamW>(*this); }
+  Config config() const override {
+    auto c = Adam<Scalar>::config();
+    c["weight_decay"] = detail::cat(weight_decay_);
+    return c;
+  }
+
+ protected:
+  void update_step(RowMatrix<Scalar>& w, const RowMatrix<Scalar>& g, RowMatrix<Scalar>* s) override {
+    w *= Scalar(1.0 - this->learning_rate_ * weight_decay_);  // w −= lr·λ·w, decoupled from the gradient
+    Adam<Scalar>::update_step(w, g, s);
+  }
+
+ private:
+  double weight_decay_;
+};
+
+/// RMSprop: v = ρv + (1−ρ)g²; step = lr·g / sqrt(v + ε) (centered: v − ḡ² inside the root);
+/// with momentum: m = μm + step, w −= m.
+template <typename Scalar = float>
+class RMSprop : public Optimizer<Scalar> {
+ public:
+  explicit RMSprop(double learning_rate = 0.001, double rho = 0.9, double momentum = 0.0, double epsilon = 1e-7,
+                   bool centered = false)
+      : Optimizer<Scalar>(learning_rate), rho_(rho), momentum_(momentum), epsilon_(epsilon), centered_(centered) {
+    this->check_unit("RMSprop", "rho", rho);
+    this->check_unit("RMSprop", "momentum", momentum, true);
+    this->check_positive("RMSprop", "epsilon", epsilon);
+  }
+  std::string name() const override { return "RMSprop"; }
+  std::unique_ptr<Optimizer<Scalar>> clone() const override { return std::make_unique<RMSprop>(*this); }
+  Config config() const override {
+    return {{"learning_rate", detail::cat(this->learning_rate_)}, {"rho", detail::cat(rho_)},
+            {"momentum", detail::cat(momentum_)}, {"epsilon", detail::cat(epsilon_)},
+            {"centered", centered_ ? "true" : "false"}};
+  }
+  int slots_per_weight() const override { return 3; }  // velocity, momentum, average gradient
+
+ protected:
+  void update_step(RowMatrix<Scalar>& w, const RowMatrix<Scalar>& g, RowMatrix<Scalar>* s) override {
+    const Scalar rho = Scalar(rho_), lr = Scalar(this->learning_rate_), eps = Scalar(epsilon_);
+    auto v = s[0].array();
+    const auto ga = g.array();
+    v = rho * v + (Scalar(1) - rho) * ga.square();  // v = ρv + (1−ρ)g²
+    auto step = s[1].array();
+    if (centered_) {
+      auto mean_g = s[2].array();
+      mean_g = rho * mean_g + (Scalar(1) - rho) * ga;  // ḡ = ρḡ + (1−ρ)g
+      if (momentum_ != 0.0) step = Scalar(momentum_) * step + lr * ga / (v - mean_g.square() + eps).sqrt();
+      else step = lr * ga / (v - mean_g.square() + eps).sqrt();
+    } else if (momentum_ != 0.0) {
+      step = Scalar(momentum_) * step + lr * ga / (v + eps).sqrt();
+    } else {
+      step = lr * ga / (v + eps).sqrt();
+    }
+    w.array() -= step;
+  }
+
+ private:
+  double rho_, momentum_, epsilon_;
+  bool centered_;
+};
+
+/// Adagrad: a += g²; w −= lr·g / sqrt(a + ε), with a starting at initial_accumulator_value.
+template <typename Scalar = float>
+class Adagrad : public Optimizer<Scalar> {
+ public:
+  explicit Adagrad(double learning_rate = 0.001, double initial_accumulator_value = 0.1, double epsilon = 1e-7)
+      : Optimizer<Scalar>(learning_rate), initial_(initial_accumulator_value), epsilon_(epsilon) {
+    if (!(initial_accumulator_value >= 0.0))
+      detail::fail("Adagrad: initial_accumulator_value must be non-negative, received initial_accumulator_value=",
+                   initial_accumulator_value);
+    this->check_positive("Adagrad", "epsilon", epsilon);
+  }
+  std::string name() const override { return "Adagrad"; }
+  std::unique_ptr<Optimizer<Scalar>> clone() const override { return std::make_unique<Adagrad>(*this); }
+  Config config() const override {
+    return {{"learning_rate", detail::cat(this->learning_rate_)},
+            {"initial_accumulator_value", detail::cat(initial_)}, {"epsilon", detail::cat(epsilon_)}};
+  }
+  int slots_per_weight() const override { return 1; }
+
+ protected:
+  double initial_slot_value() const override { return initial_; }
+  void update_step(RowMatrix<Scalar>& w, const RowMatrix<Scalar>& g, RowMatrix<Scalar>* s) override {
+    auto a = s[0].array();
+    a += g.array().square();                                                       // a += g²
+    w.array() -= Scalar(this->learning_rate_) * g.array() / (a + Scalar(epsilon_)).sqrt();  // w −= lr·g/sqrt(a+ε)
+  }
+
+ private:
+  double initial_, epsilon_;
+};
+
+inline constexpr std::array<std::string_view, 5> names{"sgd", "adam", "adamw", "rmsprop", "adagrad"};
+
+/// Resolves a Keras optimizer name (case-insensitive: "adam", "SGD", ...) with Keras defaults.
+template <typename Scalar = float>
+std::unique_ptr<Optimizer<Scalar>> get(std::string_view name) {
+  std::string lower(name);
+  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower == "sgd") return std::make_unique<SGD<Scalar>>();
+  if (lower == "adam") return std::make_unique<Adam<Scalar>>();
+  if (lower == "adamw") return std::make_unique<AdamW<Scalar>>();
+  if (lower == "rmsprop") return std::make_unique<RMSprop<Scalar>>();
+  if (lower == "adagrad") return std::make_unique<Adagrad<Scalar>>();
+  detail::fail("unknown optimizer '", name, "'; valid names are: ",
+               detail::join(std::vector<std::string>(names.begin(), names.end())));
+}
+
+}  // namespace optimizers
+}  // namespace kerascpp

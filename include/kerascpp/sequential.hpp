@@ -1,0 +1,672 @@
+// kerascpp/sequential.hpp — Sequential: a stack of layers with Keras's compile / fit / evaluate /
+// predict / summary / get_weights / set_weights. Data are Eigen matrices with one row per sample.
+#pragma once
+
+#include <kerascpp/callbacks.hpp>
+#include <kerascpp/core.hpp>
+#include <kerascpp/layers.hpp>
+#include <kerascpp/losses.hpp>
+#include <kerascpp/metrics.hpp>
+#include <kerascpp/optimizers.hpp>
+#include <kerascpp/progress.hpp>
+
+#include <algorithm>
+#include <concepts>
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <numeric>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#if defined(__unix__) || defined(__APPLE__)
+#include <unistd.h>
+#endif
+
+namespace kerascpp {
+
+/// Inputs and targets held together, as in `validation_data=(x_valid, y_valid)`.
+template <typename Scalar = float>
+struct Dataset {
+  Matrix<Scalar> x;
+  Matrix<Scalar> y;
+
+  Dataset() = default;
+  template <typename DX, typename DY>
+  Dataset(const Eigen::MatrixBase<DX>& x_, const Eigen::MatrixBase<DY>& y_) : x(x_), y(y_) {}
+};
+
+template <typename DX, typename DY>
+Dataset(const Eigen::MatrixBase<DX>&, const Eigen::MatrixBase<DY>&) -> Dataset<typename DX::Scalar>;
+
+/// `fit` arguments with Keras's names and defaults, meant for designated initializers:
+/// `model.fit(x, y, {.batch_size = 256, .epochs = 10, .validation_data = Dataset{xv, yv}})`.
+template <typename Scalar = float>
+struct FitOptions {
+  Index batch_size = 32;
+  int epochs = 1;
+  int verbose = 1;                            // 0 silent, 1 progress bar, 2 one line per epoch
+  std::vector<Callback<Scalar>*> callbacks{};  // owned by the caller, inspectable after fit
+  double validation_split = 0.0;              // taken from the last samples, before shuffling
+  std::optional<Dataset<Scalar>> validation_data{};
+  bool shuffle = true;                        // reshuffled every epoch
+  std::map<int, double> class_weight{};
+  Vector<Scalar> sample_weight{};             // one weight per row of x, or empty
+  int initial_epoch = 0;
+  std::ostream* out = &std::cout;             // where progress is written
+};
+
+/// `evaluate` arguments.
+template <typename Scalar = float>
+struct EvaluateOptions {
+  Index batch_size = 32;
+  Vector<Scalar> sample_weight{};
+};
+
+/// An optimizer given by Keras name ("adam") or as an object (`optimizers::Adam{1e-3}`).
+template <typename Scalar>
+struct OptimizerSpec {
+  std::unique_ptr<Optimizer<Scalar>> ptr;
+  OptimizerSpec(const char* name) : ptr(optimizers::get<Scalar>(name)) {}         // NOLINT: implicit by design
+  OptimizerSpec(const std::string& name) : ptr(optimizers::get<Scalar>(name)) {}  // NOLINT
+  template <typename O>
+    requires std::derived_from<O, Optimizer<Scalar>>
+  OptimizerSpec(const O& optimizer) : ptr(optimizer.clone()) {}  // NOLINT
+};
+
+/// A loss given by Keras name ("mae") or as an object (`losses::BinaryCrossentropy{true}`).
+template <typename Scalar>
+struct LossSpec {
+  std::unique_ptr<Loss<Scalar>> ptr;
+  LossSpec(const char* name) : ptr(losses::get<Scalar>(name)) {}         // NOLINT
+  LossSpec(const std::string& name) : ptr(losses::get<Scalar>(name)) {}  // NOLINT
+  template <typename L>
+    requires std::derived_from<L, Loss<Scalar>>
+  LossSpec(const L& loss) : ptr(loss.clone()) {}  // NOLINT
+};
+
+/// A metric given by Keras name ("binary_accuracy", "accuracy") or as an object.
+template <typename Scalar>
+struct MetricSpec {
+  std::string name;
+  std::shared_ptr<const Metric<Scalar>> object;
+  MetricSpec(const char* n) : name(n) { metrics::validate(name); }         // NOLINT
+  MetricSpec(const std::string& n) : name(n) { metrics::validate(name); }  // NOLINT
+  template <typename M>
+    requires std::derived_from<M, Metric<Scalar>>
+  MetricSpec(const M& metric) : name(metric.name()), object(metric.clone()) {}  // NOLINT
+};
+
+template <typename Scalar = float>
+class Sequential : public ModelInterface<Scalar> {
+ public:
+  using MatrixType = Matrix<Scalar>;
+
+  Sequential() : seed_(detail::global_seed()) {}
+
+  template <typename... L>
+    requires(sizeof...(L) > 0 && (std::derived_from<std::decay_t<L>, Layer<Scalar>> && ...))
+  explicit Sequential(L&&... layers) : Sequential() {
+    (add(std::forward<L>(layers)), ...);
+  }
+
+  Sequential(Sequential&&) noexcept = default;
+  Sequential& operator=(Sequential&&) noexcept = default;
+
+  /// Appends a layer (copied or moved in). The model is built as soon as its input width is known.
+  template <typename L>
+    requires std::derived_from<std::decay_t<L>, Layer<Scalar>>
+  void add(L&& layer) {
+    add(std::unique_ptr<Layer<Scalar>>(new std::decay_t<L>(std::forward<L>(layer))));
+  }
+
+  void add(std::unique_ptr<Layer<Scalar>> layer) {
+    if (!layer) detail::fail("Sequential.add: received an empty layer pointer");
+    if (!layers_.empty() && layer->declared_input_width() != 0 && built_ &&
+        layer->declared_input_width() != layers_.back()->output_width())
+      detail::fail("Sequential.add: layer declares input_shape ", layer->declared_input_width(),
+                   " but the previous layer outputs width ", layers_.back()->output_width());
+    if (layer->name().empty()) layer->set_name(unique_name(layer->name_prefix()));
+    layers_.push_back(std::move(layer));
+    if (built_) {
+      layers_.back()->build(layers_[layers_.size() - 2]->output_width(), init_rng_);
+      layers_.back()->seed_layer(derived_seed(layers_.size()));
+      refresh_weights();
+    } else if (layers_.size() == 1 && layers_.front()->declared_input_width() != 0) {
+      build(layers_.front()->declared_input_width());
+    }
+    compiled_for_output_ = false;
+  }
+
+  /// Sets the seed for initialization, shuffling and dropout; a built model is re-initialized.
+  void set_seed(std::uint64_t seed) {
+    seed_ = seed;
+    shuffle_rng_.seed(seed_ ^ 0x5DEECE66DULL);
+    if (built_) rebuild_fresh(input_width_);
+  }
+  std::uint64_t seed() const { return seed_; }
+
+  /// Creates the weights for inputs of the given width.
+  void build(Index input_width) {
+    if (layers_.empty()) throw StateError("Sequential.build: the model has no layers");
+    if (built_) {
+      if (input_width != input_width_)
+        detail::fail("Sequential.build: the model is built for input width ", input_width_, ", received ", input_width);
+      return;
+    }
+    rebuild_fresh(input_width);
+  }
+
+  bool built() const { return built_; }
+  Index input_width() const { return input_width_; }
+  Index output_width() const { return layers_.empty() ? 0 : layers_.back()->output_width(); }
+  std::size_t size() const { return layers_.size(); }
+  Layer<Scalar>& layer(std::size_t i) { return *layers_.at(i); }
+  const Layer<Scalar>& layer(std::size_t i) const { return *layers_.at(i); }
+  const std::vector<LayerPtr<Scalar>>& layers() const { return layers_; }
+
+  /// Sets optimizer, loss and metrics, given by Keras name or as objects.
+  void compile(OptimizerSpec<Scalar> optimizer, LossSpec<Scalar> loss, std::vector<MetricSpec<Scalar>> metrics = {}) {
+    if (layers_.empty()) throw StateError("compile: the model has no layers; add layers before compiling");
+    optimizer_ = std::move(optimizer.ptr);
+    loss_ = std::move(loss.ptr);
+    metric_specs_ = std::move(metrics);
+    metrics_.clear();
+    compiled_for_output_ = false;
+  }
+
+  bool compiled() const { return optimizer_ != nullptr; }
+  Optimizer<Scalar>& optimizer() { return require_compiled("optimizer"), *optimizer_; }
+  const Loss<Scalar>& loss() const { return require_compiled("loss"), *loss_; }
+  const std::vector<MetricSpec<Scalar>>& metric_specs() const { return metric_specs_; }
+
+  /// Trains for `epochs` epochs of minibatches and returns the per-epoch History.
+  template <typename DX, typename DY>
+  History<Scalar> fit(const Eigen::MatrixBase<DX>& x, const Eigen::MatrixBase<DY>& y, FitOptions<Scalar> options = {}) {
+    static_assert(std::is_same_v<typename DX::Scalar, Scalar> && std::is_same_v<typename DY::Scalar, Scalar>,
+                  "fit: x and y must hold the model's Scalar type");
+    require_compiled("fit");
+    check_fit_options(options, x.rows());
+    check_data("fit", x, y);
+    prepare(x.cols(), y.cols());
+    check_targets("fit", y);
+
+    // Training rows and validation rows (validation_split takes the last rows, before shuffling).
+    Index train_rows = x.rows();
+    if (!options.validation_data && options.validation_split > 0.0) {
+      train_rows = static_cast<Index>(std::ceil(static_cast<double>(x.rows()) * (1.0 - options.validation_split)));
+      if (train_rows <= 0 || train_rows >= x.rows())
+        detail::fail("fit: validation_split=", options.validation_split, " leaves ", train_rows, " training and ",
+                     x.rows() - train_rows, " validation rows out of ", x.rows(), "; both must be non-empty");
+    }
+    if (options.validation_data) {
+      const auto& v = *options.validation_data;
+      check_data("fit: validation_data", v.x, v.y);
+      if (v.y.cols() != y.cols())
+        detail::fail("fit: validation_data y has ", v.y.cols(), " columns but y has ", y.cols());
+      check_targets("fit: validation_data", v.y);
+    }
+    const Vector<Scalar> weights = sample_weights(y, options);
+
+    std::vector<Index> order(static_cast<std::size_t>(train_rows));
+    std::iota(order.begin(), order.end(), Index{0});
+    const Index steps = (train_rows + options.batch_size - 1) / options.batch_size;
+
+    History<Scalar> history;
+    std::optional<callbacks::ProgbarLogger<Scalar>> progbar;
+    std::vector<Callback<Scalar>*> cbs = options.callbacks;
+    cbs.push_back(&history);
+    if (options.verbose > 0 && options.epochs > options.initial_epoch) {
+      progbar.emplace(options.verbose, options.epochs, steps, *options.out, is_terminal(options.out));
+      cbs.push_back(&*progbar);
+    }
+    for (auto* cb : cbs) {
+      if (cb == nullptr) detail::fail("fit: callbacks contains a null pointer");
+      cb->set_model(this);
+    }
+    this->stop_training = false;
+    Logs logs;
+    for (auto* cb : cbs) cb->on_train_begin(logs);
+
+    for (int epoch = options.initial_epoch; epoch < options.epochs; ++epoch) {
+      Logs epoch_logs;
+      for (auto* cb : cbs) cb->on_epoch_begin(epoch, epoch_logs);
+      if (options.shuffle) shuffle_rng_.shuffle(order);
+      Accumulator acc(metrics_.size());
+      for (Index step = 0; step < steps; ++step) {
+        const Index start = step * options.batch_size;
+        const Index rows = std::min(options.batch_size, train_rows - start);
+        Logs batch_logs;
+        for (auto* cb : cbs) cb->on_batch_begin(static_cast<int>(step), batch_logs);
+        gather(x, y, weights, order.data() + start, rows);
+        train_step(rows, acc);
+        batch_logs = acc.logs(*this);
+        for (auto* cb : cbs) cb->on_batch_end(static_cast<int>(step), batch_logs);
+        if (this->stop_training) break;
+      }
+      epoch_logs = acc.logs(*this);
+      if (options.validation_data) {
+        const auto& v = *options.validation_data;
+        add_validation_logs(evaluate_rows(v.x, v.y, Vector<Scalar>(), options.batch_size, 0, v.x.rows()), epoch_logs);
+      } else if (train_rows < x.rows()) {
+        add_validation_logs(evaluate_rows(x, y, weights, options.batch_size, train_rows, x.rows()), epoch_logs);
+      }
+      for (auto* cb : cbs) cb->on_epoch_end(epoch, epoch_logs);
+      if (this->stop_training) break;
+    }
+    for (auto* cb : cbs) cb->on_train_end(logs);
+    for (auto* cb : cbs) cb->set_model(nullptr);
+    history_ = history;
+    history_.set_model(nullptr);
+    return history;
+  }
+
+  /// One gradient step on the given batch; returns the batch loss (before the update).
+  template <typename DX, typename DY>
+  double train_on_batch(const Eigen::MatrixBase<DX>& x, const Eigen::MatrixBase<DY>& y) {
+    require_compiled("train_on_batch");
+    check_data("train_on_batch", x, y);
+    prepare(x.cols(), y.cols());
+    check_targets("train_on_batch", y);
+    std::vector<Index> rows(static_cast<std::size_t>(x.rows()));
+    std::iota(rows.begin(), rows.end(), Index{0});
+    gather(x, y, Vector<Scalar>(), rows.data(), x.rows());
+    Accumulator acc(metrics_.size());
+    return train_step(x.rows(), acc);
+  }
+
+  /// Loss and metrics on the given data in inference mode, by name ("loss", metric names).
+  template <typename DX, typename DY>
+  Logs evaluate(const Eigen::MatrixBase<DX>& x, const Eigen::MatrixBase<DY>& y, EvaluateOptions<Scalar> options = {}) {
+    require_compiled("evaluate");
+    if (options.batch_size <= 0) detail::fail("evaluate: batch_size must be positive, received batch_size=", options.batch_size);
+    check_data("evaluate", x, y);
+    prepare(x.cols(), y.cols());
+    check_targets("evaluate", y);
+    if (options.sample_weight.size() != 0 && options.sample_weight.size() != x.rows())
+      detail::fail("evaluate: sample_weight has ", options.sample_weight.size(), " entries but x has ", x.rows(), " rows");
+    return evaluate_rows(x, y, options.sample_weight, options.batch_size, 0, x.rows());
+  }
+
+  /// Model outputs (rows × output width) in inference mode.
+  template <typename DX>
+  MatrixType predict(const Eigen::MatrixBase<DX>& x, Index batch_size = 32) {
+    static_assert(std::is_same_v<typename DX::Scalar, Scalar>, "predict: x must hold the model's Scalar type");
+    if (!built_)
+      throw StateError(layers_.empty() ? std::string("predict: the model has no layers")
+                                       : std::string("predict: the model is not built yet; give the first layer an "
+                                                     "input_shape, call build(width), or fit it first"));
+    if (batch_size <= 0) detail::fail("predict: batch_size must be positive, received batch_size=", batch_size);
+    check_input_width("predict", x.cols());
+    detail::check_finite(x, "predict", "x");
+    MatrixType out(x.rows(), output_width());
+    for (Index start = 0; start < x.rows(); start += batch_size) {
+      const Index rows = std::min(batch_size, x.rows() - start);
+      auto xb = x_buf_.view(rows, input_width_);
+      for (Index r = 0; r < rows; ++r) xb.row(r) = x.row(start + r);
+      out.middleRows(start, rows) = forward_pass(as_const(xb), false);
+    }
+    return out;
+  }
+
+  /// Weights in Keras order: for each layer, kernel then bias (Dense), gamma, beta, moving_mean,
+  /// moving_variance (BatchNormalization). Biases and vectors are (1 × n).
+  std::vector<MatrixType> get_weights() override {
+    std::vector<MatrixType> out;
+    for (auto& l : layers_)
+      for (const auto& w : l->weights()) out.emplace_back(*w.value);
+    return out;
+  }
+
+  void set_weights(const std::vector<MatrixType>& weights) override {
+    if (!built_) throw StateError("set_weights: the model is not built yet; build it or give the first layer an input_shape");
+    std::vector<std::pair<std::string, Weight<Scalar>>> all;
+    for (auto& l : layers_)
+      for (const auto& w : l->weights()) all.emplace_back(l->name() + "/" + w.name, w);
+    if (weights.size() != all.size())
+      detail::fail("set_weights: expected ", all.size(), " weight matrices, received ", weights.size());
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      const auto& target = *all[i].second.value;
+      if (weights[i].rows() != target.rows() || weights[i].cols() != target.cols())
+        detail::fail("set_weights: weight ", i, " (", all[i].first, ") must have shape ",
+                     detail::shape_string(target.rows(), target.cols()), ", received ",
+                     detail::shape_string(weights[i].rows(), weights[i].cols()));
+    }
+    for (std::size_t i = 0; i < all.size(); ++i) *all[i].second.value = weights[i];
+  }
+
+  double learning_rate() const override { return require_compiled("learning_rate"), optimizer_->learning_rate(); }
+  void set_learning_rate(double lr) override { require_compiled("set_learning_rate"), optimizer_->set_learning_rate(lr); }
+
+  /// History of the last `fit`.
+  const History<Scalar>& history() const { return history_; }
+
+  Index count_params() const {
+    Index n = 0;
+    for (auto& l : layers_) n += l->count_params();
+    return n;
+  }
+
+  /// Prints a Keras-style table: layer name and type, output shape, parameter count, totals.
+  void summary(std::ostream& out = std::cout, const std::string& model_name = "sequential") const {
+    constexpr int line = 65;
+    const int positions[3] = {29, 55, 65};
+    const auto row = [&](const std::string& a, const std::string& b, const std::string& c) {
+      std::string s = " " + a;
+      s.resize(static_cast<std::size_t>(std::max<int>(positions[0], static_cast<int>(s.size()) + 1)), ' ');
+      s += b;
+      s.resize(static_cast<std::size_t>(std::max<int>(positions[1], static_cast<int>(s.size()) + 1)), ' ');
+      s += c;
+      out << s << "\n";
+    };
+    out << "Model: \"" << model_name << "\"\n" << std::string(line, '_') << "\n";
+    row("Layer (type)", "Output Shape", "Param #");
+    out << std::string(line, '=') << "\n";
+    Index total = 0, trainable = 0;
+    for (std::size_t i = 0; i < layers_.size(); ++i) {
+      auto& l = *layers_[i];
+      Index params = 0;
+      for (const auto& w : l.weights()) {
+        params += w.value->size();
+        if (w.trainable()) trainable += w.value->size();
+      }
+      total += params;
+      const std::string shape = l.built() ? detail::cat("(None, ", l.output_width(), ")") : std::string("(unbuilt)");
+      row(l.name() + " (" + l.type() + ")", shape, std::to_string(params));
+      out << (i + 1 == layers_.size() ? std::string(line, '=') : std::string()) << (i + 1 == layers_.size() ? "\n" : "\n");
+    }
+    if (layers_.empty()) out << std::string(line, '=') << "\n";
+    const auto size = [](Index n) {
+      const double bytes = static_cast<double>(n) * sizeof(Scalar);
+      char buf[64];
+      if (bytes < 1024) std::snprintf(buf, sizeof buf, "%.2f Byte", bytes);
+      else if (bytes < 1024.0 * 1024) std::snprintf(buf, sizeof buf, "%.2f KB", bytes / 1024);
+      else std::snprintf(buf, sizeof buf, "%.2f MB", bytes / (1024.0 * 1024));
+      return std::string(buf);
+    };
+    out << "Total params: " << group(total) << " (" << size(total) << ")\n"
+        << "Trainable params: " << group(trainable) << " (" << size(trainable) << ")\n"
+        << "Non-trainable params: " << group(total - trainable) << " (" << size(total - trainable) << ")\n"
+        << std::string(line, '_') << "\n";
+  }
+
+  /// The internal random streams, for saving and resuming training exactly.
+  Rng& shuffle_rng() { return shuffle_rng_; }
+
+ private:
+  /// Running, sample-weighted means of loss and metrics over an epoch.
+  struct Accumulator {
+    explicit Accumulator(std::size_t n_metrics) : metric_sums(n_metrics, 0.0) {}
+    double loss_sum = 0.0;
+    double rows = 0.0;
+    double weight_sum = 0.0;
+    std::vector<double> metric_sums;
+
+    Logs logs(const Sequential& model) const {
+      Logs l;
+      l["loss"] = rows > 0 ? loss_sum / rows : 0.0;
+      for (std::size_t k = 0; k < model.metrics_.size(); ++k)
+        l[model.metrics_[k]->name()] = model.metrics_[k]->finalize(weight_sum > 0 ? metric_sums[k] / weight_sum : 0.0);
+      return l;
+    }
+  };
+
+  static bool is_terminal(std::ostream* out) {
+#if defined(__unix__) || defined(__APPLE__)
+    return out == &std::cout && ::isatty(STDOUT_FILENO) != 0;
+#else
+    (void)out;
+    return false;
+#endif
+  }
+
+  static std::string group(Index n) {
+    std::string s = std::to_string(n);
+    for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<std::size_t>(i), ",");
+    return s;
+  }
+
+  std::string unique_name(const std::string& prefix) {
+    const int n = name_counts_[prefix]++;
+    return n == 0 ? prefix : prefix + "_" + std::to_string(n);
+  }
+
+  std::uint64_t derived_seed(std::size_t index) const { return seed_ * 0x9E3779B97F4A7C15ULL + index * 0xD1B54A32D192ED03ULL + 1; }
+
+  void rebuild_fresh(Index input_width) {
+    init_rng_.seed(seed_);
+    shuffle_rng_.seed(seed_ ^ 0x5DEECE66DULL);
+    Index width = input_width;
+    for (std::size_t i = 0; i < layers_.size(); ++i) {
+      layers_[i]->build(width, init_rng_);
+      layers_[i]->seed_layer(derived_seed(i + 1));
+      width = layers_[i]->output_width();
+    }
+    input_width_ = input_width;
+    built_ = true;
+    refresh_weights();
+  }
+
+  void refresh_weights() {
+    trainable_.clear();
+    for (auto& l : layers_)
+      for (const auto& w : l->weights())
+        if (w.trainable()) trainable_.push_back(w);
+    if (optimizer_ && optimizer_->built()) optimizer_->reset();
+  }
+
+  void require_compiled(const char* what) const {
+    if (!optimizer_) throw StateError(detail::cat(what, ": the model must be compiled first; call compile(optimizer, loss)"));
+  }
+
+  void check_input_width(const char* where, Index cols) const {
+    if (cols != input_width_)
+      detail::fail(where, ": x has ", cols, " columns but the model expects input width ", input_width_);
+  }
+
+  template <typename DX, typename DY>
+  void check_data(const char* where, const Eigen::MatrixBase<DX>& x, const Eigen::MatrixBase<DY>& y) const {
+    if (x.rows() == 0) detail::fail(where, ": x is empty (0 rows); expected at least one sample");
+    if (x.rows() != y.rows()) detail::fail(where, ": x has ", x.rows(), " rows but y has ", y.rows());
+    if (y.cols() == 0) detail::fail(where, ": y has no columns");
+    if (built_) check_input_width(where, x.cols());
+    detail::check_finite(x, where, "x");
+    detail::check_finite(y, where, "y");
+  }
+
+  template <typename DY>
+  void check_targets(const char* where, const Eigen::MatrixBase<DY>& y) const {
+    try {
+      loss_->check_targets(y, output_width());
+    } catch (const ValueError& e) {
+      detail::fail(where, ": ", e.what());
+    }
+  }
+
+  void check_fit_options(const FitOptions<Scalar>& o, Index rows) const {
+    if (o.batch_size <= 0) detail::fail("fit: batch_size must be positive, received batch_size=", o.batch_size);
+    if (o.epochs < 0) detail::fail("fit: epochs must be non-negative, received epochs=", o.epochs);
+    if (o.initial_epoch < 0) detail::fail("fit: initial_epoch must be non-negative, received ", o.initial_epoch);
+    if (o.verbose < 0 || o.verbose > 2) detail::fail("fit: verbose must be 0, 1 or 2, received verbose=", o.verbose);
+    if (!(o.validation_split >= 0.0 && o.validation_split < 1.0))
+      detail::fail("fit: validation_split must be in [0, 1), received validation_split=", o.validation_split);
+    if (o.sample_weight.size() != 0) {
+      if (o.sample_weight.size() != rows)
+        detail::fail("fit: sample_weight has ", o.sample_weight.size(), " entries but x has ", rows, " rows");
+      if (!o.sample_weight.allFinite() || (o.sample_weight.array() < Scalar(0)).any())
+        detail::fail("fit: sample_weight must hold finite non-negative numbers");
+    }
+    if (o.out == nullptr) detail::fail("fit: out must point to a stream");
+  }
+
+  /// Builds the model if needed and resolves what depends on the data's widths.
+  void prepare(Index x_cols, Index y_cols) {
+    if (layers_.empty()) throw StateError("the model has no layers");
+    if (!built_) build(x_cols);
+    try {
+      loss_->check_shapes(y_cols, output_width());
+    } catch (const ValueError& e) {
+      detail::fail("compile/fit: ", e.what());
+    }
+    if (compiled_for_output_ && y_cols == compiled_y_cols_) return;
+    metrics_.clear();
+    for (const auto& spec : metric_specs_)
+      metrics_.push_back(spec.object ? std::shared_ptr<const Metric<Scalar>>(spec.object)
+                                     : std::shared_ptr<const Metric<Scalar>>(
+                                           metrics::get<Scalar>(spec.name, loss_->name(), y_cols, output_width())));
+    fused_ = loss_->fuses(layers_.back()->final_activation());
+    compiled_for_output_ = true;
+    compiled_y_cols_ = y_cols;
+  }
+
+  template <typename DY>
+  Vector<Scalar> sample_weights(const Eigen::MatrixBase<DY>& y, const FitOptions<Scalar>& o) const {
+    if (o.class_weight.empty() && o.sample_weight.size() == 0) return {};
+    Vector<Scalar> w = o.sample_weight.size() != 0 ? o.sample_weight : Vector<Scalar>::Ones(y.rows());
+    if (!o.class_weight.empty()) {
+      for (Index i = 0; i < y.rows(); ++i) {
+        Index cls = 0;
+        if (y.cols() == 1) cls = static_cast<Index>(std::llround(static_cast<double>(y(i, 0))));
+        else y.row(i).maxCoeff(&cls);
+        auto it = o.class_weight.find(static_cast<int>(cls));
+        if (it == o.class_weight.end())
+          detail::fail("fit: class_weight has no entry for class ", cls, " (row ", i, ")");
+        w(i) *= Scalar(it->second);
+      }
+    }
+    return w;
+  }
+
+  /// Copies the given rows of x and y (and their weights) into the batch buffers.
+  template <typename DX, typename DY>
+  void gather(const Eigen::MatrixBase<DX>& x, const Eigen::MatrixBase<DY>& y, const Vector<Scalar>& weights,
+              const Index* rows_index, Index rows) {
+    auto xb = x_buf_.view(rows, x.cols());
+    auto yb = y_buf_.view(rows, y.cols());
+    auto wb = w_buf_.view(rows, 1);
+    for (Index r = 0; r < rows; ++r) {
+      xb.row(r) = x.row(rows_index[r]);
+      yb.row(r) = y.row(rows_index[r]);
+    }
+    if (weights.size() == 0) wb.setOnes();
+    else
+      for (Index r = 0; r < rows; ++r) wb(r, 0) = weights(rows_index[r]);
+    batch_x_cols_ = x.cols();
+    batch_y_cols_ = y.cols();
+  }
+
+  ConstMatrixView<Scalar> forward_pass(ConstMatrixView<Scalar> x, bool training) {
+    const Scalar* h = x.data();
+    Index cols = x.cols();
+    for (auto& l : layers_) {
+      h = l->forward(ConstMatrixView<Scalar>(h, x.rows(), cols), training).data();
+      cols = l->output_width();
+    }
+    return ConstMatrixView<Scalar>(h, x.rows(), cols);
+  }
+
+  double regularization() const {
+    double p = 0.0;
+    for (const auto& l : layers_) p += l->regularization_penalty();
+    return p;
+  }
+
+  /// Forward, loss, backward and one optimizer step on the gathered batch.
+  double train_step(Index rows, Accumulator& acc) {
+    ConstMatrixView<Scalar> xb(x_buf_.view(rows, batch_x_cols_).data(), rows, batch_x_cols_);
+    ConstMatrixView<Scalar> yb(y_buf_.view(rows, batch_y_cols_).data(), rows, batch_y_cols_);
+    ConstMatrixView<Scalar> wb(w_buf_.view(rows, 1).data(), rows, 1);
+    const ConstMatrixView<Scalar> out = forward_pass(xb, true);
+    const ConstMatrixView<Scalar> pred = fused_ ? layers_.back()->logits() : out;
+    Eigen::Map<Vector<Scalar>> per_sample(per_sample_buf_.view(rows, 1).data(), rows);
+    loss_->per_sample(yb, pred, fused_, per_sample);
+    const double batch_loss =
+        static_cast<double>((per_sample.array() * wb.col(0).array()).sum()) / static_cast<double>(rows) + regularization();
+
+    Eigen::Map<Vector<Scalar>> scale(scale_buf_.view(rows, 1).data(), rows);
+    scale = wb.col(0) / Scalar(rows);  // dL/dl_i = w_i / batch
+    auto grad = grad_buf_.view(rows, out.cols());
+    loss_->gradient(yb, pred, fused_, scale, grad);
+    const Scalar* g = grad.data();
+    for (std::size_t i = layers_.size(); i-- > 0;) {
+      const bool last = i + 1 == layers_.size();
+      g = layers_[i]->backward(ConstMatrixView<Scalar>(g, rows, layers_[i]->output_width()), i > 0, last && fused_).data();
+    }
+
+    acc.loss_sum += batch_loss * static_cast<double>(rows);
+    acc.rows += static_cast<double>(rows);
+    accumulate_metrics(yb, out, wb, acc);
+    optimizer_->apply(trainable_);
+    return batch_loss;
+  }
+
+  void accumulate_metrics(ConstMatrixView<Scalar> yb, ConstMatrixView<Scalar> out, ConstMatrixView<Scalar> wb,
+                          Accumulator& acc) {
+    acc.weight_sum += static_cast<double>(wb.sum());
+    if (metrics_.empty()) return;
+    Eigen::Map<Vector<Scalar>> values(metric_buf_.view(yb.rows(), 1).data(), yb.rows());
+    for (std::size_t k = 0; k < metrics_.size(); ++k) {
+      metrics_[k]->per_sample(yb, out, values);
+      acc.metric_sums[k] += static_cast<double>((values.array() * wb.col(0).array()).sum());
+    }
+  }
+
+  /// Loss and metrics over rows [begin, end) in inference mode.
+  template <typename DX, typename DY>
+  Logs evaluate_rows(const Eigen::MatrixBase<DX>& x, const Eigen::MatrixBase<DY>& y, const Vector<Scalar>& weights,
+                     Index batch_size, Index begin, Index end) {
+    Accumulator acc(metrics_.size());
+    std::vector<Index> index(static_cast<std::size_t>(std::min(batch_size, end - begin)));
+    for (Index start = begin; start < end; start += batch_size) {
+      const Index rows = std::min(batch_size, end - start);
+      std::iota(index.begin(), index.begin() + rows, start);
+      gather(x, y, weights, index.data(), rows);
+      ConstMatrixView<Scalar> xb(x_buf_.view(rows, x.cols()).data(), rows, x.cols());
+      ConstMatrixView<Scalar> yb(y_buf_.view(rows, y.cols()).data(), rows, y.cols());
+      ConstMatrixView<Scalar> wb(w_buf_.view(rows, 1).data(), rows, 1);
+      const ConstMatrixView<Scalar> out = forward_pass(xb, false);
+      const ConstMatrixView<Scalar> pred = fused_ ? layers_.back()->logits() : out;
+      Eigen::Map<Vector<Scalar>> per_sample(per_sample_buf_.view(rows, 1).data(), rows);
+      loss_->per_sample(yb, pred, fused_, per_sample);
+      acc.loss_sum += static_cast<double>((per_sample.array() * wb.col(0).array()).sum());
+      acc.rows += static_cast<double>(rows);
+      accumulate_metrics(yb, out, wb, acc);
+    }
+    Logs logs = acc.logs(*this);
+    logs["loss"] += regularization();
+    return logs;
+  }
+
+  static void add_validation_logs(const Logs& val, Logs& logs) {
+    for (const auto& [key, value] : val) logs["val_" + key] = value;
+  }
+
+  std::vector<LayerPtr<Scalar>> layers_;
+  std::map<std::string, int> name_counts_;
+  std::uint64_t seed_;
+  Rng init_rng_;
+  Rng shuffle_rng_{0};
+  bool built_ = false;
+  Index input_width_ = 0;
+  std::vector<Weight<Scalar>> trainable_;
+
+  std::unique_ptr<Optimizer<Scalar>> optimizer_;
+  std::unique_ptr<Loss<Scalar>> loss_;
+  std::vector<MetricSpec<Scalar>> metric_specs_;
+  std::vector<std::shared_ptr<const Metric<Scalar>>> metrics_;
+  bool fused_ = false;
+  bool compiled_for_output_ = false;
+  Index compiled_y_cols_ = 0;
+
+  History<Scalar> history_;
+  Buffer<Scalar> x_buf_, y_buf_, w_buf_, per_sample_buf_, scale_buf_, grad_buf_, metric_buf_;
+  Index batch_x_cols_ = 0, batch_y_cols_ = 0;
+};
+
+template <typename L0, typename... L>
+Sequential(L0&&, L&&...) -> Sequential<typename std::decay_t<L0>::scalar_type>;
+
+}  // namespace kerascpp
