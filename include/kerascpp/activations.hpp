@@ -121,7 +121,13 @@ void backward(Activation a, ConstMatrixView<Scalar> z, ConstMatrixView<Scalar> y
     case Activation::linear:
       if (dz.data() != dy.data()) dz = dy;
       break;
-    case Activation::relu: out = (za > Scalar(0)).select(g, Scalar(0)); break;
+    case Activation::relu: {  // a plain loop over contiguous rows: the compiler vectorizes it with masks
+      const Scalar* zp = z.data();
+      const Scalar* gp = dy.data();
+      Scalar* dp = dz.data();
+      for (Index i = 0, n = z.size(); i < n; ++i) dp[i] = zp[i] > Scalar(0) ? gp[i] : Scalar(0);
+      break;
+    }
     case Activation::sigmoid: out = g * ya * (Scalar(1) - ya); break;
     case Activation::tanh: out = g * (Scalar(1) - ya.square()); break;
     case Activation::softmax:  // dz = y ∘ (dy − Σ_j dy_j y_j), per row
