@@ -423,10 +423,15 @@ class Sequential : public ModelInterface<Scalar> {
 #endif
   }
 
+  /// 530433 → "530,433"
   static std::string group(Index n) {
-    std::string s = std::to_string(n);
-    for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<std::size_t>(i), ",");
-    return s;
+    const std::string digits = std::to_string(n);
+    std::string out;
+    for (std::size_t i = 0; i < digits.size(); ++i) {
+      if (i != 0 && (digits.size() - i) % 3 == 0 && digits[i - 1] != '-') out.push_back(',');
+      out.push_back(digits[i]);
+    }
+    return out;
   }
 
   std::string unique_name(const std::string& prefix) {

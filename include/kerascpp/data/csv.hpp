@@ -1,0 +1,299 @@
+// kerascpp/data/csv.hpp — `read_csv`: a delimited text file into a `DataFrame`, the way pandas'
+// `read_csv` reads the files of the Kaggle course.
+//
+// Lines come from fast-cpp-csv-parser's `io::LineReader` (buffered reading, LF or CRLF line ends, a
+// UTF-8 byte order mark skipped); the fields are split here, because its `io::CSVReader` needs the
+// column count at compile time. The format:
+//
+// * The first non-blank line is the header and names the columns; an empty name becomes
+//   "Unnamed: <position>" as in pandas. Two columns with the same name are an error.
+// * Fields are separated by `sep`. A field that starts with '"' is quoted: it runs to the next lone
+//   '"', may hold `sep`, line breaks and `""` (one quote). Outside quotes, text is taken as is.
+// * Blank lines are skipped. Every other record must have as many fields as the header.
+// * A field equal to one of `na_values` is missing. A column whose other fields all parse fully as
+//   numbers (`1`, `0.0`, `-5e-04`, quoted `"1"`, surrounding spaces allowed) is numeric, missing
+//   values being NaN; any other column is text, missing values being "" (kept as written when ""
+//   is not a missing marker). Numbers are parsed with `std::from_chars`, so the locale plays no
+//   part.
+// * A file with a header and no rows gives a frame with those columns and 0 rows, all numeric.
+//
+// Errors are `kerascpp::IOError` for files that cannot be read or parsed (missing, empty, ragged
+// rows, unterminated quotes, duplicate names) and `kerascpp::ValueError` for bad options (an unknown
+// `index_col`); each message names the file, and the 1-based line (header = line 1) and the column
+// where there is one.
+#pragma once
+
+#include <kerascpp/core.hpp>
+#include <kerascpp/data/table.hpp>
+
+// fast-cpp-csv-parser trips two warnings that are about its own code, not ours: -Wparentheses on a
+// declaration (when it is not found in a system directory), and GCC's -Wstringop-truncation on the
+// strncpy into its fixed error-message buffers once inlined into our functions.
+#if defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wparentheses"
+#if !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wstringop-truncation"
+#endif
+#endif
+#if defined(KERASCPP_FCCP_HEADER)
+#include KERASCPP_FCCP_HEADER
+#elif __has_include(<libfccp/csv.h>)
+#include <libfccp/csv.h>
+#else
+#include <csv.h>
+#endif
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
+
+#include <cstring>
+#include <filesystem>
+#include <limits>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace kerascpp::data {
+
+/// Options of `read_csv`, named after pandas' arguments.
+struct CsvOptions {
+  /// The field separator (pandas `sep`): ',' for most files, ';' for UCI's `winequality-red.csv`.
+  char sep = ',';
+  /// The column to use as row labels instead of 0..n-1, by 0-based position or by name (pandas
+  /// `index_col`); it is removed from the columns.
+  std::optional<std::variant<Index, std::string>> index_col{};
+  /// Field values that mean "missing" (pandas `na_values`; the defaults are a subset of pandas'
+  /// own). A list given here replaces the defaults, where pandas would add to its own, so keep ""
+  /// in it: {"", "-1"} for cereal.csv, where -1 marks missing values. A field must equal a marker
+  /// as text: unlike pandas, "-1" does not also match "-1.0".
+  std::vector<std::string> na_values = {"", "NA", "NaN", "nan"};
+};
+
+namespace detail {
+
+/// Splits delimited records into fields, a quoted field possibly running over several lines.
+class RecordSplitter {
+ public:
+  explicit RecordSplitter(char sep) : sep_(sep) {}
+
+  /// Feeds one line (without its line break). Returns true when the record is complete, false when
+  /// a quoted field is still open and the next line continues it.
+  bool feed(std::string_view line) {
+    if (!in_quotes_) {
+      fields_.clear();
+      field_.clear();
+      at_field_start_ = true;
+    } else {
+      field_ += '\n';
+    }
+    for (std::size_t k = 0; k < line.size(); ++k) {
+      const char c = line[k];
+      if (in_quotes_) {
+        if (c != '"') {
+          field_ += c;
+        } else if (k + 1 < line.size() && line[k + 1] == '"') {
+          field_ += '"';
+          ++k;
+        } else {
+          in_quotes_ = false;
+        }
+      } else if (c == sep_) {
+        fields_.push_back(std::move(field_));
+        field_.clear();
+        at_field_start_ = true;
+      } else if (c == '"' && at_field_start_) {
+        in_quotes_ = true;
+        at_field_start_ = false;
+      } else {
+        field_ += c;
+        at_field_start_ = false;
+      }
+    }
+    if (in_quotes_) return false;
+    fields_.push_back(std::move(field_));
+    field_.clear();
+    return true;
+  }
+
+  /// The fields of the last complete record.
+  std::vector<std::string>& fields() { return fields_; }
+
+ private:
+  char sep_;
+  bool in_quotes_ = false;
+  bool at_field_start_ = true;
+  std::string field_;
+  std::vector<std::string> fields_;
+};
+
+/// Gives the records of a file with the line each starts on, turning fast-cpp-csv-parser's
+/// exceptions into `IOError`s that name the file and the line.
+class RecordReader {
+ public:
+  RecordReader(const std::string& path, char sep) : path_(path), splitter_(sep) {
+    std::error_code ignored;
+    if (std::filesystem::is_directory(path, ignored))
+      throw IOError(cat("read_csv: cannot read ", path, ": it is a directory"));
+    try {
+      lines_.emplace(path);
+    } catch (const ::io::error::can_not_open_file& error) {
+      throw IOError(
+          cat("read_csv: cannot open ", path,
+              error.errno_value != 0 ? ": " + std::generic_category().message(error.errno_value) : std::string()));
+    } catch (const ::io::error::base& error) {
+      throw IOError(cat("read_csv: cannot open ", path, ": ", error.what()));
+    }
+  }
+
+  /// Reads the next non-blank record into `fields()`; false at the end of the file.
+  bool next() {
+    for (;;) {
+      const char* line = next_line();
+      if (line == nullptr) return false;
+      ++line_number_;
+      std::string_view text(line);
+      if (line_number_ == 1 && text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
+      if (text.empty()) continue;
+      record_line_ = line_number_;
+      while (!splitter_.feed(text)) {
+        line = next_line();
+        if (line == nullptr)
+          throw IOError(cat("read_csv: ", path_, ", line ", record_line_,
+                            ": a quoted field is not closed before the end of the file"));
+        ++line_number_;
+        text = line;
+      }
+      return true;
+    }
+  }
+
+  /// The fields of the current record.
+  std::vector<std::string>& fields() { return splitter_.fields(); }
+
+  /// The 1-based line the current record starts on.
+  Index line() const { return record_line_; }
+
+ private:
+  const char* next_line() {
+    try {
+      return lines_->next_line();
+    } catch (const ::io::error::line_length_limit_exceeded&) {
+      throw IOError(cat("read_csv: ", path_, ", line ", line_number_ + 1,
+                        ": the line is longer than the reader's limit of 2^24 - 1 characters"));
+    } catch (const ::io::error::base& error) {
+      throw IOError(cat("read_csv: ", path_, ", line ", line_number_ + 1, ": ", error.what()));
+    }
+  }
+
+  std::string path_;
+  std::optional<::io::LineReader> lines_;
+  RecordSplitter splitter_;
+  Index line_number_ = 0;
+  Index record_line_ = 0;
+};
+
+/// Turns one column of raw fields into numbers if every non-missing field is a number, else text.
+/// In a text column, missing fields become "" when "" is itself a missing marker (the default), and
+/// keep their text otherwise, since "" is then an ordinary value.
+inline Column type_column(std::vector<std::string>& raw, const std::vector<std::string>& na_values) {
+  const auto is_missing = [&](const std::string& field) {
+    return std::find(na_values.begin(), na_values.end(), field) != na_values.end();
+  };
+  std::vector<double> numbers(raw.size());
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    if (is_missing(raw[i])) {
+      numbers[i] = std::numeric_limits<double>::quiet_NaN();
+    } else if (!parse_number(raw[i], numbers[i])) {
+      if (is_missing(std::string()))
+        for (std::string& field : raw)
+          if (is_missing(field)) field.clear();
+      return std::move(raw);
+    }
+  }
+  return numbers;
+}
+
+}  // namespace detail
+
+/// Reads a delimited text file with a header row into a `DataFrame` (pandas `read_csv`); see the
+/// top of this header for the format and the errors.
+inline DataFrame read_csv(const std::filesystem::path& path, const CsvOptions& options = {}) {
+  const std::string name = path.string();
+  if (options.sep == '"' || options.sep == '\n' || options.sep == '\r' || options.sep == '\0')
+    detail::fail("read_csv: sep cannot be a quote, a line break or NUL");
+  detail::RecordReader reader(name, options.sep);
+
+  if (!reader.next()) throw IOError(detail::cat("read_csv: ", name, " is empty: expected a header line"));
+  const std::vector<std::string> written = reader.fields();
+  std::vector<std::string> header = written;
+  std::map<std::string, std::size_t> seen;
+  for (std::size_t j = 0; j < header.size(); ++j) {
+    if (header[j].empty()) header[j] = detail::cat("Unnamed: ", j);
+    const auto [first, inserted] = seen.emplace(header[j], j);
+    if (!inserted)
+      throw IOError(detail::cat("read_csv: ", name, ", line ", reader.line(), ": duplicate column name '", header[j],
+                                "' (columns ", first->second + 1, " and ", j + 1, ")"));
+  }
+
+  std::vector<std::vector<std::string>> raw(header.size());
+  std::vector<Index> lines;
+  while (reader.next()) {
+    std::vector<std::string>& fields = reader.fields();
+    if (fields.size() != header.size())
+      throw IOError(detail::cat("read_csv: ", name, ", line ", reader.line(), ": expected ", header.size(),
+                                " fields as in the header, found ", fields.size()));
+    for (std::size_t j = 0; j < header.size(); ++j) raw[j].push_back(std::move(fields[j]));
+    lines.push_back(reader.line());
+  }
+  const auto rows = static_cast<Index>(lines.size());
+
+  std::optional<std::size_t> index_position;
+  if (options.index_col) {
+    if (const auto* position = std::get_if<Index>(&*options.index_col)) {
+      if (*position < 0 || *position >= static_cast<Index>(header.size()))
+        detail::fail("read_csv: index_col ", *position, " is out of range for ", name, ", which has ", header.size(),
+                     " columns");
+      index_position = static_cast<std::size_t>(*position);
+    } else {
+      const auto& wanted = std::get<std::string>(*options.index_col);
+      const auto found = seen.find(wanted);
+      if (found == seen.end()) {
+        std::vector<std::string> quoted;
+        for (const std::string& h : header) quoted.push_back("'" + h + "'");
+        detail::fail("read_csv: index_col '", wanted, "' is not a column of ", name, "; the columns are ",
+                     detail::join(quoted));
+      }
+      index_position = found->second;
+    }
+  }
+
+  std::vector<std::string> names;
+  std::vector<Column> columns;
+  Column index;
+  std::string index_name;
+  for (std::size_t j = 0; j < header.size(); ++j) {
+    Column column = detail::type_column(raw[j], options.na_values);
+    if (index_position == j) {
+      index = std::move(column);
+      index_name = written[j];
+    } else {
+      names.push_back(header[j]);
+      columns.push_back(std::move(column));
+    }
+  }
+  if (!index_position) {
+    std::vector<double> labels(static_cast<std::size_t>(rows));
+    for (std::size_t i = 0; i < labels.size(); ++i) labels[i] = static_cast<double>(i);
+    index = std::move(labels);
+  }
+  return detail::FrameAccess::make(std::move(names), std::move(columns), rows, std::move(index), std::move(index_name),
+                                   std::move(lines), name);
+}
+
+}  // namespace kerascpp::data

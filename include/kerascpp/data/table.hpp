@@ -1,0 +1,438 @@
+// kerascpp/data/table.hpp — `DataFrame`: a small column table, enough of pandas for course-style
+// preprocessing (select and drop columns, map labels to numbers, split rows, hand a matrix to a model).
+//
+// A frame holds named columns in order, each either numeric (`std::vector<double>`, missing values
+// are NaN) or text (`std::vector<std::string>`, missing values are the empty string), and a row
+// index of labels: 0..n-1 by default, or the values of the column `read_csv` was told to use as
+// index. Row operations (`take`, `sample`, `drop_rows`, `drop_index`) keep the labels, so the
+// pandas idiom
+//
+//     df_train = df.sample(frac=0.7, random_state=0); df_valid = df.drop(df_train.index)
+//
+// reads `auto train = df.sample(0.7, 0); auto valid = df.drop_rows(train);`. Every method returns a
+// new frame and leaves the original alone. Rows read from a file remember their line there, so an
+// error about a value can say where the value is.
+#pragma once
+
+#include <kerascpp/core.hpp>
+#include <kerascpp/data/random_state.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <set>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace kerascpp::data {
+
+// kerascpp's message helpers, also reachable as `detail::` from inside kerascpp::data.
+namespace detail {
+using kerascpp::detail::cat;
+using kerascpp::detail::fail;
+using kerascpp::detail::join;
+}  // namespace detail
+
+/// The values of one column, or of the row index: numbers (missing = NaN) or text (missing = "").
+using Column = std::variant<std::vector<double>, std::vector<std::string>>;
+
+namespace detail {
+
+/// Parses the whole of `text` as a decimal number (`-5e-04`, `1`, `0.0`, `.5`, `inf`), ignoring
+/// surrounding spaces and tabs and accepting a leading '+'. Locale-independent.
+inline bool parse_number(std::string_view text, double& value) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  if (text.size() > 1 && text.front() == '+' && text[1] != '-' && text[1] != '+') text.remove_prefix(1);
+  if (text.empty()) return false;
+  const char* end = text.data() + text.size();
+  const auto [ptr, error] = std::from_chars(text.data(), end, value, std::chars_format::general);
+  return error == std::errc{} && ptr == end;
+}
+
+/// Rounds to the nearest integer, halves to the even neighbour: Python's `round(x)` on a float.
+inline double round_half_even(double x) {
+  const double floor = std::floor(x);
+  const double diff = x - floor;
+  if (diff < 0.5) return floor;
+  if (diff > 0.5) return floor + 1.0;
+  return std::fmod(floor, 2.0) == 0.0 ? floor : floor + 1.0;
+}
+
+inline Index column_length(const Column& column) {
+  return std::visit([](const auto& values) { return static_cast<Index>(values.size()); }, column);
+}
+
+/// The rows of `column` at `positions`, in that order.
+inline Column take_rows(const Column& column, const std::vector<Index>& positions) {
+  return std::visit(
+      [&](const auto& values) -> Column {
+        std::decay_t<decltype(values)> out;
+        out.reserve(positions.size());
+        for (const Index p : positions) out.push_back(values[static_cast<std::size_t>(p)]);
+        return out;
+      },
+      column);
+}
+
+inline std::string label_string(const Column& index, Index row) {
+  const auto r = static_cast<std::size_t>(row);
+  if (const auto* numbers = std::get_if<std::vector<double>>(&index)) return cat((*numbers)[r]);
+  return cat("'", std::get<std::vector<std::string>>(index)[r], "'");
+}
+
+struct FrameAccess;
+
+}  // namespace detail
+
+/// A table of named numeric and text columns with a row index (a small `pandas.DataFrame`).
+class DataFrame {
+ public:
+  /// An empty frame: no columns and no rows. Add columns with `assign`.
+  DataFrame() = default;
+
+  /// The number of rows (samples).
+  Index rows() const { return rows_; }
+
+  /// The number of columns, the index not counted.
+  Index cols() const { return static_cast<Index>(names_.size()); }
+
+  /// The column names in order (pandas `df.columns`).
+  const std::vector<std::string>& columns() const { return names_; }
+
+  /// Whether a column is named `name`.
+  bool has_column(std::string_view name) const { return std::find(names_.begin(), names_.end(), name) != names_.end(); }
+
+  /// Whether column `name` holds numbers (rather than text).
+  bool is_numeric(std::string_view name) const {
+    return std::holds_alternative<std::vector<double>>(columns_[position(name, "DataFrame.is_numeric")]);
+  }
+
+  /// The values of numeric column `name` (missing values are NaN); throws for a text column.
+  const std::vector<double>& numbers(std::string_view name) const {
+    const Column& column = columns_[position(name, "DataFrame.numbers")];
+    if (const auto* values = std::get_if<std::vector<double>>(&column)) return *values;
+    throw_not_numeric("DataFrame.numbers", name, column);
+  }
+
+  /// The values of text column `name` (missing values are ""); throws for a numeric column.
+  const std::vector<std::string>& strings(std::string_view name) const {
+    const Column& column = columns_[position(name, "DataFrame.strings")];
+    if (const auto* values = std::get_if<std::vector<std::string>>(&column)) return *values;
+    detail::fail("DataFrame.strings: column '", name, "'", in_source(), " holds numbers, not text");
+  }
+
+  /// The row labels (pandas `df.index`): 0..n-1, or the values of `read_csv`'s `index_col`.
+  const Column& index() const { return index_; }
+
+  /// The name of the index column ("" for the default index or an unnamed column).
+  const std::string& index_name() const { return index_name_; }
+
+  /// The file the rows were read from, or "" for a frame built in memory.
+  const std::string& source() const { return source_; }
+
+  /// The 1-based line of `source()` that row `row` (a position) was read from, or 0 if unknown.
+  Index source_line(Index row) const {
+    check_row(row, "DataFrame.source_line");
+    return lines_.empty() ? 0 : lines_[static_cast<std::size_t>(row)];
+  }
+
+  /// The columns `names`, in that order (pandas `df[names]`).
+  DataFrame select(const std::vector<std::string>& names) const {
+    DataFrame out = with_rows_of(*this);
+    for (const std::string& name : names) {
+      if (out.has_column(name)) detail::fail("DataFrame.select: column '", name, "' is named twice");
+      out.names_.push_back(name);
+      out.columns_.push_back(columns_[position(name, "DataFrame.select")]);
+    }
+    return out;
+  }
+
+  /// Every column except `names` (pandas `df.drop(columns=names)`); each name must exist.
+  DataFrame drop(const std::vector<std::string>& names) const {
+    for (const std::string& name : names) position(name, "DataFrame.drop");
+    DataFrame out = with_rows_of(*this);
+    for (std::size_t j = 0; j < names_.size(); ++j) {
+      if (std::find(names.begin(), names.end(), names_[j]) != names.end()) continue;
+      out.names_.push_back(names_[j]);
+      out.columns_.push_back(columns_[j]);
+    }
+    return out;
+  }
+
+  /// Every column without a missing value (pandas `df.dropna(axis=1)`): numeric columns holding
+  /// NaN and text columns holding "" are left out.
+  DataFrame dropna_columns() const {
+    DataFrame out = with_rows_of(*this);
+    for (std::size_t j = 0; j < names_.size(); ++j) {
+      const bool missing = std::visit(
+          [](const auto& values) {
+            return std::any_of(values.begin(), values.end(), [](const auto& v) {
+              if constexpr (std::is_same_v<std::decay_t<decltype(v)>, double>)
+                return std::isnan(v);
+              else
+                return v.empty();
+            });
+          },
+          columns_[j]);
+      if (missing) continue;
+      out.names_.push_back(names_[j]);
+      out.columns_.push_back(columns_[j]);
+    }
+    return out;
+  }
+
+  /// The frame with numeric column `name` set to `values`: replaced in place if it exists, appended
+  /// otherwise (pandas `df[name] = values`). On an empty frame the first column sets the row count.
+  DataFrame assign(const std::string& name, std::vector<double> values) const {
+    return assign_column(name, Column(std::move(values)));
+  }
+
+  /// The frame with text column `name` set to `values`, as the numeric overload.
+  DataFrame assign(const std::string& name, std::vector<std::string> values) const {
+    return assign_column(name, Column(std::move(values)));
+  }
+
+  /// The frame with text column `column` turned into numbers through `mapping` (pandas
+  /// `df[column] = df[column].map(mapping)`). A missing value ("") becomes NaN unless the mapping
+  /// names "". Throws if a value is not in the mapping, naming the value and where it is.
+  DataFrame map(const std::string& column, const std::map<std::string, double>& mapping) const {
+    const std::size_t j = position(column, "DataFrame.map");
+    const auto* text = std::get_if<std::vector<std::string>>(&columns_[j]);
+    if (text == nullptr) detail::fail("DataFrame.map: column '", column, "'", in_source(), " already holds numbers");
+    std::vector<double> values(text->size());
+    for (std::size_t i = 0; i < text->size(); ++i) {
+      const std::string& value = (*text)[i];
+      if (const auto found = mapping.find(value); found != mapping.end()) {
+        values[i] = found->second;
+      } else if (value.empty()) {
+        values[i] = std::numeric_limits<double>::quiet_NaN();
+      } else {
+        std::vector<std::string> keys;
+        for (const auto& entry : mapping) keys.push_back("'" + entry.first + "'");
+        detail::fail("DataFrame.map: column '", column, "' holds '", value, "' ", where(static_cast<Index>(i)),
+                     ", which the mapping does not name (it names ", detail::join(keys), ")");
+      }
+    }
+    DataFrame out = *this;
+    out.columns_[j] = std::move(values);
+    return out;
+  }
+
+  /// The rows at `positions` (0-based, in that order, repeats allowed), labels kept (pandas
+  /// `df.iloc[positions]` / `df.take(positions)`).
+  DataFrame take(const std::vector<Index>& positions) const {
+    for (const Index p : positions) check_row(p, "DataFrame.take");
+    DataFrame out;
+    out.names_ = names_;
+    out.rows_ = static_cast<Index>(positions.size());
+    out.index_ = detail::take_rows(index_, positions);
+    out.index_name_ = index_name_;
+    out.source_ = source_;
+    if (!lines_.empty()) {
+      out.lines_.reserve(positions.size());
+      for (const Index p : positions) out.lines_.push_back(lines_[static_cast<std::size_t>(p)]);
+    }
+    out.columns_.reserve(columns_.size());
+    for (const Column& column : columns_) out.columns_.push_back(detail::take_rows(column, positions));
+    return out;
+  }
+
+  /// A random `frac` of the rows, chosen and ordered exactly as pandas'
+  /// `df.sample(frac=frac, random_state=random_state)` (legacy numpy `RandomState`), labels kept.
+  /// The row count is round(frac * rows()), halves rounded to even as Python does.
+  DataFrame sample(double frac, std::int64_t random_state) const {
+    RandomState state(random_state);
+    return sample(frac, state);
+  }
+
+  /// As `sample(frac, seed)`, drawing from (and advancing) `random_state`, like passing a
+  /// `numpy.random.RandomState` object to pandas.
+  DataFrame sample(double frac, RandomState& random_state) const {
+    if (!(frac >= 0.0 && frac <= 1.0))
+      detail::fail("DataFrame.sample: frac must be between 0 and 1 (sampling without replacement), received ", frac);
+    const auto n = static_cast<Index>(detail::round_half_even(frac * static_cast<double>(rows_)));
+    return take(random_state.choice(rows_, n));
+  }
+
+  /// The rows whose labels are not in `other`'s index (pandas `df.drop(other.index)`): the
+  /// complement of a sample. Every label of `other` must be in this frame's index.
+  DataFrame drop_rows(const DataFrame& other) const {
+    return std::visit([&](const auto& labels) { return drop_labels(labels, "DataFrame.drop_rows"); }, other.index_);
+  }
+
+  /// The rows whose numeric label is not in `labels` (pandas `df.drop(labels)`); each label must exist.
+  DataFrame drop_index(const std::vector<double>& labels) const { return drop_labels(labels, "DataFrame.drop_index"); }
+
+  /// The rows whose text label is not in `labels` (pandas `df.drop(labels)`); each label must exist.
+  DataFrame drop_index(const std::vector<std::string>& labels) const {
+    return drop_labels(labels, "DataFrame.drop_index");
+  }
+
+  /// All columns as a matrix, rows are samples (pandas `df.to_numpy()`). Throws if a column holds
+  /// text, naming the column and its first non-numeric value with its line in the file.
+  template <typename Scalar = float>
+  Matrix<Scalar> to_matrix() const {
+    return to_matrix<Scalar>(names_);
+  }
+
+  /// The columns `names`, in that order, as a matrix; rows are samples. Missing values are NaN.
+  template <typename Scalar = float>
+  Matrix<Scalar> to_matrix(const std::vector<std::string>& names) const {
+    Matrix<Scalar> out(rows_, static_cast<Index>(names.size()));
+    for (std::size_t k = 0; k < names.size(); ++k) {
+      const Column& column = columns_[position(names[k], "DataFrame.to_matrix")];
+      const auto* values = std::get_if<std::vector<double>>(&column);
+      if (values == nullptr) throw_not_numeric("DataFrame.to_matrix", names[k], column);
+      for (Index i = 0; i < rows_; ++i)
+        out(i, static_cast<Index>(k)) = static_cast<Scalar>((*values)[static_cast<std::size_t>(i)]);
+    }
+    return out;
+  }
+
+ private:
+  friend struct detail::FrameAccess;
+
+  /// A frame with this frame's rows (index, lines, source) and no columns yet.
+  static DataFrame with_rows_of(const DataFrame& frame) {
+    DataFrame out;
+    out.rows_ = frame.rows_;
+    out.index_ = frame.index_;
+    out.index_name_ = frame.index_name_;
+    out.lines_ = frame.lines_;
+    out.source_ = frame.source_;
+    return out;
+  }
+
+  /// " in <file>" for frames read from a file, "" otherwise.
+  std::string in_source() const { return source_.empty() ? std::string() : detail::cat(" in ", source_); }
+
+  /// " of the rows read from <file>" for frames read from a file, "" otherwise.
+  std::string of_rows() const {
+    return source_.empty() ? std::string() : detail::cat(" of the rows read from ", source_);
+  }
+
+  /// Where row `row` is, for messages: its file line if known, and its label.
+  std::string where(Index row) const {
+    const std::string label = detail::label_string(index_, row);
+    const auto r = static_cast<std::size_t>(row);
+    if (!lines_.empty() && lines_[r] > 0)
+      return detail::cat("at line ", lines_[r], " of ", source_, " (index label ", label, ")");
+    return detail::cat("at row ", row, " (index label ", label, ")");
+  }
+
+  std::size_t position(std::string_view name, std::string_view caller) const {
+    const auto found = std::find(names_.begin(), names_.end(), name);
+    if (found == names_.end()) {
+      std::vector<std::string> quoted;
+      for (const std::string& n : names_) quoted.push_back("'" + n + "'");
+      detail::fail(caller, ": no column named '", name, "'", in_source(), "; the columns are ",
+                   names_.empty() ? std::string("(none)") : detail::join(quoted));
+    }
+    return static_cast<std::size_t>(found - names_.begin());
+  }
+
+  void check_row(Index row, std::string_view caller) const {
+    if (row < 0 || row >= rows_)
+      detail::fail(caller, ": row position ", row, " is out of range for a frame of ", rows_, " rows");
+  }
+
+  [[noreturn]] void throw_not_numeric(std::string_view caller, std::string_view name, const Column& column) const {
+    const auto& text = std::get<std::vector<std::string>>(column);
+    for (std::size_t i = 0; i < text.size(); ++i) {
+      double ignored = 0.0;
+      if (!text[i].empty() && !detail::parse_number(text[i], ignored))
+        detail::fail(caller, ": column '", name, "' holds text, not numbers: its first non-numeric value is '", text[i],
+                     "' ", where(static_cast<Index>(i)), "; convert the column with map() or drop it");
+    }
+    const auto empty = std::find(text.begin(), text.end(), std::string());
+    if (empty != text.end())
+      detail::fail(caller, ": column '", name,
+                   "' holds text, not numbers: its only non-numeric values are empty fields, ", "the first ",
+                   where(static_cast<Index>(empty - text.begin())),
+                   "; read the file with \"\" among na_values to make them missing values");
+    detail::fail(caller, ": column '", name, "'", in_source(), " is a text column, not a numeric one");
+  }
+
+  DataFrame assign_column(const std::string& name, Column values) const {
+    const Index length = detail::column_length(values);
+    DataFrame out = *this;
+    if (names_.empty() && rows_ == 0 && length > 0) {
+      std::vector<double> labels(static_cast<std::size_t>(length));
+      for (std::size_t i = 0; i < labels.size(); ++i) labels[i] = static_cast<double>(i);
+      out.rows_ = length;
+      out.index_ = std::move(labels);
+      out.lines_.clear();
+    } else if (length != rows_) {
+      detail::fail("DataFrame.assign: column '", name, "' has ", length, " values, the frame has ", rows_, " rows");
+    }
+    const auto found = std::find(names_.begin(), names_.end(), name);
+    if (found != names_.end()) {
+      out.columns_[static_cast<std::size_t>(found - names_.begin())] = std::move(values);
+    } else {
+      out.names_.push_back(name);
+      out.columns_.push_back(std::move(values));
+    }
+    return out;
+  }
+
+  template <typename Label>
+  DataFrame drop_labels(const std::vector<Label>& labels, std::string_view caller) const {
+    const auto* index = std::get_if<std::vector<Label>>(&index_);
+    if (index == nullptr)
+      detail::fail(caller, ": the index holds ",
+                   std::holds_alternative<std::vector<double>>(index_) ? "numbers" : "text",
+                   ", the labels to drop do not");
+    const std::set<Label> present(index->begin(), index->end());
+    for (const Label& label : labels)
+      if (present.count(label) == 0) {
+        if constexpr (std::is_same_v<Label, double>)
+          detail::fail(caller, ": label ", label, " is not in the index", of_rows());
+        else
+          detail::fail(caller, ": label '", label, "' is not in the index", of_rows());
+      }
+    const std::set<Label> dropped(labels.begin(), labels.end());
+    std::vector<Index> kept;
+    for (std::size_t i = 0; i < index->size(); ++i)
+      if (dropped.count((*index)[i]) == 0) kept.push_back(static_cast<Index>(i));
+    return take(kept);
+  }
+
+  std::vector<std::string> names_;
+  std::vector<Column> columns_;
+  Index rows_ = 0;
+  Column index_;
+  std::string index_name_;
+  std::vector<Index> lines_;  // file line of each row; empty when the rows were not read from a file
+  std::string source_;
+};
+
+namespace detail {
+
+/// Lets `read_csv` build a frame together with where each row came from.
+struct FrameAccess {
+  static DataFrame make(std::vector<std::string> names, std::vector<Column> columns, Index rows, Column index,
+                        std::string index_name, std::vector<Index> lines, std::string source) {
+    DataFrame frame;
+    frame.names_ = std::move(names);
+    frame.columns_ = std::move(columns);
+    frame.rows_ = rows;
+    frame.index_ = std::move(index);
+    frame.index_name_ = std::move(index_name);
+    frame.lines_ = std::move(lines);
+    frame.source_ = std::move(source);
+    return frame;
+  }
+};
+
+}  // namespace detail
+
+}  // namespace kerascpp::data

@@ -1,0 +1,716 @@
+// Tests of kerascpp/data.hpp: read_csv, DataFrame, RandomState (against pandas' own choices, from
+// tests/data/pandas_vectors.txt written by tools/make_pandas_vectors.py) and the scalers, ending with
+// the Kaggle "Intro to Deep Learning" preprocessing of red-wine.csv and ion.csv.
+#include <kerascpp/data.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <sstream>
+#include <string>
+#include <variant>
+#include <vector>
+
+using Catch::Contains;
+using kerascpp::Index;
+using kerascpp::IOError;
+using kerascpp::Matrix;
+using kerascpp::StateError;
+using kerascpp::ValueError;
+using kerascpp::data::CsvOptions;
+using kerascpp::data::DataFrame;
+using kerascpp::data::MinMaxScaler;
+using kerascpp::data::RandomState;
+using kerascpp::data::read_csv;
+using kerascpp::data::StandardScaler;
+
+namespace {
+
+std::string data_path(const std::string& name) { return std::string(KERASCPP_DATA_DIR) + "/" + name; }
+
+std::string fixture(const std::string& name) { return std::string(KERASCPP_TEST_DATA_DIR) + "/csv/" + name; }
+
+/// tests/data/pandas_vectors.txt: each line "<key> : <values>", keyed by the part before " : ".
+const std::map<std::string, std::string>& pandas_vectors() {
+  static const std::map<std::string, std::string> vectors = [] {
+    std::ifstream in(std::string(KERASCPP_TEST_DATA_DIR) + "/pandas_vectors.txt");
+    REQUIRE(in.good());
+    std::map<std::string, std::string> out;
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.empty() || line[0] == '#') continue;
+      const auto colon = line.find(" : ");
+      REQUIRE(colon != std::string::npos);
+      out[line.substr(0, colon)] = line.substr(colon + 3);
+    }
+    return out;
+  }();
+  return vectors;
+}
+
+const std::string& vector_line(const std::string& key) {
+  const auto found = pandas_vectors().find(key);
+  INFO("pandas_vectors.txt key: " << key);
+  REQUIRE(found != pandas_vectors().end());
+  return found->second;
+}
+
+template <typename T>
+std::vector<T> parse_values(const std::string& text) {
+  std::istringstream in(text);
+  std::vector<T> out;
+  T value{};
+  while (in >> value) out.push_back(value);
+  return out;
+}
+
+std::vector<double> parse_doubles(const std::string& text) {
+  std::vector<double> out;
+  for (const std::string& token : parse_values<std::string>(text)) out.push_back(std::stod(token));
+  return out;
+}
+
+std::vector<Index> labels_of(const DataFrame& frame) {
+  std::vector<Index> out;
+  for (const double label : std::get<std::vector<double>>(frame.index())) out.push_back(static_cast<Index>(label));
+  return out;
+}
+
+std::vector<std::uint32_t> parse_key(const std::string& text) {
+  std::vector<std::uint32_t> key;
+  std::string inner = text.substr(1, text.size() - 2);
+  std::istringstream in(inner);
+  std::string part;
+  while (std::getline(in, part, ',')) key.push_back(static_cast<std::uint32_t>(std::stoull(part)));
+  return key;
+}
+
+// Sums and extremes by plain loops: Eigen's vectorised reductions trip GCC 12's
+// -Wmaybe-uninitialized false positive in its AVX-512 intrinsics under -march=native.
+double sum_of(const Matrix<double>& m) {
+  double sum = 0.0;
+  for (Index j = 0; j < m.cols(); ++j)
+    for (Index i = 0; i < m.rows(); ++i) sum += m(i, j);
+  return sum;
+}
+
+double min_of(const Matrix<double>& m) {
+  double low = m(0, 0);
+  for (Index j = 0; j < m.cols(); ++j)
+    for (Index i = 0; i < m.rows(); ++i) low = std::min(low, m(i, j));
+  return low;
+}
+
+double max_of(const Matrix<double>& m) {
+  double high = m(0, 0);
+  for (Index j = 0; j < m.cols(); ++j)
+    for (Index i = 0; i < m.rows(); ++i) high = std::max(high, m(i, j));
+  return high;
+}
+
+RandomState make_state(const std::string& seed) {
+  if (seed.front() == '[') return RandomState(parse_key(seed));
+  return RandomState(std::stoll(seed));
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// RandomState and sample against pandas
+
+TEST_CASE("RandomState gives numpy's legacy MT19937 outputs for integer and array seeds", "[data][random]") {
+  int checked = 0;
+  for (const auto& [key, values] : pandas_vectors()) {
+    if (key.rfind("raw ", 0) != 0) continue;
+    RandomState state = make_state(key.substr(4));
+    std::map<Index, std::uint32_t> expected;
+    for (const std::string& pair : parse_values<std::string>(values)) {
+      const auto equals = pair.find('=');
+      expected[std::stoll(pair.substr(0, equals))] = static_cast<std::uint32_t>(std::stoull(pair.substr(equals + 1)));
+    }
+    const Index last = expected.rbegin()->first;
+    for (Index k = 0; k <= last; ++k) {
+      const std::uint32_t value = state.next_uint32();
+      if (expected.count(k) != 0) {
+        INFO(key << ", output " << k);
+        CHECK(value == expected[k]);
+        ++checked;
+      }
+    }
+  }
+  CHECK(checked == 5 * 12);
+}
+
+TEST_CASE("DataFrame::sample chooses exactly the rows pandas chooses", "[data][random]") {
+  int cases = 0;
+  for (const auto& [key, values] : pandas_vectors()) {
+    if (key.rfind("sample ", 0) != 0) continue;
+    std::istringstream fields(key.substr(7));
+    Index rows = 0;
+    double frac = 0.0;
+    std::string seed;
+    Index n = 0;
+    fields >> rows >> frac >> seed >> n;
+    const std::vector<Index> expected = parse_values<Index>(values);
+    REQUIRE(static_cast<Index>(expected.size()) == n);
+
+    std::vector<double> column(static_cast<std::size_t>(rows));
+    for (Index i = 0; i < rows; ++i) column[static_cast<std::size_t>(i)] = static_cast<double>(10 * i);
+    const DataFrame frame = DataFrame().assign("a", column);
+    RandomState state = make_state(seed);
+    const DataFrame sampled = seed.front() == '[' ? frame.sample(frac, state) : frame.sample(frac, std::stoll(seed));
+
+    INFO(key);
+    CHECK(sampled.rows() == n);
+    CHECK(labels_of(sampled) == expected);
+    for (Index i = 0; i < sampled.rows(); ++i)
+      CHECK(sampled.numbers("a")[static_cast<std::size_t>(i)] ==
+            10.0 * static_cast<double>(expected[static_cast<std::size_t>(i)]));
+    ++cases;
+  }
+  CHECK(cases == 17);
+}
+
+TEST_CASE("successive samples from one RandomState follow pandas with a shared numpy RandomState", "[data][random]") {
+  const std::string& values = vector_line("sequential 20 0.5 0 3");
+  std::vector<std::vector<Index>> expected(1);
+  for (const std::string& token : parse_values<std::string>(values)) {
+    if (token == "|")
+      expected.emplace_back();
+    else
+      expected.back().push_back(std::stoll(token));
+  }
+  REQUIRE(expected.size() == 3);
+  std::vector<double> column(20, 1.0);
+  const DataFrame frame = DataFrame().assign("a", column);
+  RandomState state(0);
+  for (const auto& draw : expected) CHECK(labels_of(frame.sample(0.5, state)) == draw);
+}
+
+TEST_CASE("the sample size is round(frac * rows) with halves to even, as pandas computes it", "[data][random]") {
+  const DataFrame frame = DataFrame().assign("a", std::vector<double>(10, 0.0));
+  CHECK(frame.sample(0.25, 0).rows() == 2);  // 2.5 -> 2
+  CHECK(frame.sample(0.35, 0).rows() == 4);  // 0.35 * 10 is exactly 3.5 in binary -> 4
+  CHECK(frame.sample(0.45, 0).rows() == 4);  // 4.5 -> 4
+  CHECK(frame.sample(0.55, 0).rows() == 6);  // 5.5 -> 6
+  CHECK(frame.sample(0.0, 0).rows() == 0);
+  CHECK(frame.sample(1.0, 0).rows() == 10);
+  CHECK(kerascpp::data::detail::round_half_even(28.499999999999996) == 28.0);
+  CHECK(kerascpp::data::detail::round_half_even(-2.5) == -2.0);
+}
+
+TEST_CASE("RandomState and sample reject bad seeds and fractions", "[data][random][errors]") {
+  REQUIRE_THROWS_WITH(RandomState(-1), Contains("between 0 and 2**32 - 1") && Contains("-1"));
+  REQUIRE_THROWS_AS(RandomState(std::int64_t{1} << 32), ValueError);
+  REQUIRE_THROWS_WITH(RandomState(std::vector<std::uint32_t>{}), Contains("must not be empty"));
+  RandomState state(0);
+  REQUIRE_THROWS_WITH(state.choice(3, 4), Contains("cannot take 4 distinct values out of 3"));
+  const DataFrame frame = DataFrame().assign("a", std::vector<double>(4, 0.0));
+  REQUIRE_THROWS_WITH(frame.sample(1.5, 0), Contains("frac must be between 0 and 1") && Contains("1.5"));
+  REQUIRE_THROWS_AS(frame.sample(-0.1, 0), ValueError);
+  REQUIRE_THROWS_AS(frame.sample(std::nan(""), 0), ValueError);
+  REQUIRE_THROWS_AS(frame.sample(0.5, -3), ValueError);
+}
+
+// ---------------------------------------------------------------------------------------------
+// read_csv on the three course files
+
+TEST_CASE("read_csv loads red-wine.csv: 1599 rows, 12 numeric columns", "[data][csv]") {
+  const DataFrame wine = read_csv(data_path("red-wine.csv"));
+  CHECK(wine.rows() == 1599);
+  CHECK(wine.cols() == 12);
+  CHECK(wine.columns().front() == "fixed acidity");
+  CHECK(wine.columns().back() == "quality");
+  for (const std::string& name : wine.columns()) CHECK(wine.is_numeric(name));
+  const Matrix<double> x = wine.to_matrix<double>();
+  CHECK(x(0, 0) == 7.4);
+  CHECK(x(0, 2) == 0.0);
+  CHECK(x(0, 7) == 0.9978);
+  CHECK(x(0, 11) == 5.0);
+  CHECK(x(1598, 7) == 0.99549);
+  CHECK(x(1598, 11) == 6.0);
+  CHECK(min_of(x.col(11)) == 3.0);
+  CHECK(max_of(x.col(11)) == 8.0);
+  CHECK(labels_of(wine).back() == 1598);
+  CHECK(wine.source_line(0) == 2);
+  CHECK(wine.source_line(1598) == 1600);
+  const Matrix<float> single = wine.to_matrix({"alcohol", "pH"});
+  CHECK(single.cols() == 2);
+  CHECK(single(0, 0) == 9.4f);
+  CHECK(single(0, 1) == 3.51f);
+}
+
+TEST_CASE("read_csv with a semicolon separator reads UCI's winequality-red.csv layout", "[data][csv]") {
+  const DataFrame uci = read_csv(fixture("winequality-red-head.csv"), {.sep = ';'});
+  const DataFrame kaggle = read_csv(data_path("red-wine.csv")).take({0, 1, 2, 3});
+  CHECK(uci.columns() == kaggle.columns());
+  CHECK(uci.to_matrix<double>() == kaggle.to_matrix<double>());
+}
+
+TEST_CASE("read_csv loads ion.csv with index_col 0: 351 rows, V1..V34 and Class", "[data][csv]") {
+  const DataFrame ion = read_csv(data_path("ion.csv"), {.index_col = 0});
+  CHECK(ion.rows() == 351);
+  CHECK(ion.cols() == 35);
+  CHECK(ion.columns()[0] == "V1");
+  CHECK(ion.columns()[33] == "V34");
+  CHECK(ion.columns()[34] == "Class");
+  CHECK(ion.index_name().empty());
+  const auto& labels = std::get<std::vector<double>>(ion.index());
+  CHECK(labels.front() == 1.0);
+  CHECK(labels.back() == 351.0);
+  CHECK(ion.is_numeric("V1"));  // quoted "1"/"0", read as numbers like pandas does
+  CHECK(ion.is_numeric("V2"));
+  CHECK(ion.numbers("V1")[0] == 1.0);
+  CHECK(ion.numbers("V2")[0] == 0.0);
+  CHECK(ion.numbers("V3")[0] == 0.99539);
+  CHECK(ion.numbers("V4")[0] == -0.05889);
+  CHECK(ion.numbers("V26")[138] == -0.0005);  // written "-5e-04", index label 139
+  CHECK(labels[138] == 139.0);
+  CHECK_FALSE(ion.is_numeric("Class"));
+  const auto& classes = ion.strings("Class");
+  CHECK(std::count(classes.begin(), classes.end(), "good") == 225);
+  CHECK(std::count(classes.begin(), classes.end(), "bad") == 126);
+  const auto& v2 = ion.numbers("V2");
+  CHECK(std::all_of(v2.begin(), v2.end(), [](double v) { return v == 0.0; }));
+
+  const DataFrame by_name = read_csv(data_path("ion.csv"), {.index_col = "Unnamed: 0"});
+  CHECK(by_name.columns() == ion.columns());
+  const DataFrame no_index = read_csv(data_path("ion.csv"));
+  CHECK(no_index.cols() == 36);
+  CHECK(no_index.columns()[0] == "Unnamed: 0");
+}
+
+TEST_CASE("read_csv loads cereal.csv (CRLF): 77 rows, 16 columns, -1 as missing on request", "[data][csv]") {
+  const DataFrame cereal = read_csv(data_path("cereal.csv"));
+  CHECK(cereal.rows() == 77);
+  CHECK(cereal.cols() == 16);
+  CHECK(cereal.columns().back() == "rating");  // no '\r' left on the last name
+  CHECK(cereal.strings("name")[0] == "100% Bran");
+  CHECK_FALSE(cereal.is_numeric("mfr"));
+  CHECK(cereal.numbers("rating")[0] == 68.402973);
+  CHECK(cereal.numbers("potass")[1] == 135.0);
+  CHECK(cereal.numbers("potass")[4] == -1.0);  // Almond Delight: -1 marks a missing value
+  CHECK(cereal.source_line(4) == 6);
+  const auto& potass = cereal.numbers("potass");
+  CHECK(std::count(potass.begin(), potass.end(), -1.0) == 2);
+
+  const DataFrame missing = read_csv(data_path("cereal.csv"), {.na_values = {"", "-1"}});
+  const auto nans = [&](const std::string& name) {
+    const auto& v = missing.numbers(name);
+    return std::count_if(v.begin(), v.end(), [](double x) { return std::isnan(x); });
+  };
+  CHECK(nans("potass") == 2);
+  CHECK(nans("carbo") == 1);
+  CHECK(nans("sugars") == 1);
+  CHECK(nans("calories") == 0);
+  CHECK(missing.dropna_columns().cols() == 13);
+
+  CsvOptions options;
+  options.index_col = "name";
+  const DataFrame named = read_csv(data_path("cereal.csv"), options);
+  CHECK(named.index_name() == "name");
+  CHECK(std::get<std::vector<std::string>>(named.index())[0] == "100% Bran");
+  const DataFrame without = named.drop_index(std::vector<std::string>{"Almond Delight", "100% Bran"});
+  CHECK(without.rows() == 75);
+  CHECK(std::get<std::vector<std::string>>(without.index())[0] == "100% Natural Bran");
+}
+
+// ---------------------------------------------------------------------------------------------
+// read_csv format details
+
+TEST_CASE("read_csv handles quotes, escaped quotes, separators and line breaks inside quotes", "[data][csv]") {
+  const DataFrame frame = read_csv(fixture("quoting.csv"));
+  REQUIRE(frame.rows() == 4);
+  CHECK(frame.columns() == std::vector<std::string>{"id", "name", "score", "note"});
+  CHECK(frame.strings("name") == std::vector<std::string>{"plain", "with, comma", "multi\nline", "'single'"});
+  CHECK(frame.strings("note") == std::vector<std::string>{"ok", "say \"hi\"", "", "  spaced  "});
+  const auto& score = frame.numbers("score");
+  CHECK(score[0] == 1.5);
+  CHECK(score[1] == -0.0005);
+  CHECK(score[2] == 2.0);       // written "+2"
+  CHECK(std::isnan(score[3]));  // "NA"
+  CHECK(frame.source_line(2) == 4);
+  CHECK(frame.source_line(3) == 6);  // the record before spans lines 4 and 5
+}
+
+TEST_CASE("read_csv skips a UTF-8 BOM and blank lines and reads CRLF", "[data][csv]") {
+  const DataFrame frame = read_csv(fixture("bom_crlf.csv"));
+  CHECK(frame.columns() == std::vector<std::string>{"a", "b", "label"});
+  REQUIRE(frame.rows() == 3);
+  CHECK(frame.numbers("a") == std::vector<double>{1.0, 3.0, 5.0});
+  CHECK(std::isnan(frame.numbers("b")[1]));
+  CHECK(frame.strings("label") == std::vector<std::string>{"x", "y", ""});
+  CHECK(frame.source_line(2) == 5);
+}
+
+TEST_CASE("a header-only file gives a frame with its columns and 0 rows", "[data][csv]") {
+  const DataFrame frame = read_csv(fixture("header_only.csv"));
+  CHECK(frame.rows() == 0);
+  CHECK(frame.columns() == std::vector<std::string>{"a", "b", "c"});
+  CHECK(frame.is_numeric("a"));
+  CHECK(frame.to_matrix().rows() == 0);
+  CHECK(frame.to_matrix().cols() == 3);
+}
+
+TEST_CASE("read_csv errors name the file, the line and the column", "[data][csv][errors]") {
+  SECTION("missing file") {
+    REQUIRE_THROWS_AS(read_csv(fixture("no_such_file.csv")), IOError);
+    REQUIRE_THROWS_WITH(read_csv(fixture("no_such_file.csv")),
+                        Contains("cannot open") && Contains("no_such_file.csv") && Contains("No such file"));
+  }
+  SECTION("a directory") {
+    REQUIRE_THROWS_WITH(read_csv(std::string(KERASCPP_TEST_DATA_DIR)), Contains("is a directory"));
+  }
+  SECTION("empty file") {
+    REQUIRE_THROWS_AS(read_csv(fixture("empty.csv")), IOError);
+    REQUIRE_THROWS_WITH(read_csv(fixture("empty.csv")), Contains("empty.csv is empty"));
+    REQUIRE_THROWS_WITH(read_csv(fixture("blank_lines.csv")), Contains("blank_lines.csv is empty"));
+  }
+  SECTION("ragged row") {
+    REQUIRE_THROWS_AS(read_csv(fixture("ragged.csv")), IOError);
+    REQUIRE_THROWS_WITH(read_csv(fixture("ragged.csv")),
+                        Contains("ragged.csv, line 4") && Contains("expected 3 fields") && Contains("found 2"));
+  }
+  SECTION("duplicate column names") {
+    REQUIRE_THROWS_AS(read_csv(fixture("duplicate_names.csv")), IOError);
+    REQUIRE_THROWS_WITH(read_csv(fixture("duplicate_names.csv")),
+                        Contains("line 1") && Contains("duplicate column name 'a'") && Contains("columns 1 and 3"));
+  }
+  SECTION("unterminated quote") {
+    REQUIRE_THROWS_AS(read_csv(fixture("unterminated_quote.csv")), IOError);
+    REQUIRE_THROWS_WITH(read_csv(fixture("unterminated_quote.csv")),
+                        Contains("unterminated_quote.csv, line 2") && Contains("not closed"));
+  }
+  SECTION("unknown index_col") {
+    REQUIRE_THROWS_AS(read_csv(fixture("header_only.csv"), {.index_col = "d"}), ValueError);
+    REQUIRE_THROWS_WITH(read_csv(fixture("header_only.csv"), {.index_col = "d"}),
+                        Contains("index_col 'd'") && Contains("'a', 'b', 'c'"));
+    REQUIRE_THROWS_WITH(read_csv(fixture("header_only.csv"), {.index_col = 3}),
+                        Contains("index_col 3 is out of range") && Contains("3 columns"));
+  }
+  SECTION("bad separator") { REQUIRE_THROWS_AS(read_csv(fixture("header_only.csv"), {.sep = '"'}), ValueError); }
+}
+
+TEST_CASE("a stray token makes a text column, and to_matrix names its column, value and line", "[data][csv][errors]") {
+  const DataFrame frame = read_csv(fixture("stray_token.csv"));
+  CHECK(frame.is_numeric("x"));
+  CHECK_FALSE(frame.is_numeric("y"));
+  CHECK(frame.strings("y") == std::vector<std::string>{"0.5", "1.5", "oops", ""});
+  REQUIRE_THROWS_AS(frame.to_matrix(), ValueError);
+  REQUIRE_THROWS_WITH(frame.to_matrix(), Contains("column 'y'") && Contains("'oops'") && Contains("line 4") &&
+                                             Contains("stray_token.csv"));
+  REQUIRE_THROWS_WITH(frame.to_matrix({"x", "z"}), Contains("column 'z'") && Contains("'a'") && Contains("line 2"));
+  REQUIRE_THROWS_WITH(frame.numbers("y"), Contains("column 'y'") && Contains("'oops'"));
+  CHECK(sum_of(frame.to_matrix<double>({"x"})) == 10.0);
+}
+
+TEST_CASE("na_values replaces the default missing markers", "[data][csv]") {
+  const DataFrame defaults = read_csv(fixture("empty_field.csv"));
+  CHECK(defaults.numbers("b")[0] == -1.0);
+  CHECK(std::isnan(defaults.numbers("b")[1]));
+  const DataFrame both = read_csv(fixture("empty_field.csv"), {.na_values = {"", "-1"}});
+  CHECK(std::isnan(both.numbers("b")[0]));
+  CHECK(std::isnan(both.numbers("b")[1]));
+  CHECK(both.numbers("b")[2] == 4.0);
+  const DataFrame only = read_csv(fixture("empty_field.csv"), {.na_values = {"-1"}});
+  CHECK_FALSE(only.is_numeric("b"));  // the empty field is no longer missing, and is not a number
+  CHECK(only.strings("b") == std::vector<std::string>{"-1", "", "4"});
+  REQUIRE_THROWS_WITH(only.to_matrix(), Contains("column 'b'") && Contains("empty fields") && Contains("line 3") &&
+                                            Contains("na_values"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// DataFrame operations
+
+TEST_CASE("unknown column names are errors listing the available columns", "[data][frame][errors]") {
+  const DataFrame frame = read_csv(fixture("bom_crlf.csv"));
+#define KERASCPP_LISTS_COLUMNS \
+  Contains("no column named 'nope' in ") && Contains("bom_crlf.csv") && Contains("'a', 'b', 'label'")
+  REQUIRE_THROWS_AS(frame.select({"nope"}), ValueError);
+  REQUIRE_THROWS_WITH(frame.select({"a", "nope"}), KERASCPP_LISTS_COLUMNS);
+  REQUIRE_THROWS_WITH(frame.drop({"nope"}), KERASCPP_LISTS_COLUMNS);
+  REQUIRE_THROWS_WITH(frame.to_matrix({"nope"}), KERASCPP_LISTS_COLUMNS);
+  REQUIRE_THROWS_WITH(frame.map("nope", {}), KERASCPP_LISTS_COLUMNS);
+  REQUIRE_THROWS_WITH(frame.numbers("nope"), KERASCPP_LISTS_COLUMNS);
+  REQUIRE_THROWS_WITH(frame.is_numeric("nope"), KERASCPP_LISTS_COLUMNS);
+#undef KERASCPP_LISTS_COLUMNS
+  REQUIRE_THROWS_WITH(frame.select({"a", "a"}), Contains("named twice"));
+}
+
+TEST_CASE("select and drop choose columns, has_column and to_matrix follow", "[data][frame]") {
+  const DataFrame frame = read_csv(fixture("bom_crlf.csv"));
+  CHECK(frame.has_column("label"));
+  CHECK_FALSE(frame.has_column("c"));
+  const DataFrame ba = frame.select({"b", "a"});
+  CHECK(ba.columns() == std::vector<std::string>{"b", "a"});
+  CHECK(ba.rows() == 3);
+  CHECK(ba.to_matrix<double>()(2, 0) == 6.0);
+  CHECK(ba.to_matrix<double>()(2, 1) == 5.0);
+  const DataFrame a = frame.drop({"label", "b"});
+  CHECK(a.columns() == std::vector<std::string>{"a"});
+  CHECK(a.source_line(2) == 5);
+  CHECK(frame.cols() == 3);  // the original is unchanged
+}
+
+TEST_CASE("map turns a text column into numbers and names an unmapped value with its row", "[data][frame]") {
+  const DataFrame ion = read_csv(data_path("ion.csv"), {.index_col = 0});
+  const DataFrame mapped = ion.map("Class", {{"good", 0.0}, {"bad", 1.0}});
+  CHECK(mapped.is_numeric("Class"));
+  const auto& y = mapped.numbers("Class");
+  CHECK(std::count(y.begin(), y.end(), 1.0) == 126);
+  CHECK(y[0] == 0.0);
+  CHECK(y[1] == 1.0);
+  CHECK_FALSE(ion.is_numeric("Class"));
+
+  REQUIRE_THROWS_AS(ion.map("Class", {{"good", 0.0}}), ValueError);
+  REQUIRE_THROWS_WITH(ion.map("Class", {{"good", 0.0}}), Contains("'bad'") && Contains("line 3 of") &&
+                                                             Contains("ion.csv") && Contains("index label 2") &&
+                                                             Contains("names 'good'"));
+  REQUIRE_THROWS_WITH(mapped.map("Class", {{"good", 0.0}}), Contains("already holds numbers"));
+
+  const DataFrame with_missing = read_csv(fixture("bom_crlf.csv")).map("label", {{"x", 1.0}, {"y", 2.0}});
+  CHECK(with_missing.numbers("label")[1] == 2.0);
+  CHECK(std::isnan(with_missing.numbers("label")[2]));
+}
+
+TEST_CASE("take keeps labels, drop_rows and drop_index give the complement", "[data][frame]") {
+  const DataFrame frame = DataFrame().assign("a", std::vector<double>{10, 11, 12, 13, 14});
+  const DataFrame picked = frame.take({3, 1});
+  CHECK(labels_of(picked) == std::vector<Index>{3, 1});
+  CHECK(picked.numbers("a") == std::vector<double>{13, 11});
+  const DataFrame rest = frame.drop_rows(picked);
+  CHECK(labels_of(rest) == std::vector<Index>{0, 2, 4});
+  CHECK(labels_of(frame.drop_index({0, 4})) == std::vector<Index>{1, 2, 3});
+  CHECK(labels_of(rest.drop_rows(rest.take({1}))) == std::vector<Index>{0, 4});
+
+  REQUIRE_THROWS_WITH(frame.take({5}), Contains("row position 5 is out of range") && Contains("5 rows"));
+  REQUIRE_THROWS_WITH(rest.drop_rows(picked), Contains("label 3 is not in the index"));
+  REQUIRE_THROWS_WITH(frame.drop_index(std::vector<std::string>{"x"}), Contains("the index holds numbers"));
+}
+
+TEST_CASE("the course's split: df.sample(frac=0.7, random_state=0) and df.drop(df_train.index)", "[data][frame]") {
+  const DataFrame df = read_csv(data_path("red-wine.csv"));
+  const DataFrame df_train = df.sample(0.7, 0);
+  const DataFrame df_valid = df.drop_rows(df_train);
+  CHECK(df_train.rows() == 1119);
+  CHECK(df_valid.rows() == 480);
+  std::vector<Index> all = labels_of(df_train);
+  const std::vector<Index> valid = labels_of(df_valid);
+  all.insert(all.end(), valid.begin(), valid.end());
+  std::sort(all.begin(), all.end());
+  for (Index i = 0; i < 1599; ++i) REQUIRE(all[static_cast<std::size_t>(i)] == i);
+  CHECK(std::is_sorted(valid.begin(), valid.end()));  // pandas keeps the original order
+  CHECK(df_train.source_line(0) == labels_of(df_train)[0] + 2);
+}
+
+TEST_CASE("dropna_columns drops columns holding a missing value", "[data][frame]") {
+  const DataFrame frame = read_csv(fixture("bom_crlf.csv"));
+  CHECK(frame.dropna_columns().columns() == std::vector<std::string>{"a"});
+  CHECK(frame.take({0}).dropna_columns().columns() == frame.columns());
+}
+
+TEST_CASE("assign adds or replaces a column of the right length", "[data][frame]") {
+  const DataFrame frame = DataFrame().assign("a", std::vector<double>{1, 2, 3}).assign("s", {"x", "y", "z"});
+  CHECK(frame.rows() == 3);
+  CHECK(frame.columns() == std::vector<std::string>{"a", "s"});
+  CHECK(labels_of(frame) == std::vector<Index>{0, 1, 2});
+  CHECK(frame.source_line(1) == 0);
+  const DataFrame replaced = frame.assign("a", std::vector<double>{4, 5, 6});
+  CHECK(replaced.columns() == frame.columns());
+  CHECK(replaced.numbers("a")[0] == 4.0);
+  REQUIRE_THROWS_WITH(frame.assign("b", std::vector<double>{1, 2}), Contains("'b' has 2 values, the frame has 3 rows"));
+  REQUIRE_THROWS_WITH(frame.strings("a"), Contains("holds numbers"));
+  REQUIRE_THROWS_WITH(frame.to_matrix(), Contains("column 's'") && Contains("'x'") && Contains("at row 0"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scalers
+
+TEST_CASE("MinMaxScaler gives (x - min) / (max - min) per column, fitted on one matrix and applied to another",
+          "[data][scalers]") {
+  Matrix<double> train(3, 2);
+  train << 1, 10,  //
+      2, 30,       //
+      5, 20;
+  MinMaxScaler<double> scaler;
+  const Matrix<double> scaled = scaler.fit_transform(train);
+  Matrix<double> expected(3, 2);
+  expected << 0.0, 0.0,  //
+      0.25, 1.0,         //
+      1.0, 0.5;
+  CHECK(scaled == expected);
+  CHECK(scaler.data_min() == (kerascpp::RowVector<double>(2) << 1, 10).finished());
+  CHECK(scaler.data_max() == (kerascpp::RowVector<double>(2) << 5, 30).finished());
+  CHECK(scaler.n_features_in() == 2);
+
+  Matrix<double> valid(2, 2);
+  valid << 3, 40,  //
+      -1, std::nan("");
+  const Matrix<double> scaled_valid = scaler.transform(valid);
+  CHECK(scaled_valid(0, 0) == 0.5);
+  CHECK(scaled_valid(0, 1) == 1.5);
+  CHECK(scaled_valid(1, 0) == -0.5);
+  CHECK(std::isnan(scaled_valid(1, 1)));
+
+  Matrix<float> with_nan(3, 1);
+  with_nan << 2.0f, std::nanf(""), 4.0f;
+  MinMaxScaler<float> float_scaler;
+  const Matrix<float> out = float_scaler.fit_transform(with_nan);
+  CHECK(out(0, 0) == 0.0f);
+  CHECK(std::isnan(out(1, 0)));
+  CHECK(out(2, 0) == 1.0f);
+}
+
+TEST_CASE("StandardScaler gives (x - mean) / std with ddof = 0", "[data][scalers]") {
+  Matrix<double> x(4, 2);
+  x << 1, 0,  //
+      2, 0,   //
+      3, 4,   //
+      4, 4;
+  StandardScaler<double> scaler;
+  const Matrix<double> z = scaler.fit_transform(x);
+  CHECK(scaler.mean()(0) == 2.5);
+  CHECK(scaler.mean()(1) == 2.0);
+  CHECK(scaler.scale()(0) == Approx(std::sqrt(1.25)));
+  CHECK(scaler.scale()(1) == 2.0);
+  CHECK(z(0, 1) == -1.0);
+  CHECK(z(3, 1) == 1.0);
+  CHECK(sum_of(z.col(0)) == Approx(0.0).margin(1e-12));
+  CHECK(sum_of(z.col(0).cwiseProduct(z.col(0))) / 4.0 == Approx(1.0));
+}
+
+TEST_CASE("scalers refuse constant columns, width mismatches, unfitted use and wrong frame columns",
+          "[data][scalers][errors]") {
+  SECTION("a constant column is named") {
+    const DataFrame frame = read_csv(fixture("constant.csv"));
+    MinMaxScaler<float> minmax;
+    REQUIRE_THROWS_AS(minmax.fit(frame), ValueError);
+    REQUIRE_THROWS_WITH(minmax.fit(frame), Contains("MinMaxScaler.fit: column 'g' is constant") &&
+                                               Contains("every value is 10") && Contains("frame.drop({\"g\"})"));
+    CHECK_FALSE(minmax.fitted());
+    REQUIRE_THROWS_WITH(StandardScaler<float>().fit(frame.to_matrix()),
+                        Contains("StandardScaler.fit: column 1 is constant"));
+    CHECK(MinMaxScaler<float>().fit(frame.drop({"g"})).fitted());
+    Matrix<double> tenths(3, 1);  // their mean is not exactly 0.1, so the computed deviation is not exactly 0
+    tenths << 0.1, 0.1, 0.1;
+    REQUIRE_THROWS_WITH(StandardScaler<double>().fit(tenths), Contains("column 0 is constant"));
+  }
+  SECTION("an all-missing or infinite column") {
+    Matrix<double> x(2, 1);
+    x << std::nan(""), std::nan("");
+    REQUIRE_THROWS_WITH(MinMaxScaler<double>().fit(x), Contains("column 0 has no values"));
+    x << 1.0, std::numeric_limits<double>::infinity();
+    REQUIRE_THROWS_WITH(MinMaxScaler<double>().fit(x), Contains("column 0 holds inf at row 1"));
+  }
+  SECTION("width mismatch") {
+    MinMaxScaler<float> scaler;
+    scaler.fit(Matrix<float>::Random(5, 3));
+    REQUIRE_THROWS_AS(scaler.transform(Matrix<float>::Zero(2, 4)), ValueError);
+    REQUIRE_THROWS_WITH(scaler.transform(Matrix<float>::Zero(2, 4)),
+                        Contains("expected 3 columns") && Contains("received 4"));
+  }
+  SECTION("use before fit") {
+    REQUIRE_THROWS_AS(MinMaxScaler<float>().transform(Matrix<float>::Zero(2, 2)), StateError);
+    REQUIRE_THROWS_WITH(StandardScaler<double>().transform(Matrix<double>::Zero(2, 2)), Contains("not fitted"));
+  }
+  SECTION("frame columns must be the fitted ones") {
+    const DataFrame frame =
+        read_csv(fixture("bom_crlf.csv")).drop({"label"}).dropna_columns().assign("c", std::vector<double>{1, 2, 3});
+    MinMaxScaler<double> scaler;
+    scaler.fit(frame);
+    CHECK(scaler.feature_names_in() == std::vector<std::string>{"a", "c"});
+    REQUIRE_THROWS_WITH(scaler.transform(frame.select({"c", "a"})),
+                        Contains("expected the columns given to fit (a, c)") && Contains("received (c, a)"));
+    REQUIRE_THROWS_WITH(scaler.fit(read_csv(fixture("bom_crlf.csv"))), Contains("column 'label'"));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The Kaggle course's preprocessing, end to end, against pandas
+
+TEST_CASE("course: red wine split 70/30, min-max scaled, X and y, as pandas computes it", "[data][course]") {
+  // pandas: red_wine = pd.read_csv(...); df_train = red_wine.sample(frac=0.7, random_state=0)
+  //         df_valid = red_wine.drop(df_train.index); df_train = (df_train - min_) / (max_ - min_) ...
+  const DataFrame red_wine = read_csv(data_path("red-wine.csv"));
+  DataFrame df_train = red_wine.sample(0.7, 0);
+  DataFrame df_valid = red_wine.drop_rows(df_train);
+  MinMaxScaler<double> scaler;
+  df_train = scaler.fit_transform(df_train);
+  df_valid = scaler.transform(df_valid);
+  const Matrix<double> X_train = df_train.drop({"quality"}).to_matrix<double>();
+  const Matrix<double> X_valid = df_valid.drop({"quality"}).to_matrix<double>();
+  const Matrix<double> y_train = df_train.to_matrix<double>({"quality"});
+
+  const std::vector<Index> shape = parse_values<Index>(vector_line("course wine shape"));
+  CHECK(X_train.rows() == shape[0]);
+  CHECK(X_train.cols() == shape[1]);
+  CHECK(X_valid.rows() == shape[2]);
+  CHECK(X_train.rows() == 1119);
+  CHECK(X_valid.rows() == 480);
+  CHECK(y_train.cols() == 1);
+  CHECK(min_of(X_train) == 0.0);
+  CHECK(max_of(X_train) == 1.0);
+
+  const std::vector<Index> valid_head = parse_values<Index>(vector_line("course wine valid_head"));
+  const std::vector<Index> valid_labels = labels_of(df_valid);
+  CHECK(std::vector<Index>(valid_labels.begin(), valid_labels.begin() + 10) == valid_head);
+
+  const std::vector<double> min = parse_doubles(vector_line("course wine min"));
+  const std::vector<double> max = parse_doubles(vector_line("course wine max"));
+  const std::vector<double> row0 = parse_doubles(vector_line("course wine x_train_row0"));
+  const std::vector<double> valid_row0 = parse_doubles(vector_line("course wine x_valid_row0"));
+  for (Index j = 0; j < 12; ++j) {
+    CHECK(scaler.data_min()(j) == min[static_cast<std::size_t>(j)]);
+    CHECK(scaler.data_max()(j) == max[static_cast<std::size_t>(j)]);
+  }
+  for (Index j = 0; j < 11; ++j) {  // the same double operations as pandas: equal to the last bit
+    CHECK(X_train(0, j) == row0[static_cast<std::size_t>(j)]);
+    CHECK(X_valid(0, j) == valid_row0[static_cast<std::size_t>(j)]);
+  }
+  const std::vector<double> sums = parse_doubles(vector_line("course wine sums"));
+  CHECK(sum_of(X_train) == Approx(sums[0]).epsilon(1e-12));
+  CHECK(sum_of(X_valid) == Approx(sums[1]).epsilon(1e-12));
+  CHECK(sum_of(y_train) == Approx(sums[2]).epsilon(1e-12));
+
+  const Matrix<float> X_train_float = df_train.drop({"quality"}).to_matrix();
+  CHECK(max_of((X_train_float.cast<double>() - X_train).cwiseAbs()) < 1e-7);
+}
+
+TEST_CASE("course: ionosphere with index_col, Class mapped to 0/1, split, V2 dropped, scaled", "[data][course]") {
+  // pandas: ion = pd.read_csv(..., index_col=0); df['Class'] = df['Class'].map({'good': 0, 'bad': 1})
+  //         split as for wine; min-max scale; dropna(axis=1) removes V2 (constant, 0/0 = NaN).
+  // Here the scaler refuses the constant column, so V2 is dropped explicitly, one line.
+  DataFrame df = read_csv(data_path("ion.csv"), {.index_col = 0});
+  df = df.map("Class", {{"good", 0.0}, {"bad", 1.0}});
+  df = df.drop({"V2"});
+  DataFrame df_train = df.sample(0.7, 0);
+  DataFrame df_valid = df.drop_rows(df_train);
+  MinMaxScaler<double> scaler;
+  df_train = scaler.fit_transform(df_train);
+  df_valid = scaler.transform(df_valid);
+  const Matrix<double> X_train = df_train.drop({"Class"}).to_matrix<double>();
+  const Matrix<double> X_valid = df_valid.drop({"Class"}).to_matrix<double>();
+  const Matrix<double> y_train = df_train.to_matrix<double>({"Class"});
+
+  const std::vector<Index> shape = parse_values<Index>(vector_line("course ion shape"));
+  CHECK(X_train.rows() == shape[0]);
+  CHECK(X_train.cols() == shape[1]);
+  CHECK(X_valid.rows() == shape[2]);
+  CHECK(df_train.drop({"Class"}).columns() == parse_values<std::string>(vector_line("course ion columns")));
+  const std::vector<Index> train_head = parse_values<Index>(vector_line("course ion train_head"));
+  const std::vector<Index> train_labels = labels_of(df_train);
+  CHECK(std::vector<Index>(train_labels.begin(), train_labels.begin() + 10) == train_head);
+  const std::vector<double> sums = parse_doubles(vector_line("course ion sums"));
+  CHECK(sum_of(X_train) == Approx(sums[0]).epsilon(1e-12));
+  CHECK(sum_of(X_valid) == Approx(sums[1]).epsilon(1e-12));
+  CHECK(sum_of(y_train) == sums[2]);
+
+  MinMaxScaler<double> faithful;
+  REQUIRE_THROWS_WITH(faithful.fit(read_csv(data_path("ion.csv"), {.index_col = 0}).drop({"Class"})),
+                      Contains("column 'V2' is constant") && Contains("drop({\"V2\"})"));
+}
