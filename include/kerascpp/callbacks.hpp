@@ -140,7 +140,7 @@ class EarlyStopping : public Callback<Scalar> {
     int patience = 0;
     int verbose = 0;
     std::string mode = "auto";
-    std::optional<double> baseline;
+    std::optional<double> baseline{};
     bool restore_best_weights = false;
     int start_from_epoch = 0;
     std::ostream* out = &std::cout;
