@@ -18,11 +18,10 @@ if(NOT TARGET Eigen3::Eigen)
 endif()
 
 # fast-cpp-csv-parser (CSV reading): Debian installs it as libfccp/csv.h, upstream ships csv.h.
+# kerascpp/data/csv.hpp includes <libfccp/csv.h> when it exists and <csv.h> otherwise.
 find_path(KERASCPP_FCCP_INCLUDE_DIR NAMES libfccp/csv.h)
-set(KERASCPP_FCCP_DEFINITION KERASCPP_FCCP_HEADER=<libfccp/csv.h>)
 if(NOT KERASCPP_FCCP_INCLUDE_DIR)
   find_path(KERASCPP_FCCP_INCLUDE_DIR NAMES csv.h PATH_SUFFIXES fast-cpp-csv-parser)
-  set(KERASCPP_FCCP_DEFINITION KERASCPP_FCCP_HEADER=<csv.h>)
 endif()
 if(NOT KERASCPP_FCCP_INCLUDE_DIR)
   message(STATUS "kerascpp: fast-cpp-csv-parser not installed, fetching it")
@@ -38,7 +37,6 @@ endif()
 find_package(Threads REQUIRED)
 add_library(kerascpp_fccp INTERFACE)
 target_include_directories(kerascpp_fccp INTERFACE $<BUILD_INTERFACE:${KERASCPP_FCCP_INCLUDE_DIR}>)
-target_compile_definitions(kerascpp_fccp INTERFACE $<BUILD_INTERFACE:${KERASCPP_FCCP_DEFINITION}>)
 target_link_libraries(kerascpp_fccp INTERFACE Threads::Threads)
 
 # Catch2 v2 (tests only).
