@@ -52,7 +52,8 @@ inline std::string_view name(Activation a) {
 inline constexpr double selu_alpha = 1.6732632423543772848170429916717;
 inline constexpr double selu_scale = 1.0507009873554804934193349852946;
 inline constexpr double elu_alpha = 1.0;
-inline constexpr double leaky_relu_slope = 0.2;  // keras.activations.leaky_relu default negative_slope
+inline constexpr double leaky_relu_slope = 0.2;
+inline constexpr double inv_sqrt2 = 0.70710678118654752440;  // keras.activations.leaky_relu default negative_slope
 
 template <typename Scalar>
 Scalar sigmoid(Scalar z) {
@@ -96,7 +97,7 @@ void forward(Activation a, ConstMatrixView<Scalar> z, MatrixView<Scalar> y) {
       });
       break;
     case Activation::gelu:  // exact form: 0.5 z (1 + erf(z / sqrt 2))
-      ya = za.unaryExpr([](Scalar v) { return Scalar(0.5) * v * (Scalar(1) + std::erf(v * Scalar(M_SQRT1_2))); });
+      ya = za.unaryExpr([](Scalar v) { return Scalar(0.5) * v * (Scalar(1) + std::erf(v * Scalar(inv_sqrt2))); });
       break;
     case Activation::swish: ya = za.unaryExpr([](Scalar v) { return v * sigmoid(v); }); break;
     case Activation::leaky_relu:
@@ -146,7 +147,7 @@ void backward(Activation a, ConstMatrixView<Scalar> z, ConstMatrixView<Scalar> y
       break;
     case Activation::gelu:  // Φ(z) + z φ(z)
       out = g * za.unaryExpr([](Scalar v) {
-        const Scalar cdf = Scalar(0.5) * (Scalar(1) + std::erf(v * Scalar(M_SQRT1_2)));
+        const Scalar cdf = Scalar(0.5) * (Scalar(1) + std::erf(v * Scalar(inv_sqrt2)));
         const Scalar pdf = std::exp(Scalar(-0.5) * v * v) * Scalar(0.39894228040143267793994605993438);
         return cdf + v * pdf;
       });

@@ -7,6 +7,7 @@
 
 #include <Eigen/Core>
 
+#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -83,6 +84,13 @@ std::string cat(const Parts&... parts) {
 template <typename... Parts>
 [[noreturn]] void fail(const Parts&... parts) {
   throw ValueError(cat(parts...));
+}
+
+/// The shortest text that reads back as exactly the same double (for configurations and files).
+inline std::string number(double value) {
+  char buffer[32];
+  const auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
+  return std::string(buffer, result.ptr);
 }
 
 inline std::string join(const std::vector<std::string>& items, std::string_view sep = ", ") {

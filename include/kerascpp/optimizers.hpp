@@ -49,11 +49,14 @@ class Optimizer {
     if (weights.size() != shapes_.size())
       detail::fail(name(), ": apply received ", weights.size(), " weights but the optimizer was built for ",
                    shapes_.size());
-    for (std::size_t i = 0; i < weights.size(); ++i)
+    for (std::size_t i = 0; i < weights.size(); ++i) {
+      if (weights[i].grad == nullptr)
+        detail::fail(name(), ": weight ", i, " ('", weights[i].name, "') is not trainable; apply takes trainable weights only");
       if (weights[i].value->rows() != shapes_[i].first || weights[i].value->cols() != shapes_[i].second)
         detail::fail(name(), ": weight ", i, " has shape ",
                      detail::shape_string(weights[i].value->rows(), weights[i].value->cols()),
                      " but the optimizer was built for ", detail::shape_string(shapes_[i].first, shapes_[i].second));
+    }
     ++iterations_;
     begin_step();
     const int k = slots_per_weight();
@@ -110,7 +113,7 @@ class SGD : public Optimizer<Scalar> {
   std::string name() const override { return "SGD"; }
   std::unique_ptr<Optimizer<Scalar>> clone() const override { return std::make_unique<SGD>(*this); }
   Config config() const override {
-    return {{"learning_rate", detail::cat(this->learning_rate_)}, {"momentum", detail::cat(momentum_)},
+    return {{"learning_rate", detail::number(this->learning_rate_)}, {"momentum", detail::number(momentum_)},
             {"nesterov", nesterov_ ? "true" : "false"}};
   }
   int slots_per_weight() const override { return momentum_ != 0.0 ? 1 : 0; }
@@ -148,8 +151,8 @@ class Adam : public Optimizer<Scalar> {
   std::string name() const override { return "Adam"; }
   std::unique_ptr<Optimizer<Scalar>> clone() const override { return std::make_unique<Adam>(*this); }
   Config config() const override {
-    return {{"learning_rate", detail::cat(this->learning_rate_)}, {"beta_1", detail::cat(beta_1_)},
-            {"beta_2", detail::cat(beta_2_)}, {"epsilon", detail::cat(epsilon_)}};
+    return {{"learning_rate", detail::number(this->learning_rate_)}, {"beta_1", detail::number(beta_1_)},
+            {"beta_2", detail::number(beta_2_)}, {"epsilon", detail::number(epsilon_)}};
   }
   int slots_per_weight() const override { return 2; }
 
@@ -186,7 +189,7 @@ class AdamW : public Adam<Scalar> {
   std::unique_ptr<Optimizer<Scalar>> clone() const override { return std::make_unique<AdamW>(*this); }
   Config config() const override {
     auto c = Adam<Scalar>::config();
-    c["weight_decay"] = detail::cat(weight_decay_);
+    c["weight_decay"] = detail::number(weight_decay_);
     return c;
   }
 
@@ -215,11 +218,12 @@ class RMSprop : public Optimizer<Scalar> {
   std::string name() const override { return "RMSprop"; }
   std::unique_ptr<Optimizer<Scalar>> clone() const override { return std::make_unique<RMSprop>(*this); }
   Config config() const override {
-    return {{"learning_rate", detail::cat(this->learning_rate_)}, {"rho", detail::cat(rho_)},
-            {"momentum", detail::cat(momentum_)}, {"epsilon", detail::cat(epsilon_)},
+    return {{"learning_rate", detail::number(this->learning_rate_)}, {"rho", detail::number(rho_)},
+            {"momentum", detail::number(momentum_)}, {"epsilon", detail::number(epsilon_)},
             {"centered", centered_ ? "true" : "false"}};
   }
-  int slots_per_weight() const override { return 3; }  // velocity, momentum, average gradient
+  /// velocity, then momentum when momentum > 0, then the average gradient when centered
+  int slots_per_weight() const override { return 1 + (momentum_ != 0.0 ? 1 : 0) + (centered_ ? 1 : 0); }
 
  protected:
   void update_step(RowMatrix<Scalar>& w, const RowMatrix<Scalar>& g, RowMatrix<Scalar>* s) override {
@@ -227,18 +231,23 @@ class RMSprop : public Optimizer<Scalar> {
     auto v = s[0].array();
     const auto ga = g.array();
     v = rho * v + (Scalar(1) - rho) * ga.square();  // v = ρv + (1−ρ)g²
-    auto step = s[1].array();
+    // denominator: v + ε, or v − ḡ² + ε when centered (ḡ = ρḡ + (1−ρ)g)
+    const auto update = [&](const auto& denominator) {
+      if (momentum_ == 0.0) {
+        w.array() -= lr * ga / denominator.sqrt();  // w −= lr·g / sqrt(denominator)
+        return;
+      }
+      auto m = s[1].array();
+      m = Scalar(momentum_) * m + lr * ga / denominator.sqrt();  // m = μm + lr·g / sqrt(denominator)
+      w.array() -= m;
+    };
     if (centered_) {
-      auto mean_g = s[2].array();
-      mean_g = rho * mean_g + (Scalar(1) - rho) * ga;  // ḡ = ρḡ + (1−ρ)g
-      if (momentum_ != 0.0) step = Scalar(momentum_) * step + lr * ga / (v - mean_g.square() + eps).sqrt();
-      else step = lr * ga / (v - mean_g.square() + eps).sqrt();
-    } else if (momentum_ != 0.0) {
-      step = Scalar(momentum_) * step + lr * ga / (v + eps).sqrt();
+      auto mean_g = s[momentum_ != 0.0 ? 2 : 1].array();
+      mean_g = rho * mean_g + (Scalar(1) - rho) * ga;
+      update(v - mean_g.square() + eps);
     } else {
-      step = lr * ga / (v + eps).sqrt();
+      update(v + eps);
     }
-    w.array() -= step;
   }
 
  private:
@@ -260,8 +269,8 @@ class Adagrad : public Optimizer<Scalar> {
   std::string name() const override { return "Adagrad"; }
   std::unique_ptr<Optimizer<Scalar>> clone() const override { return std::make_unique<Adagrad>(*this); }
   Config config() const override {
-    return {{"learning_rate", detail::cat(this->learning_rate_)},
-            {"initial_accumulator_value", detail::cat(initial_)}, {"epsilon", detail::cat(epsilon_)}};
+    return {{"learning_rate", detail::number(this->learning_rate_)},
+            {"initial_accumulator_value", detail::number(initial_)}, {"epsilon", detail::number(epsilon_)}};
   }
   int slots_per_weight() const override { return 1; }
 

@@ -231,19 +231,20 @@ class Sequential : public ModelInterface<Scalar> {
     Logs logs;
     for (auto* cb : cbs) cb->on_train_begin(logs);
 
+    Accumulator acc(metrics_.size());
+    Logs batch_logs;  // reused: after the first batch, updating it allocates nothing
     for (int epoch = options.initial_epoch; epoch < options.epochs; ++epoch) {
       Logs epoch_logs;
       for (auto* cb : cbs) cb->on_epoch_begin(epoch, epoch_logs);
       if (options.shuffle) shuffle_rng_.shuffle(order);
-      Accumulator acc(metrics_.size());
+      acc.clear();
       for (Index step = 0; step < steps; ++step) {
         const Index start = step * options.batch_size;
         const Index rows = std::min(options.batch_size, train_rows - start);
-        Logs batch_logs;
         for (auto* cb : cbs) cb->on_batch_begin(static_cast<int>(step), batch_logs);
         gather(x, y, weights, order.data() + start, rows);
         train_step(rows, acc);
-        batch_logs = acc.logs(*this);
+        acc.write(*this, batch_logs);
         for (auto* cb : cbs) cb->on_batch_end(static_cast<int>(step), batch_logs);
         if (this->stop_training) break;
       }
@@ -405,12 +406,24 @@ class Sequential : public ModelInterface<Scalar> {
     double weight_sum = 0.0;
     std::vector<double> metric_sums;
 
-    Logs logs(const Sequential& model) const {
-      Logs l;
-      l["loss"] = rows > 0 ? loss_sum / rows : 0.0;
+    /// Writes the running means into `l`; once its keys exist, this allocates nothing.
+    void write(const Sequential& model, Logs& l) const {
+      l[loss_key()] = rows > 0 ? loss_sum / rows : 0.0;
       for (std::size_t k = 0; k < model.metrics_.size(); ++k)
         l[model.metrics_[k]->name()] = model.metrics_[k]->finalize(weight_sum > 0 ? metric_sums[k] / weight_sum : 0.0);
+    }
+    Logs logs(const Sequential& model) const {
+      Logs l;
+      write(model, l);
       return l;
+    }
+    void clear() {
+      loss_sum = rows = weight_sum = 0.0;
+      std::fill(metric_sums.begin(), metric_sums.end(), 0.0);
+    }
+    static const std::string& loss_key() {
+      static const std::string key = "loss";
+      return key;
     }
   };
 
@@ -624,10 +637,11 @@ class Sequential : public ModelInterface<Scalar> {
   Logs evaluate_rows(const Eigen::MatrixBase<DX>& x, const Eigen::MatrixBase<DY>& y, const Vector<Scalar>& weights,
                      Index batch_size, Index begin, Index end) {
     Accumulator acc(metrics_.size());
-    std::vector<Index> index(static_cast<std::size_t>(std::min(batch_size, end - begin)));
+    eval_index_.resize(static_cast<std::size_t>(std::min(batch_size, end - begin)));
     for (Index start = begin; start < end; start += batch_size) {
       const Index rows = std::min(batch_size, end - start);
-      std::iota(index.begin(), index.begin() + rows, start);
+      std::iota(eval_index_.begin(), eval_index_.begin() + rows, start);
+      const std::vector<Index>& index = eval_index_;
       gather(x, y, weights, index.data(), rows);
       ConstMatrixView<Scalar> xb(x_buf_.view(rows, x.cols()).data(), rows, x.cols());
       ConstMatrixView<Scalar> yb(y_buf_.view(rows, y.cols()).data(), rows, y.cols());
@@ -669,6 +683,7 @@ class Sequential : public ModelInterface<Scalar> {
   History<Scalar> history_;
   Buffer<Scalar> x_buf_, y_buf_, w_buf_, per_sample_buf_, scale_buf_, grad_buf_, metric_buf_;
   Index batch_x_cols_ = 0, batch_y_cols_ = 0;
+  std::vector<Index> eval_index_;
 };
 
 template <typename L0, typename... L>

@@ -22,7 +22,7 @@ class BatchNormalization : public Layer<Scalar> {
   std::string type() const override { return "BatchNormalization"; }
   std::string name_prefix() const override { return "batch_normalization"; }
   std::unique_ptr<Layer<Scalar>> clone() const override { return std::make_unique<BatchNormalization>(*this); }
-  Config config() const override { return {{"momentum", detail::cat(momentum_)}, {"epsilon", detail::cat(epsilon_)}}; }
+  Config config() const override { return {{"momentum", detail::number(momentum_)}, {"epsilon", detail::number(epsilon_)}}; }
   Index output_width() const override { return this->input_width_; }
   double momentum() const { return momentum_; }
   double epsilon() const { return epsilon_; }

@@ -41,8 +41,8 @@ class Dense : public Layer<Scalar> {
             {"use_bias", use_bias_ ? "true" : "false"},
             {"kernel_initializer", kernel_initializer_.name},
             {"bias_initializer", bias_initializer_.name},
-            {"kernel_regularizer_l1", detail::cat(regularizer_.l1)},
-            {"kernel_regularizer_l2", detail::cat(regularizer_.l2)}};
+            {"kernel_regularizer_l1", detail::number(regularizer_.l1)},
+            {"kernel_regularizer_l2", detail::number(regularizer_.l2)}};
   }
 
   Index units() const { return units_; }
@@ -93,7 +93,9 @@ class Dense : public Layer<Scalar> {
     return as_const(dx);
   }
 
+  /// z of the last forward; empty for linear and relu, whose output overwrites z (and which no loss fuses with).
   ConstMatrixView<Scalar> logits() const override {
+    if (in_place()) return this->empty_view();
     return ConstMatrixView<Scalar>(const_cast<Buffer<Scalar>&>(z_).view(rows_, units_).data(), rows_, units_);
   }
 
@@ -117,7 +119,7 @@ class Dense : public Layer<Scalar> {
     if (use_bias_) {
       bias_.resize(1, units_);
       bias_grad_.setZero(1, units_);
-      initializers::fill(bias_initializer_, bias_, in, units_, rng);
+      initializers::fill(bias_initializer_, bias_, units_, units_, rng);  // Keras: a 1-D shape has fan_in = fan_out = units
     }
   }
 

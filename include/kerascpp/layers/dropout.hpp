@@ -22,7 +22,7 @@ class Dropout : public Layer<Scalar> {
   std::string name_prefix() const override { return "dropout"; }
   std::unique_ptr<Layer<Scalar>> clone() const override { return std::make_unique<Dropout>(*this); }
   Config config() const override {
-    Config c{{"rate", detail::cat(rate_)}};
+    Config c{{"rate", detail::number(rate_)}};
     if (seed_) c["seed"] = std::to_string(*seed_);
     return c;
   }

@@ -1,0 +1,81 @@
+// The training loop allocates nothing per batch once the first batch has sized the buffers.
+// This executable replaces the global operator new to count heap allocations between the end of
+// one batch and the end of the next, for every batch after the first of each epoch.
+// GCC cannot see that the replaced operator new below returns malloc's memory, and warns that
+// operator delete frees it with free(); the pair is consistent.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
+#include <catch2/catch.hpp>
+#include <kerascpp/kerascpp.hpp>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
+namespace {
+std::atomic<long> allocations{0};
+}
+
+void* operator new(std::size_t size) {
+  allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+namespace keras = kerascpp;
+using namespace keras::layers;
+
+namespace {
+
+/// Runs fit and returns the largest number of allocations seen inside one batch after the first.
+template <typename Model>
+long max_allocations_per_batch(Model& model, const keras::Matrix<float>& x, const keras::Matrix<float>& y,
+                               keras::Index batch_size) {
+  long last = 0, worst = 0;
+  int counted = 0;
+  keras::callbacks::LambdaCallback<float> probe;
+  probe.batch_end = [&](int batch, keras::Logs&) {
+    const long now = allocations.load();
+    if (batch > 0) {
+      worst = std::max(worst, now - last);
+      ++counted;
+    }
+    last = allocations.load();
+  };
+  model.fit(x, y, {.batch_size = batch_size, .epochs = 3, .verbose = 0, .callbacks = {&probe},
+                   .validation_data = keras::Dataset{x, y}});
+  REQUIRE(counted > 0);
+  return worst;
+}
+
+}  // namespace
+
+TEST_CASE("no heap allocation per batch after the first: dense network with Adam and MAE", "[allocations]") {
+  keras::Matrix<float> x = keras::Matrix<float>::Random(300, 11);
+  keras::Matrix<float> y = keras::Matrix<float>::Random(300, 1);
+  keras::Sequential model{Dense(64, "relu", keras::input_shape{11}), Dense(64, "relu"), Dense(1)};
+  model.compile("adam", "mae", {"mae", "root_mean_squared_error"});
+  CHECK(max_allocations_per_batch(model, x, y, 64) == 0);
+}
+
+TEST_CASE("no heap allocation per batch after the first: dropout, batch normalization, sigmoid", "[allocations]") {
+  keras::Matrix<float> x = keras::Matrix<float>::Random(200, 8);
+  keras::Matrix<float> y = (keras::Matrix<float>::Random(200, 1).array() > 0).cast<float>();
+  keras::Sequential model{Dense(32, "relu", keras::input_shape{8}), Dropout(0.3), BatchNormalization(),
+                          Dense(16, "tanh"), Dense(1, "sigmoid")};
+  model.compile("rmsprop", "binary_crossentropy", {"binary_accuracy"});
+  CHECK(max_allocations_per_batch(model, x, y, 32) == 0);
+}
+
+TEST_CASE("no heap allocation per batch after the first: softmax with categorical cross-entropy", "[allocations]") {
+  keras::Matrix<float> x = keras::Matrix<float>::Random(150, 5);
+  keras::Matrix<float> y = keras::Matrix<float>::Zero(150, 3);
+  for (int i = 0; i < 150; ++i) y(i, i % 3) = 1.0f;
+  keras::Sequential model{Dense(16, "gelu", keras::input_shape{5}), Dense(3, "softmax")};
+  model.compile(keras::optimizers::SGD{0.1, 0.9, true}, "categorical_crossentropy", {"accuracy"});
+  CHECK(max_allocations_per_batch(model, x, y, 16) == 0);
+}

@@ -1,0 +1,342 @@
+// Tests of kerascpp/optimizers.hpp: known steps of every optimizer against the Keras 3 update rules
+// (keras/src/optimizers/{sgd,adam,adamw,rmsprop,adagrad}.py, base_optimizer.py), worked out by hand
+// in the comments; one iterations increment per apply; state, reset and argument validation.
+#include "gradient_check.hpp"
+
+#include <kerascpp/optimizers.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+using kerascpp::ValueError;
+using kerascpp_test::Mat;
+using Catch::Contains;
+
+namespace optimizers = kerascpp::optimizers;
+
+namespace {
+
+using Weights = std::vector<kerascpp::Weight<double>>;
+
+Mat row(std::initializer_list<double> values) {
+  Mat m(1, static_cast<kerascpp::Index>(values.size()));
+  kerascpp::Index j = 0;
+  for (double v : values) m(0, j++) = v;
+  return m;
+}
+
+/// Every entry of `actual` equals `expected` to 1e-12 relative (the references are exact double
+/// evaluations of the formulas in the comments).
+void check_close(const Mat& actual, const Mat& expected, double tolerance = 1e-12) {
+  INFO("actual " << actual << ", expected " << expected);
+  REQUIRE(actual.rows() == expected.rows());
+  REQUIRE(actual.cols() == expected.cols());
+  for (kerascpp::Index j = 0; j < actual.size(); ++j)
+    CHECK(actual.data()[j] == Approx(expected.data()[j]).epsilon(tolerance));
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// SGD
+
+TEST_CASE("SGD: w −= lr·g", "[optimizers][sgd][values]") {
+  Mat w = row({1.0, -2.0}), g = row({0.5, -1.0});
+  optimizers::SGD<double> sgd(0.1);
+  sgd.apply(Weights{{"w", &w, &g}});
+  // 1 − 0.1·0.5 = 0.95; −2 − 0.1·(−1) = −1.9
+  check_close(w, row({0.95, -1.9}));
+  CHECK(sgd.iterations() == 1);
+  CHECK(sgd.slots().empty());
+}
+
+TEST_CASE("SGD with momentum 0.9: v = μv − lr·g, w += v, over two steps", "[optimizers][sgd][values]") {
+  Mat w = row({1.0, -2.0}), g = row({0.5, -1.0});
+  optimizers::SGD<double> sgd(0.1, 0.9);
+  const Weights weights{{"w", &w, &g}};
+  sgd.apply(weights);
+  // v1 = −0.1·(0.5, −1) = (−0.05, 0.1); w1 = (0.95, −1.9)
+  check_close(w, row({0.95, -1.9}));
+  g = row({1.0, 0.5});
+  sgd.apply(weights);
+  // v2 = 0.9·(−0.05, 0.1) − 0.1·(1, 0.5) = (−0.045 − 0.1, 0.09 − 0.05) = (−0.145, 0.04)
+  // w2 = (0.95 − 0.145, −1.9 + 0.04) = (0.805, −1.86)
+  check_close(w, row({0.805, -1.86}));
+  REQUIRE(sgd.slots().size() == 1);
+  check_close(sgd.slots()[0], row({-0.145, 0.04}));
+  CHECK(sgd.iterations() == 2);
+}
+
+TEST_CASE("SGD with Nesterov momentum: w += μv − lr·g with the new v", "[optimizers][sgd][values]") {
+  Mat w = row({1.0, -2.0}), g = row({0.5, -1.0});
+  optimizers::SGD<double> sgd(0.1, 0.9, true);
+  const Weights weights{{"w", &w, &g}};
+  sgd.apply(weights);
+  // v1 = (−0.05, 0.1); w1 = w0 + 0.9·v1 − 0.1·g1 = (1 − 0.045 − 0.05, −2 + 0.09 + 0.1) = (0.905, −1.81)
+  check_close(w, row({0.905, -1.81}));
+  g = row({1.0, 0.5});
+  sgd.apply(weights);
+  // v2 = (−0.145, 0.04); w2 = w1 + 0.9·v2 − 0.1·g2 = (0.905 − 0.1305 − 0.1, −1.81 + 0.036 − 0.05) = (0.6745, −1.824)
+  check_close(w, row({0.6745, -1.824}));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Adam and AdamW
+
+TEST_CASE("Adam on two weights: one apply is one step (iterations 1), not one per weight",
+          "[optimizers][adam][values]") {
+  // The MiniDNN / tiny-dnn bug advances t once per weight tensor, so the second weight would be
+  // updated with t = 2: α = 0.001·sqrt(1 − 0.999²)/(1 − 0.9²) = 2.353e-4 instead of 3.162e-4.
+  Mat a = row({1.0, 2.0}), ga = row({0.1, -0.2});
+  Mat b = row({-1.0}), gb = row({3.0});
+  optimizers::Adam<double> adam;  // lr 0.001, β₁ 0.9, β₂ 0.999, ε 1e-7
+  adam.apply(Weights{{"kernel", &a, &ga}, {"bias", &b, &gb}});
+  CHECK(adam.iterations() == 1);
+  // t = 1: m = 0.1·g, v = 0.001·g², α = 0.001·sqrt(1 − 0.999)/(1 − 0.9) = 3.1622776601683816e-4
+  // w − α·m/(sqrt(v) + ε) = w − 3.1622776601683816e-4 · 0.1g / (0.031622776601683794·|g| + 1e-7)
+  //   a: 1 − 1e-3·(1 − 3.16e-5) = 0.9990000316217766;  2 + 1e-3·(1 − 1.58e-5) = 2.0009999841888617
+  //   b: −1 − 1e-3·(1 − 1.05e-6) = −1.0009999989459086
+  check_close(a, row({0.9990000316217766, 2.0009999841888617}));
+  check_close(b, row({-1.0009999989459086}));
+  REQUIRE(adam.slots().size() == 4);  // m, v of each weight
+  check_close(adam.slots()[0], row({0.01, -0.02}));
+  check_close(adam.slots()[1], row({1e-5, 4e-5}));
+  check_close(adam.slots()[2], row({0.3}));
+  check_close(adam.slots()[3], row({9e-3}));
+}
+
+TEST_CASE("Adam over three steps with changing gradients", "[optimizers][adam][values]") {
+  Mat w = row({1.0, 2.0}), g = row({0.1, -0.2});
+  optimizers::Adam<double> adam;
+  const Weights weights{{"w", &w, &g}};
+  // t = 1: α₁ = 0.001·sqrt(0.001)/0.1 = 3.1622776601683816e-4; m = (0.01, −0.02); v = (1e-5, 4e-5)
+  adam.apply(weights);
+  check_close(w, row({0.9990000316217766, 2.0009999841888617}));
+  // t = 2, g = (0.3, 0.1): m = 0.9·(0.01, −0.02) + 0.1·(0.3, 0.1) = (0.039, −0.008)
+  //   v = 0.999·(1e-5, 4e-5) + 0.001·(0.09, 0.01) = (9.999e-5, 4.996e-5)
+  //   α₂ = 0.001·sqrt(1 − 0.999²)/(1 − 0.9²) = 2.3531672532745276e-4
+  g = row({0.3, 0.1});
+  adam.apply(weights);
+  check_close(w, row({0.9980822596809746, 2.001266317460493}));
+  // t = 3, g = (−0.2, 0.05): α₃ = 0.001·sqrt(1 − 0.999³)/(1 − 0.9³) = 2.020105974389679e-4
+  g = row({-0.2, 0.05});
+  adam.apply(weights);
+  check_close(w, row({0.9978243580564026, 2.0013277054753233}));
+  CHECK(adam.iterations() == 3);
+}
+
+TEST_CASE("Adam adds epsilon to sqrt(v) before bias correction (Keras's epsilon hat)", "[optimizers][adam][values]") {
+  // g = 1e-6, t = 1: m = 1e-7, v = 1e-15, sqrt(v) = 3.1623e-8, comparable with ε = 1e-7.
+  // Keras: 1 − α·m/(sqrt(v) + ε) = 1 − 3.1623e-4·1e-7/1.31623e-7 = 0.9997597469266479
+  // libtorch's m̂/(sqrt(v̂) + ε) would give 1 − 0.001·1e-6/(1e-6 + 1e-7) = 0.9990909090909091.
+  Mat w = row({1.0}), g = row({1e-6});
+  optimizers::Adam<double> adam;
+  adam.apply(Weights{{"w", &w, &g}});
+  check_close(w, row({0.9997597469266479}));
+}
+
+TEST_CASE("AdamW decays w·(1 − lr·wd) before the Adam step", "[optimizers][adamw][values]") {
+  Mat w = row({1.0, -2.0}), g = row({0.5, 0.5});
+  optimizers::AdamW<double> adamw(0.01, 0.1);
+  const Weights weights{{"w", &w, &g}};
+  adamw.apply(weights);
+  // decay: w·(1 − 0.01·0.1) = (0.999, −1.998)
+  // Adam t = 1: α = 0.01·sqrt(0.001)/0.1 = 3.162277660168381e-3; m/(sqrt(v)+ε) = 0.05/(0.0158113883 + 1e-7)
+  //   step = 0.01·(1 − 6.32e-6) for both: (0.999 − 0.0099999368, −1.998 − 0.0099999368)
+  check_close(w, row({0.9890000632451532, -2.007999936754847}));
+  g = row({-0.25, 1.0});
+  adamw.apply(weights);
+  // t = 2: decay by 0.999 again, then the Adam step from m = (0.02, 0.14), v = (2.1e-4, 1.2495e-3)
+  check_close(w, row({0.985347707857547, -2.0156437297741863}));
+  CHECK(adamw.iterations() == 2);
+  CHECK(adamw.name() == "AdamW");
+  CHECK(std::stod(adamw.config().at("weight_decay")) == 0.1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// RMSprop and Adagrad
+
+TEST_CASE("RMSprop: v = ρv + (1−ρ)g², w −= lr·g/sqrt(v + ε)", "[optimizers][rmsprop][values]") {
+  Mat w = row({1.0, -2.0}), g = row({0.5, -1.0});
+  optimizers::RMSprop<double> rms(0.01);  // ρ 0.9, ε 1e-7
+  const Weights weights{{"w", &w, &g}};
+  rms.apply(weights);
+  // v = 0.1·(0.25, 1) = (0.025, 0.1); w = (1 − 0.01·0.5/sqrt(0.0250001), −2 + 0.01/sqrt(0.1000001))
+  //   = (1 − 0.031622713, −2 + 0.031622761)
+  check_close(w, row({0.9683772866436797, -1.9683772392096925}));
+  g = row({0.25, 2.0});
+  rms.apply(weights);
+  // v = 0.9·(0.025, 0.1) + 0.1·(0.0625, 4) = (0.02875, 0.49); w −= 0.01·(0.25/sqrt(0.0287501), 2/sqrt(0.4900001))
+  check_close(w, row({0.9536331166702025, -1.9969486648656696}));
+}
+
+TEST_CASE("RMSprop with momentum 0.9: m = μm + lr·g/sqrt(v + ε), w −= m", "[optimizers][rmsprop][values]") {
+  Mat w = row({1.0, -2.0}), g = row({0.5, -1.0});
+  optimizers::RMSprop<double> rms(0.01, 0.9, 0.9);
+  const Weights weights{{"w", &w, &g}};
+  rms.apply(weights);
+  check_close(w, row({0.9683772866436797, -1.9683772392096925}));  // m = the plain step
+  g = row({0.25, 2.0});
+  rms.apply(weights);
+  // m2 = 0.9·m1 + step2: (0.9·0.031622713 + 0.014744170, 0.9·(−0.031622761) + 0.028571426)
+  check_close(w, row({0.9251726746495141, -1.968488180154393}));
+}
+
+TEST_CASE("RMSprop centered: sqrt(v − ḡ² + ε) with ḡ = ρḡ + (1−ρ)g", "[optimizers][rmsprop][values]") {
+  Mat w = row({1.0, -2.0}), g = row({0.5, -1.0});
+  optimizers::RMSprop<double> rms(0.01, 0.9, 0.0, 1e-7, true);
+  const Weights weights{{"w", &w, &g}};
+  rms.apply(weights);
+  // ḡ = 0.1g; v − ḡ² = 0.1g² − 0.01g² = 0.09g²; step = 0.01·g/sqrt(0.09g² + 1e-7) ≈ (0.01/0.3)·sign(g)
+  check_close(w, row({0.9666667407404939, -1.9666666851851697}));
+  g = row({0.25, 2.0});
+  rms.apply(weights);
+  check_close(w, row({0.9504786769717445, -1.9955975512651452}));
+
+  Mat w2 = row({1.0, -2.0}), g2 = row({0.5, -1.0});
+  optimizers::RMSprop<double> rms_momentum(0.01, 0.9, 0.9, 1e-7, true);
+  const Weights weights2{{"w", &w2, &g2}};
+  rms_momentum.apply(weights2);
+  g2 = row({0.25, 2.0});
+  rms_momentum.apply(weights2);
+  // m2 = 0.9·m1 + step2 with the centered steps above
+  check_close(w2, row({0.9204787436381889, -1.9655975679317979}));
+}
+
+TEST_CASE("Adagrad: a starts at 0.1, a += g², w −= lr·g/sqrt(a + ε)", "[optimizers][adagrad][values]") {
+  Mat w = row({1.0, -2.0}), g = row({0.5, -1.0});
+  optimizers::Adagrad<double> adagrad(0.1);
+  const Weights weights{{"w", &w, &g}};
+  adagrad.build(weights);
+  REQUIRE(adagrad.slots().size() == 1);
+  check_close(adagrad.slots()[0], row({0.1, 0.1}));
+  adagrad.apply(weights);
+  // a = 0.1 + (0.25, 1) = (0.35, 1.1); w = (1 − 0.05/sqrt(0.3500001), −2 + 0.1/sqrt(1.1000001))
+  check_close(w, row({0.9154845866007779, -1.9046537454093613}));
+  check_close(adagrad.slots()[0], row({0.35, 1.1}));
+  g = row({0.25, 2.0});
+  adagrad.apply(weights);
+  // a = (0.4125, 5.1); w −= 0.1·(0.25/sqrt(0.4125001), 2/sqrt(5.1000001))
+  check_close(w, row({0.8765596441108763, -1.993215233095121}));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Names, defaults and validation
+
+TEST_CASE("optimizers::get is case-insensitive and takes Keras defaults", "[optimizers][names]") {
+  for (const std::string name : {"Adam", "adam", "ADAM"}) {
+    INFO("optimizers::get(\"" << name << "\")");
+    const auto adam = optimizers::get<double>(name);
+    CHECK(adam->name() == "Adam");
+    CHECK(adam->learning_rate() == 0.001);
+    const auto config = adam->config();
+    CHECK(std::stod(config.at("beta_1")) == 0.9);
+    CHECK(std::stod(config.at("beta_2")) == 0.999);
+    CHECK(std::stod(config.at("epsilon")) == 1e-07);
+  }
+  CHECK(optimizers::get<double>("SGD")->learning_rate() == 0.01);
+  CHECK(std::stod(optimizers::get<double>("sgd")->config().at("momentum")) == 0.0);
+  CHECK(optimizers::get<double>("RMSprop")->learning_rate() == 0.001);
+  CHECK(std::stod(optimizers::get<double>("rmsprop")->config().at("rho")) == 0.9);
+  CHECK(std::stod(optimizers::get<double>("Adagrad")->config().at("initial_accumulator_value")) == 0.1);
+  CHECK(std::stod(optimizers::get<double>("AdamW")->config().at("weight_decay")) == 0.004);
+
+  const std::string message = kerascpp_test::thrown_message<ValueError>([] { optimizers::get<double>("adamax"); });
+  CHECK_THAT(message, Contains("unknown optimizer 'adamax'") &&
+                          Contains("valid names are: sgd, adam, adamw, rmsprop, adagrad"));
+}
+
+TEST_CASE("a negative or non-finite learning rate is a ValueError", "[optimizers][errors]") {
+  CHECK_THAT(kerascpp_test::thrown_message<ValueError>([] { optimizers::SGD<double> s(-0.1); }),
+             Contains("learning_rate must be a finite non-negative number, received learning_rate=-0.1"));
+  CHECK_THROWS_AS(optimizers::Adam<double>(std::nan("")), ValueError);
+  CHECK_THROWS_AS(optimizers::RMSprop<double>(HUGE_VAL), ValueError);
+  optimizers::Adam<double> adam;
+  CHECK_THROWS_AS(adam.set_learning_rate(-1.0), ValueError);
+  CHECK(adam.learning_rate() == 0.001);
+  CHECK_NOTHROW(optimizers::SGD<double>(0.0));
+}
+
+TEST_CASE("optimizer hyper-parameters are validated", "[optimizers][errors]") {
+  CHECK_THAT(kerascpp_test::thrown_message<ValueError>([] { optimizers::SGD<double> s(0.01, 1.5); }),
+             Contains("momentum must be in [0, 1], received momentum=1.5"));
+  CHECK_THAT(kerascpp_test::thrown_message<ValueError>([] { optimizers::Adam<double> a(0.001, 1.0); }),
+             Contains("beta_1 must be in [0, 1), received beta_1=1"));
+  CHECK_THROWS_AS(optimizers::Adam<double>(0.001, 0.9, 0.999, 0.0), ValueError);
+  CHECK_THROWS_AS(optimizers::RMSprop<double>(0.001, -0.1), ValueError);
+  CHECK_THROWS_AS(optimizers::Adagrad<double>(0.001, -1.0), ValueError);
+  CHECK_THROWS_AS(optimizers::AdamW<double>(0.001, -0.5), ValueError);
+}
+
+TEST_CASE("apply with other weights than the optimizer was built for is a ValueError", "[optimizers][errors]") {
+  Mat a = row({1.0, 2.0}), ga = row({0.1, 0.2});
+  Mat b = row({3.0}), gb = row({0.3});
+  optimizers::Adam<double> adam;
+  adam.apply(Weights{{"a", &a, &ga}, {"b", &b, &gb}});
+  const Mat a_after = a;
+  CHECK_THAT(kerascpp_test::thrown_message<ValueError>([&] { adam.apply(Weights{{"a", &a, &ga}}); }),
+             Contains("Adam: apply received 1 weights but the optimizer was built for 2"));
+  Mat tall(2, 1), gtall(2, 1);
+  tall << 1.0, 2.0;
+  gtall << 0.1, 0.2;
+  CHECK_THAT(kerascpp_test::thrown_message<ValueError>([&] { adam.apply(Weights{{"a", &tall, &gtall}, {"b", &b, &gb}}); }),
+             Contains("weight 0 has shape (2, 1) but the optimizer was built for (1, 2)"));
+  CHECK(adam.iterations() == 1);  // a rejected apply is not a step
+  CHECK((a - a_after).isZero(0.0));
+}
+
+TEST_CASE("optimizer state persists across apply calls and reset() starts over", "[optimizers][state]") {
+  Mat w = row({1.0, 2.0}), g = row({0.1, -0.2});
+  const Weights weights{{"w", &w, &g}};
+  optimizers::Adam<double> adam;
+  adam.apply(weights);
+  adam.apply(weights);
+  CHECK(adam.iterations() == 2);
+  CHECK_FALSE(adam.slots()[0].isZero(0.0));
+
+  // A copy carries the state: the next step of the clone equals the next step of the original.
+  const auto copy = adam.clone();
+  Mat w_copy = w, g_copy = g;
+  copy->apply(Weights{{"w", &w_copy, &g_copy}});
+  adam.apply(weights);
+  CHECK(copy->iterations() == 3);
+  CHECK((w_copy - w).isZero(0.0));
+
+  adam.reset();
+  CHECK(adam.iterations() == 0);
+  CHECK_FALSE(adam.built());
+  CHECK(adam.slots().empty());
+  // After reset the next step is a first step again: t = 1 and zero moments.
+  w = row({1.0, 2.0});
+  adam.apply(weights);
+  CHECK(adam.iterations() == 1);
+  check_close(w, row({0.9990000316217766, 2.0009999841888617}));
+  // reset also allows weights of another shape
+  adam.reset();
+  Mat other = row({1.0}), g_other = row({1.0});
+  CHECK_NOTHROW(adam.apply(Weights{{"other", &other, &g_other}}));
+}
+
+TEST_CASE("a learning rate changed between steps applies from the next step", "[optimizers][state]") {
+  Mat w = row({1.0}), g = row({1.0});
+  const Weights weights{{"w", &w, &g}};
+  optimizers::SGD<double> sgd(0.1, 0.5);
+  sgd.apply(weights);  // v = −0.1, w = 0.9
+  sgd.set_learning_rate(0.2);
+  sgd.apply(weights);  // v = 0.5·(−0.1) − 0.2 = −0.25, w = 0.65
+  check_close(w, row({0.65}));
+}
+
+TEST_CASE("Adam in float follows the double reference", "[optimizers][adam][float]") {
+  kerascpp::RowMatrix<float> w(1, 2), g(1, 2);
+  w << 1.0f, 2.0f;
+  g << 0.1f, -0.2f;
+  optimizers::Adam<float> adam;
+  adam.apply(std::vector<kerascpp::Weight<float>>{{"w", &w, &g}});
+  CHECK(w(0, 0) == Approx(0.9990000316217766).epsilon(1e-6));
+  CHECK(w(0, 1) == Approx(2.0009999841888617).epsilon(1e-6));
+  CHECK(adam.iterations() == 1);
+}
