@@ -487,7 +487,7 @@ TEST_CASE("mae, mse and rmse metrics, rmse taking the root of the epoch mean", "
   CHECK(metrics::MeanSquaredError<double>().finalize(0.25) == 0.25);
 }
 
-TEST_CASE("metrics::get resolves \"accuracy\" from the loss and shapes and keeps the typed name",
+TEST_CASE("metrics::get resolves \"accuracy\" from the shapes as Keras does and keeps the typed name",
           "[metrics][names]") {
   const auto is_binary = [](const auto& m) { return dynamic_cast<const metrics::BinaryAccuracy<double>*>(m.get()) != nullptr; };
   const auto is_sparse = [](const auto& m) {
@@ -496,25 +496,24 @@ TEST_CASE("metrics::get resolves \"accuracy\" from the loss and shapes and keeps
   const auto is_categorical = [](const auto& m) {
     return dynamic_cast<const metrics::CategoricalAccuracy<double>*>(m.get()) != nullptr;
   };
-  // binary for BCE or a 1-column output
-  CHECK(is_binary(metrics::get<double>("accuracy", "binary_crossentropy", 1, 1)));
-  CHECK(is_binary(metrics::get<double>("accuracy", "binary_crossentropy", 3, 3)));
-  CHECK(is_binary(metrics::get<double>("accuracy", "mean_squared_error", 1, 1)));
+  // binary for a 1-column output; a multi-label output (3 sigmoid columns) is categorical, as in Keras
+  CHECK(is_binary(metrics::get<double>("accuracy", 1, 1)));
+  CHECK(is_categorical(metrics::get<double>("accuracy", 3, 3)));
   // sparse when y has 1 column and the output more than 1
-  CHECK(is_sparse(metrics::get<double>("accuracy", "sparse_categorical_crossentropy", 1, 4)));
-  CHECK(is_sparse(metrics::get<double>("acc", "mean_squared_error", 1, 4)));
+  CHECK(is_sparse(metrics::get<double>("accuracy", 1, 4)));
+  CHECK(is_sparse(metrics::get<double>("acc", 1, 4)));
   // otherwise categorical
-  CHECK(is_categorical(metrics::get<double>("accuracy", "categorical_crossentropy", 4, 4)));
-  CHECK(is_categorical(metrics::get<double>("accuracy", "mean_squared_error", 4, 4)));
+  CHECK(is_categorical(metrics::get<double>("accuracy", 4, 4)));
+  CHECK(is_categorical(metrics::get<double>("accuracy", 4, 4)));
   // the History key is what the user typed
-  CHECK(metrics::get<double>("acc", "binary_crossentropy", 1, 1)->name() == "acc");
-  CHECK(metrics::get<double>("accuracy", "categorical_crossentropy", 4, 4)->name() == "accuracy");
+  CHECK(metrics::get<double>("acc", 1, 1)->name() == "acc");
+  CHECK(metrics::get<double>("accuracy", 4, 4)->name() == "accuracy");
   // explicit names
-  CHECK(is_binary(metrics::get<double>("binary_accuracy", "categorical_crossentropy", 4, 4)));
-  CHECK(metrics::get<double>("rmse", "mse", 1, 1)->finalize(4.0) == 2.0);
-  CHECK(metrics::get<double>("mae", "mse", 1, 1)->name() == "mae");
+  CHECK(is_binary(metrics::get<double>("binary_accuracy", 4, 4)));
+  CHECK(metrics::get<double>("rmse", 1, 1)->finalize(4.0) == 2.0);
+  CHECK(metrics::get<double>("mae", 1, 1)->name() == "mae");
 
-  const std::string message = kerascpp_test::thrown_message<ValueError>([] { metrics::get<double>("f1", "mse", 1, 1); });
+  const std::string message = kerascpp_test::thrown_message<ValueError>([] { metrics::get<double>("f1", 1, 1); });
   CHECK_THAT(message, Contains("unknown metric 'f1'") && Contains("valid names are") && Contains("binary_accuracy") &&
                           Contains("root_mean_squared_error"));
   CHECK_NOTHROW(metrics::validate("sparse_categorical_accuracy"));

@@ -116,14 +116,14 @@ inline constexpr std::array<std::string_view, 11> names{
     "mean_absolute_error", "mae", "mean_squared_error", "mse", "root_mean_squared_error", "rmse"};
 
 /// Resolves a Keras metric name. "accuracy"/"acc" become binary, sparse categorical or categorical
-/// accuracy from the loss and shapes (as Keras does) and keep the name the user typed.
+/// accuracy from the shapes, as Keras does (one output column: binary; one target column and
+/// several outputs: sparse categorical; otherwise categorical), and keep the name the user typed.
 template <typename Scalar = float>
-std::unique_ptr<Metric<Scalar>> get(std::string_view name, std::string_view loss_name, Index y_cols, Index out_cols) {
+std::unique_ptr<Metric<Scalar>> get(std::string_view name, Index y_cols, Index out_cols) {
   const std::string typed(name);
   if (name == "accuracy" || name == "acc") {
-    if (loss_name == "binary_crossentropy" || out_cols == 1) return std::make_unique<BinaryAccuracy<Scalar>>(typed);
-    if (loss_name == "sparse_categorical_crossentropy" || (y_cols == 1 && out_cols > 1))
-      return std::make_unique<SparseCategoricalAccuracy<Scalar>>(typed);
+    if (out_cols == 1) return std::make_unique<BinaryAccuracy<Scalar>>(typed);
+    if (y_cols == 1) return std::make_unique<SparseCategoricalAccuracy<Scalar>>(typed);
     return std::make_unique<CategoricalAccuracy<Scalar>>(typed);
   }
   if (name == "binary_accuracy") return std::make_unique<BinaryAccuracy<Scalar>>(typed);

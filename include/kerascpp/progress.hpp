@@ -78,7 +78,7 @@ class ProgbarLogger : public Callback<Scalar> {
   void on_epoch_end(int, Logs& logs) override {
     const double elapsed = seconds_since_start();
     const double per_step = elapsed / static_cast<double>(std::max<Index>(steps_, 1));
-    const long whole = static_cast<long>(elapsed);
+    const long whole = std::lround(elapsed);
     if (verbose_ == 1) {
       if (interactive_) out_ << "\r";
       out_ << counter(steps_) << " " << bar(steps_, true) << " - " << whole << "s "

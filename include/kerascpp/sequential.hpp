@@ -9,6 +9,7 @@
 #include <kerascpp/metrics.hpp>
 #include <kerascpp/optimizers.hpp>
 #include <kerascpp/progress.hpp>
+#include <kerascpp/threads.hpp>
 
 #include <algorithm>
 #include <concepts>
@@ -197,7 +198,7 @@ class Sequential : public ModelInterface<Scalar> {
     // Training rows and validation rows (validation_split takes the last rows, before shuffling).
     Index train_rows = x.rows();
     if (!options.validation_data && options.validation_split > 0.0) {
-      train_rows = static_cast<Index>(std::ceil(static_cast<double>(x.rows()) * (1.0 - options.validation_split)));
+      train_rows = static_cast<Index>(std::floor(static_cast<double>(x.rows()) * (1.0 - options.validation_split)));
       if (train_rows <= 0 || train_rows >= x.rows())
         detail::fail("fit: validation_split=", options.validation_split, " leaves ", train_rows, " training and ",
                      x.rows() - train_rows, " validation rows out of ", x.rows(), "; both must be non-empty");
@@ -209,7 +210,7 @@ class Sequential : public ModelInterface<Scalar> {
         detail::fail("fit: validation_data y has ", v.y.cols(), " columns but y has ", y.cols());
       check_targets("fit: validation_data", v.y);
     }
-    const Vector<Scalar> weights = sample_weights(y, options);
+    const Vector<Scalar> weights = sample_weights(y, options, train_rows);
 
     std::vector<Index> order(static_cast<std::size_t>(train_rows));
     std::iota(order.begin(), order.end(), Index{0});
@@ -233,6 +234,7 @@ class Sequential : public ModelInterface<Scalar> {
 
     Accumulator acc(metrics_.size());
     Logs batch_logs;  // reused: after the first batch, updating it allocates nothing
+    Logs begin_logs;  // empty at each batch's start, as in Keras
     for (int epoch = options.initial_epoch; epoch < options.epochs; ++epoch) {
       Logs epoch_logs;
       for (auto* cb : cbs) cb->on_epoch_begin(epoch, epoch_logs);
@@ -241,7 +243,8 @@ class Sequential : public ModelInterface<Scalar> {
       for (Index step = 0; step < steps; ++step) {
         const Index start = step * options.batch_size;
         const Index rows = std::min(options.batch_size, train_rows - start);
-        for (auto* cb : cbs) cb->on_batch_begin(static_cast<int>(step), batch_logs);
+        begin_logs.clear();
+        for (auto* cb : cbs) cb->on_batch_begin(static_cast<int>(step), begin_logs);
         gather(x, y, weights, order.data() + start, rows);
         train_step(rows, acc);
         acc.write(*this, batch_logs);
@@ -253,7 +256,8 @@ class Sequential : public ModelInterface<Scalar> {
         const auto& v = *options.validation_data;
         add_validation_logs(evaluate_rows(v.x, v.y, Vector<Scalar>(), options.batch_size, 0, v.x.rows()), epoch_logs);
       } else if (train_rows < x.rows()) {
-        add_validation_logs(evaluate_rows(x, y, weights, options.batch_size, train_rows, x.rows()), epoch_logs);
+        add_validation_logs(evaluate_rows(x, y, options.sample_weight, options.batch_size, train_rows, x.rows()),
+                            epoch_logs);
       }
       for (auto* cb : cbs) cb->on_epoch_end(epoch, epoch_logs);
       if (this->stop_training) break;
@@ -351,24 +355,29 @@ class Sequential : public ModelInterface<Scalar> {
     return n;
   }
 
-  /// Prints a Keras-style table: layer name and type, output shape, parameter count, totals.
+  /// Prints the tf.keras table: layer name and type, output shape and parameter count, one row
+  /// per layer (long names wrap), then total, trainable and non-trainable parameter counts.
   void summary(std::ostream& out = std::cout, const std::string& model_name = "sequential") const {
-    constexpr int line = 65;
-    const int positions[3] = {29, 55, 65};
-    const auto row = [&](const std::string& a, const std::string& b, const std::string& c) {
-      std::string s = " " + a;
-      s.resize(static_cast<std::size_t>(std::max<int>(positions[0], static_cast<int>(s.size()) + 1)), ' ');
-      s += b;
-      s.resize(static_cast<std::size_t>(std::max<int>(positions[1], static_cast<int>(s.size()) + 1)), ' ');
-      s += c;
-      out << s << "\n";
+    constexpr std::size_t line = 65, first = 29, second = 55, wrap = 26;
+    const auto row = [&](const std::string& name, const std::string& shape, const std::string& params) {
+      for (std::size_t start = 0; start == 0 || start < name.size(); start += wrap) {
+        std::string s(1, ' ');
+        s += name.substr(start, wrap);
+        s.resize(first, ' ');
+        s += start == 0 ? shape : std::string();
+        s.resize(second, ' ');
+        s += start == 0 ? params : std::string();
+        s.resize(line, ' ');
+        out << s << "\n";
+      }
     };
+    const std::string spacer(line, ' ');
     out << "Model: \"" << model_name << "\"\n" << std::string(line, '_') << "\n";
     row("Layer (type)", "Output Shape", "Param #");
     out << std::string(line, '=') << "\n";
     Index total = 0, trainable = 0;
-    for (std::size_t i = 0; i < layers_.size(); ++i) {
-      auto& l = *layers_[i];
+    for (const auto& layer : layers_) {
+      auto& l = *layer;
       Index params = 0;
       for (const auto& w : l.weights()) {
         params += w.value->size();
@@ -377,9 +386,8 @@ class Sequential : public ModelInterface<Scalar> {
       total += params;
       const std::string shape = l.built() ? detail::cat("(None, ", l.output_width(), ")") : std::string("(unbuilt)");
       row(l.name() + " (" + l.type() + ")", shape, std::to_string(params));
-      out << (i + 1 == layers_.size() ? std::string(line, '=') : std::string()) << (i + 1 == layers_.size() ? "\n" : "\n");
+      out << spacer << "\n";
     }
-    if (layers_.empty()) out << std::string(line, '=') << "\n";
     const auto size = [](Index n) {
       const double bytes = static_cast<double>(n) * sizeof(Scalar);
       char buf[64];
@@ -388,9 +396,10 @@ class Sequential : public ModelInterface<Scalar> {
       else std::snprintf(buf, sizeof buf, "%.2f MB", bytes / (1024.0 * 1024));
       return std::string(buf);
     };
-    out << "Total params: " << group(total) << " (" << size(total) << ")\n"
-        << "Trainable params: " << group(trainable) << " (" << size(trainable) << ")\n"
-        << "Non-trainable params: " << group(total - trainable) << " (" << size(total - trainable) << ")\n"
+    out << std::string(line, '=') << "\n"
+        << "Total params: " << total << " (" << size(total) << ")\n"
+        << "Trainable params: " << trainable << " (" << size(trainable) << ")\n"
+        << "Non-trainable params: " << total - trainable << " (" << size(total - trainable) << ")\n"
         << std::string(line, '_') << "\n";
   }
 
@@ -436,17 +445,6 @@ class Sequential : public ModelInterface<Scalar> {
 #endif
   }
 
-  /// 530433 → "530,433"
-  static std::string group(Index n) {
-    const std::string digits = std::to_string(n);
-    std::string out;
-    for (std::size_t i = 0; i < digits.size(); ++i) {
-      if (i != 0 && (digits.size() - i) % 3 == 0 && digits[i - 1] != '-') out.push_back(',');
-      out.push_back(digits[i]);
-    }
-    return out;
-  }
-
   std::string unique_name(const std::string& prefix) {
     const int n = name_counts_[prefix]++;
     return n == 0 ? prefix : prefix + "_" + std::to_string(n);
@@ -469,6 +467,7 @@ class Sequential : public ModelInterface<Scalar> {
   }
 
   void refresh_weights() {
+    workers_.clear();
     trainable_.clear();
     for (auto& l : layers_)
       for (const auto& w : l->weights())
@@ -518,6 +517,8 @@ class Sequential : public ModelInterface<Scalar> {
         detail::fail("fit: sample_weight must hold finite non-negative numbers");
     }
     if (o.out == nullptr) detail::fail("fit: out must point to a stream");
+    if (!o.class_weight.empty() && o.sample_weight.size() != 0)
+      detail::fail("fit: give class_weight or sample_weight, not both (Keras refuses the combination too)");
   }
 
   /// Builds the model if needed and resolves what depends on the data's widths.
@@ -534,26 +535,25 @@ class Sequential : public ModelInterface<Scalar> {
     for (const auto& spec : metric_specs_)
       metrics_.push_back(spec.object ? std::shared_ptr<const Metric<Scalar>>(spec.object)
                                      : std::shared_ptr<const Metric<Scalar>>(
-                                           metrics::get<Scalar>(spec.name, loss_->name(), y_cols, output_width())));
+                                           metrics::get<Scalar>(spec.name, y_cols, output_width())));
     fused_ = loss_->fuses(layers_.back()->final_activation());
     compiled_for_output_ = true;
     compiled_y_cols_ = y_cols;
   }
 
+  /// Per-row weights for the training rows [0, train_rows): sample_weight, or class_weight looked
+  /// up by each row's class (its rounded label, or the argmax of a one-hot row); empty for none.
   template <typename DY>
-  Vector<Scalar> sample_weights(const Eigen::MatrixBase<DY>& y, const FitOptions<Scalar>& o) const {
-    if (o.class_weight.empty() && o.sample_weight.size() == 0) return {};
-    Vector<Scalar> w = o.sample_weight.size() != 0 ? o.sample_weight : Vector<Scalar>::Ones(y.rows());
-    if (!o.class_weight.empty()) {
-      for (Index i = 0; i < y.rows(); ++i) {
-        Index cls = 0;
-        if (y.cols() == 1) cls = static_cast<Index>(std::llround(static_cast<double>(y(i, 0))));
-        else y.row(i).maxCoeff(&cls);
-        auto it = o.class_weight.find(static_cast<int>(cls));
-        if (it == o.class_weight.end())
-          detail::fail("fit: class_weight has no entry for class ", cls, " (row ", i, ")");
-        w(i) *= Scalar(it->second);
-      }
+  Vector<Scalar> sample_weights(const Eigen::MatrixBase<DY>& y, const FitOptions<Scalar>& o, Index train_rows) const {
+    if (o.class_weight.empty()) return o.sample_weight;
+    Vector<Scalar> w(train_rows);
+    for (Index i = 0; i < train_rows; ++i) {
+      Index cls = 0;
+      if (y.cols() == 1) cls = static_cast<Index>(std::llround(static_cast<double>(y(i, 0))));
+      else y.row(i).maxCoeff(&cls);
+      auto it = o.class_weight.find(static_cast<int>(cls));
+      if (it == o.class_weight.end()) detail::fail("fit: class_weight has no entry for class ", cls, " (row ", i, ")");
+      w(i) = Scalar(it->second);
     }
     return w;
   }
@@ -592,44 +592,144 @@ class Sequential : public ModelInterface<Scalar> {
     return p;
   }
 
-  /// Forward, loss, backward and one optimizer step on the gathered batch.
-  double train_step(Index rows, Accumulator& acc) {
-    ConstMatrixView<Scalar> xb(x_buf_.view(rows, batch_x_cols_).data(), rows, batch_x_cols_);
-    ConstMatrixView<Scalar> yb(y_buf_.view(rows, batch_y_cols_).data(), rows, batch_y_cols_);
-    ConstMatrixView<Scalar> wb(w_buf_.view(rows, 1).data(), rows, 1);
-    const ConstMatrixView<Scalar> out = forward_pass(xb, true);
-    const ConstMatrixView<Scalar> pred = fused_ ? layers_.back()->logits() : out;
-    Eigen::Map<Vector<Scalar>> per_sample(per_sample_buf_.view(rows, 1).data(), rows);
-    loss_->per_sample(yb, pred, fused_, per_sample);
-    const double batch_loss =
-        static_cast<double>((per_sample.array() * wb.col(0).array()).sum()) / static_cast<double>(rows) + regularization();
+  /// What one thread computes on its share of a batch: the layers it runs (the model's own for
+  /// thread 0, replicas for the others), its buffers and its partial sums.
+  struct Worker {
+    std::vector<LayerPtr<Scalar>> replica;  // empty for thread 0, which runs the model's layers
+    std::vector<std::pair<RowMatrix<Scalar>*, RowMatrix<Scalar>*>> values;  // (model, replica) weights
+    std::vector<std::pair<RowMatrix<Scalar>*, RowMatrix<Scalar>*>> grads;   // (model, replica) gradients
+    Buffer<Scalar> per_sample, scale, grad, metric;
+    double loss_sum = 0.0, weight_sum = 0.0;
+    std::vector<double> metric_sums;
+  };
 
-    Eigen::Map<Vector<Scalar>> scale(scale_buf_.view(rows, 1).data(), rows);
-    scale = wb.col(0) / Scalar(rows);  // dL/dl_i = w_i / batch
-    auto grad = grad_buf_.view(rows, out.cols());
-    loss_->gradient(yb, pred, fused_, scale, grad);
-    const Scalar* g = grad.data();
-    for (std::size_t i = layers_.size(); i-- > 0;) {
-      const bool last = i + 1 == layers_.size();
-      g = layers_[i]->backward(ConstMatrixView<Scalar>(g, rows, layers_[i]->output_width()), i > 0, last && fused_).data();
-    }
+  std::vector<LayerPtr<Scalar>>& layers_of(std::size_t t) { return t == 0 ? layers_ : workers_[t].replica; }
 
-    acc.loss_sum += batch_loss * static_cast<double>(rows);
-    acc.rows += static_cast<double>(rows);
-    accumulate_metrics(yb, out, wb, acc);
-    optimizer_->apply(trainable_);
-    return batch_loss;
+  /// How many threads share a batch of `rows`: more than one only when the model has no layer that
+  /// needs the whole batch, each thread gets at least 16 rows, and the batch holds at least about a
+  /// million multiply-adds (below that, waking threads costs more than it saves).
+  int threads_for(Index rows) const {
+    const int wanted = get_num_threads();
+    if (wanted <= 1 || rows < 32) return 1;
+    for (const auto& l : layers_)
+      if (l->needs_whole_batch()) return 1;
+    Index params = 0;
+    for (const auto& w : trainable_) params += w.value->size();
+    if (static_cast<double>(rows) * static_cast<double>(params) < 1e6) return 1;
+    return static_cast<int>(std::min<Index>(wanted, rows / 16));
   }
 
-  void accumulate_metrics(ConstMatrixView<Scalar> yb, ConstMatrixView<Scalar> out, ConstMatrixView<Scalar> wb,
-                          Accumulator& acc) {
-    acc.weight_sum += static_cast<double>(wb.sum());
-    if (metrics_.empty()) return;
-    Eigen::Map<Vector<Scalar>> values(metric_buf_.view(yb.rows(), 1).data(), yb.rows());
-    for (std::size_t k = 0; k < metrics_.size(); ++k) {
-      metrics_[k]->per_sample(yb, out, values);
-      acc.metric_sums[k] += static_cast<double>((values.array() * wb.col(0).array()).sum());
+  /// Creates replicas of the layers for threads 1..n-1 (once; rebuilt after the model changes) and
+  /// copies the model's current weights into them.
+  void prepare_workers(int n) {
+    if (static_cast<int>(workers_.size()) < n) {
+      const std::size_t first = std::max<std::size_t>(workers_.size(), 1);
+      workers_.resize(static_cast<std::size_t>(n));
+      for (std::size_t t = first; t < workers_.size(); ++t) {
+        Worker& w = workers_[t];
+        for (std::size_t i = 0; i < layers_.size(); ++i) {
+          w.replica.push_back(layers_[i]->clone());
+          w.replica.back()->seed_replica(derived_seed(i + 1) ^ (0xA0761D6478BD642FULL * t));
+          w.replica.back()->set_regularization_gradient(false);  // added once, by thread 0
+          auto mine = layers_[i]->weights();
+          auto theirs = w.replica.back()->weights();
+          for (std::size_t k = 0; k < mine.size(); ++k) {
+            w.values.emplace_back(mine[k].value, theirs[k].value);
+            if (mine[k].trainable()) w.grads.emplace_back(mine[k].grad, theirs[k].grad);
+          }
+        }
+      }
     }
+    for (int t = 1; t < n; ++t)
+      for (auto& [mine, theirs] : workers_[static_cast<std::size_t>(t)].values) *theirs = *mine;
+  }
+
+  /// Forward (and, when training, loss gradient and backward) of thread t on rows [begin, end) of
+  /// the gathered batch; the loss gradient is scaled by w_i / total_rows so that the threads'
+  /// weight gradients add up to the batch's.
+  void run_share(std::size_t t, Index begin, Index end, Index total_rows, bool training) {
+    Worker& w = workers_[t];
+    auto& layers = layers_of(t);
+    const Index rows = end - begin;
+    w.loss_sum = w.weight_sum = 0.0;
+    w.metric_sums.assign(metrics_.size(), 0.0);
+    if (rows <= 0) return;
+    const Scalar* x_data = x_buf_.view(total_rows, batch_x_cols_).data() + begin * batch_x_cols_;
+    ConstMatrixView<Scalar> yb(y_buf_.view(total_rows, batch_y_cols_).data() + begin * batch_y_cols_, rows,
+                               batch_y_cols_);
+    Eigen::Map<const Vector<Scalar>> wb(w_buf_.view(total_rows, 1).data() + begin, rows);
+
+    const Scalar* h = x_data;
+    Index cols = batch_x_cols_;
+    for (auto& l : layers) {
+      h = l->forward(ConstMatrixView<Scalar>(h, rows, cols), training).data();
+      cols = l->output_width();
+    }
+    const ConstMatrixView<Scalar> out(h, rows, cols);
+    const ConstMatrixView<Scalar> pred = fused_ ? layers.back()->logits() : out;
+    Eigen::Map<Vector<Scalar>> per_sample(w.per_sample.view(rows, 1).data(), rows);
+    loss_->per_sample(yb, pred, fused_, per_sample);
+    w.loss_sum = static_cast<double>((per_sample.array() * wb.array()).sum());
+    w.weight_sum = static_cast<double>(wb.sum());
+    if (!metrics_.empty()) {
+      Eigen::Map<Vector<Scalar>> values(w.metric.view(rows, 1).data(), rows);
+      for (std::size_t k = 0; k < metrics_.size(); ++k) {
+        metrics_[k]->per_sample(yb, out, values);
+        w.metric_sums[k] = static_cast<double>((values.array() * wb.array()).sum());
+      }
+    }
+    if (!training) return;
+
+    Eigen::Map<Vector<Scalar>> scale(w.scale.view(rows, 1).data(), rows);
+    scale = wb / Scalar(total_rows);  // dL/dl_i = w_i / batch
+    auto grad = w.grad.view(rows, out.cols());
+    loss_->gradient(yb, pred, fused_, scale, grad);
+    const Scalar* g = grad.data();
+    for (std::size_t i = layers.size(); i-- > 0;) {
+      const bool last = i + 1 == layers.size();
+      g = layers[i]->backward(ConstMatrixView<Scalar>(g, rows, layers[i]->output_width()), i > 0, last && fused_)
+              .data();
+    }
+  }
+
+  /// Runs the gathered batch on `n` threads, each on a contiguous share of the rows, and adds the
+  /// threads' sums into `acc` in thread order (so a thread count always gives the same numbers).
+  /// Returns Σ w_i·l_i over the batch.
+  double run_batch(Index rows, bool training, Accumulator& acc) {
+    const int n = threads_for(rows);
+    if (workers_.empty()) workers_.resize(1);
+    if (n > 1) prepare_workers(n);
+    auto task = [&](int t) {
+      const Index begin = rows * t / n, end = rows * (t + 1) / n;
+      run_share(static_cast<std::size_t>(t), begin, end, rows, training);
+    };
+    if (n > 1) {
+      if (!pool_) pool_ = std::make_unique<detail::WorkerPool>();
+      detail::EigenThreadsScope single(1);
+      pool_->run(n, task);
+    } else {
+      task(0);
+    }
+    double loss_sum = 0.0;
+    for (int t = 0; t < n; ++t) {
+      const Worker& w = workers_[static_cast<std::size_t>(t)];
+      loss_sum += w.loss_sum;
+      acc.weight_sum += w.weight_sum;
+      for (std::size_t k = 0; k < metrics_.size(); ++k) acc.metric_sums[k] += w.metric_sums[k];
+      if (training && t > 0)
+        for (auto& [mine, theirs] : w.grads) *mine += *theirs;  // the batch's gradient is the threads' sum
+    }
+    return loss_sum;
+  }
+
+  /// Forward, loss, backward and one optimizer step on the gathered batch.
+  double train_step(Index rows, Accumulator& acc) {
+    const double penalty = regularization();
+    const double batch_loss = run_batch(rows, true, acc) / static_cast<double>(rows) + penalty;
+    acc.loss_sum += batch_loss * static_cast<double>(rows);
+    acc.rows += static_cast<double>(rows);
+    optimizer_->apply(trainable_);
+    return batch_loss;
   }
 
   /// Loss and metrics over rows [begin, end) in inference mode.
@@ -641,18 +741,9 @@ class Sequential : public ModelInterface<Scalar> {
     for (Index start = begin; start < end; start += batch_size) {
       const Index rows = std::min(batch_size, end - start);
       std::iota(eval_index_.begin(), eval_index_.begin() + rows, start);
-      const std::vector<Index>& index = eval_index_;
-      gather(x, y, weights, index.data(), rows);
-      ConstMatrixView<Scalar> xb(x_buf_.view(rows, x.cols()).data(), rows, x.cols());
-      ConstMatrixView<Scalar> yb(y_buf_.view(rows, y.cols()).data(), rows, y.cols());
-      ConstMatrixView<Scalar> wb(w_buf_.view(rows, 1).data(), rows, 1);
-      const ConstMatrixView<Scalar> out = forward_pass(xb, false);
-      const ConstMatrixView<Scalar> pred = fused_ ? layers_.back()->logits() : out;
-      Eigen::Map<Vector<Scalar>> per_sample(per_sample_buf_.view(rows, 1).data(), rows);
-      loss_->per_sample(yb, pred, fused_, per_sample);
-      acc.loss_sum += static_cast<double>((per_sample.array() * wb.col(0).array()).sum());
+      gather(x, y, weights, eval_index_.data(), rows);
+      acc.loss_sum += run_batch(rows, false, acc);
       acc.rows += static_cast<double>(rows);
-      accumulate_metrics(yb, out, wb, acc);
     }
     Logs logs = acc.logs(*this);
     logs["loss"] += regularization();
@@ -681,9 +772,11 @@ class Sequential : public ModelInterface<Scalar> {
   Index compiled_y_cols_ = 0;
 
   History<Scalar> history_;
-  Buffer<Scalar> x_buf_, y_buf_, w_buf_, per_sample_buf_, scale_buf_, grad_buf_, metric_buf_;
+  Buffer<Scalar> x_buf_, y_buf_, w_buf_;
   Index batch_x_cols_ = 0, batch_y_cols_ = 0;
   std::vector<Index> eval_index_;
+  std::vector<Worker> workers_;
+  std::unique_ptr<detail::WorkerPool> pool_;
 };
 
 template <typename L0, typename... L>

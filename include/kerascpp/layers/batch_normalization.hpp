@@ -24,6 +24,7 @@ class BatchNormalization : public Layer<Scalar> {
   std::unique_ptr<Layer<Scalar>> clone() const override { return std::make_unique<BatchNormalization>(*this); }
   Config config() const override { return {{"momentum", detail::number(momentum_)}, {"epsilon", detail::number(epsilon_)}}; }
   Index output_width() const override { return this->input_width_; }
+  bool needs_whole_batch() const override { return true; }
   double momentum() const { return momentum_; }
   double epsilon() const { return epsilon_; }
 

@@ -85,7 +85,7 @@ class Dense : public Layer<Scalar> {
     }
     ConstMatrixView<Scalar> dz(dz_data, rows_, units_);
     kernel_grad_.noalias() = x.transpose() * dz;  // (in × units) = (in × batch)·(batch × units)
-    if (regularizer_.active()) regularizer_.add_gradient(kernel_, kernel_grad_);
+    if (regularizer_.active() && this->regularization_gradient_) regularizer_.add_gradient(kernel_, kernel_grad_);
     if (use_bias_) bias_grad_.row(0).noalias() = dz.colwise().sum();  // (1 × units)
     if (!need_input_grad) return this->empty_view();
     auto dx = dx_.view(rows_, this->input_width_);

@@ -34,6 +34,7 @@ class Dropout : public Layer<Scalar> {
   void seed_layer(std::uint64_t seed) override {
     if (!seed_) rng_.seed(seed);
   }
+  void seed_replica(std::uint64_t seed) override { rng_.seed(seed); }
 
   /// Uses the given mask (1 keeps, 0 drops) instead of random draws; for tests.
   void set_fixed_mask(RowMatrix<Scalar> mask) { fixed_mask_ = std::move(mask); }

@@ -97,8 +97,16 @@ class Layer {
   /// Regularization penalty of the current weights, added to the reported loss.
   virtual double regularization_penalty() const { return 0.0; }
 
-  /// Re-seeds the layer's own random stream (Dropout); other layers ignore it.
+  /// Re-seeds the layer's own random stream (Dropout) unless the user gave it a seed.
   virtual void seed_layer(std::uint64_t) {}
+  /// Whether the layer's training output depends on the whole batch (batch statistics), so that the
+  /// batch cannot be split between threads.
+  virtual bool needs_whole_batch() const { return false; }
+  /// Re-seeds the random stream of a copy that trains on another share of each batch.
+  virtual void seed_replica(std::uint64_t) {}
+  /// Whether backward adds the regularization penalty's gradient (off in all but one copy when
+  /// threads share a batch, so that it is added once).
+  void set_regularization_gradient(bool on) { regularization_gradient_ = on; }
 
   Index count_params() {
     Index n = 0;
@@ -112,6 +120,7 @@ class Layer {
   Index declared_input_width_ = 0;
   Index input_width_ = 0;
   bool built_ = false;
+  bool regularization_gradient_ = true;
   std::string name_;
 
   static ConstMatrixView<Scalar> empty_view() { return ConstMatrixView<Scalar>(nullptr, 0, 0); }

@@ -1,0 +1,417 @@
+// Misuse: every mistake throws the right exception type (ValueError for bad arguments and data,
+// StateError for calls in the wrong state) with a message that says what was wrong. Also the cases
+// Keras allows (a batch larger than the data, zero epochs) and NaN appearing during training.
+#include <catch2/catch.hpp>
+
+#include <kerascpp/kerascpp.hpp>
+
+#include <cmath>
+#include <limits>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace keras = kerascpp;
+using namespace keras::layers;
+using Catch::Contains;
+using keras::Index;
+using keras::Logs;
+using Mat = keras::Matrix<double>;
+using Vec = keras::Vector<double>;
+
+namespace {
+
+Mat uniform(Index rows, Index cols, std::uint64_t seed) {
+  keras::Rng rng(seed);
+  Mat m(rows, cols);
+  for (Index i = 0; i < rows; ++i)
+    for (Index j = 0; j < cols; ++j) m(i, j) = rng.uniform(0.0, 1.0);
+  return m;
+}
+
+keras::Sequential<double> compiled(Index inputs = 2, Index outputs = 1, const std::string& loss = "mse") {
+  keras::Sequential<double> model{Dense<double>(4, "relu", keras::input_shape{inputs}), Dense<double>(outputs)};
+  model.compile("sgd", loss);
+  return model;
+}
+
+constexpr double not_a_number = std::numeric_limits<double>::quiet_NaN();
+constexpr double infinity = std::numeric_limits<double>::infinity();
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Layers, names and options.
+
+TEST_CASE("Dense refuses non-positive units", "[errors][layers]") {
+  REQUIRE_THROWS_AS(Dense<double>(0), keras::ValueError);
+  REQUIRE_THROWS_WITH(Dense<double>(0), Contains("units must be positive") && Contains("units=0"));
+  REQUIRE_THROWS_WITH(Dense<float>(-3, "relu"), Contains("units=-3"));
+}
+
+TEST_CASE("Dropout refuses a rate below 0 or not below 1", "[errors][layers]") {
+  REQUIRE_THROWS_AS(Dropout<double>(1.0), keras::ValueError);
+  REQUIRE_THROWS_WITH(Dropout<double>(1.0), Contains("[0, 1)") && Contains("rate=1"));
+  REQUIRE_THROWS_WITH(Dropout<double>(-0.1), Contains("rate=-0.1"));
+  REQUIRE_THROWS_AS(Dropout<double>(not_a_number), keras::ValueError);
+  CHECK_NOTHROW(Dropout<double>(0.0));
+  CHECK_NOTHROW(Dropout<double>(0.999));
+}
+
+TEST_CASE("BatchNormalization refuses a momentum outside 0 to 1 and a non-positive epsilon", "[errors][layers]") {
+  REQUIRE_THROWS_AS(BatchNormalization<double>(1.5), keras::ValueError);
+  REQUIRE_THROWS_WITH(BatchNormalization<double>(1.5), Contains("momentum=1.5"));
+  REQUIRE_THROWS_WITH(BatchNormalization<double>(0.99, 0.0), Contains("epsilon must be positive"));
+}
+
+TEST_CASE("Unknown names list the valid ones", "[errors][names]") {
+  SECTION("activation") {
+    REQUIRE_THROWS_AS(Dense<double>(4, "rellu"), keras::ValueError);
+    REQUIRE_THROWS_WITH(Dense<double>(4, "rellu"), Contains("unknown activation 'rellu'") &&
+                                                       Contains("linear, relu, sigmoid, tanh, softmax"));
+    REQUIRE_THROWS_WITH(Activation<double>("Relu"), Contains("unknown activation 'Relu'"));
+  }
+  SECTION("loss") {
+    keras::Sequential<double> model{Dense<double>(1, "linear", keras::input_shape{2})};
+    REQUIRE_THROWS_AS(model.compile("adam", "maee"), keras::ValueError);
+    REQUIRE_THROWS_WITH(model.compile("adam", "maee"), Contains("unknown loss 'maee'") && Contains("mae") &&
+                                                           Contains("binary_crossentropy") &&
+                                                           Contains("sparse_categorical_crossentropy"));
+  }
+  SECTION("optimizer") {
+    keras::Sequential<double> model{Dense<double>(1, "linear", keras::input_shape{2})};
+    REQUIRE_THROWS_AS(model.compile("adamm", "mae"), keras::ValueError);
+    REQUIRE_THROWS_WITH(model.compile("adamm", "mae"),
+                        Contains("unknown optimizer 'adamm'") && Contains("sgd, adam, adamw, rmsprop, adagrad"));
+    CHECK_NOTHROW(model.compile("Adam", "mae"));  // Keras resolves optimizer names case-insensitively
+  }
+  SECTION("metric") {
+    keras::Sequential<double> model{Dense<double>(1, "linear", keras::input_shape{2})};
+    REQUIRE_THROWS_AS(model.compile("adam", "mae", {"acuracy"}), keras::ValueError);
+    REQUIRE_THROWS_WITH(model.compile("adam", "mae", {"acuracy"}),
+                        Contains("unknown metric 'acuracy'") && Contains("accuracy, acc, binary_accuracy"));
+  }
+  SECTION("initializer") {
+    REQUIRE_THROWS_WITH(Dense<double>(4, "relu", {}, true, "glorot"),
+                        Contains("unknown initializer 'glorot'") && Contains("glorot_uniform"));
+  }
+}
+
+TEST_CASE("Optimizer and callback options are checked", "[errors][options]") {
+  REQUIRE_THROWS_AS(keras::optimizers::Adam<double>(-0.1), keras::ValueError);
+  REQUIRE_THROWS_WITH(keras::optimizers::Adam<double>(-0.1), Contains("learning_rate") && Contains("-0.1"));
+  REQUIRE_THROWS_WITH(keras::optimizers::Adam<double>(0.001, 1.0), Contains("beta_1"));
+  REQUIRE_THROWS_WITH(keras::optimizers::SGD<double>(0.01, 1.5), Contains("momentum=1.5"));
+  REQUIRE_THROWS_WITH(keras::regularizers::l2(-1.0), Contains("l2"));
+  REQUIRE_THROWS_AS(keras::callbacks::LearningRateScheduler<double>(nullptr), keras::ValueError);
+  auto model = compiled();
+  REQUIRE_THROWS_WITH(model.set_learning_rate(not_a_number), Contains("learning_rate"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// State.
+
+TEST_CASE("fit, evaluate and train_on_batch before compile throw StateError", "[errors][state]") {
+  keras::Sequential<double> model{Dense<double>(1, "linear", keras::input_shape{2})};
+  const Mat x = uniform(4, 2, 1), y = uniform(4, 1, 2);
+  REQUIRE_THROWS_AS(model.fit(x, y), keras::StateError);
+  REQUIRE_THROWS_WITH(model.fit(x, y), Contains("fit") && Contains("compile"));
+  REQUIRE_THROWS_AS(model.evaluate(x, y), keras::StateError);
+  REQUIRE_THROWS_AS(model.train_on_batch(x, y), keras::StateError);
+  REQUIRE_THROWS_AS(model.learning_rate(), keras::StateError);
+  CHECK_NOTHROW(model.predict(x));  // a built model predicts without being compiled, as in Keras
+}
+
+TEST_CASE("predict, set_weights and compile on a model that cannot run throw StateError", "[errors][state]") {
+  keras::Sequential<double> unbuilt{Dense<double>(3), Dense<double>(1)};
+  const Mat x = uniform(4, 2, 3);
+  REQUIRE_THROWS_AS(unbuilt.predict(x), keras::StateError);
+  REQUIRE_THROWS_WITH(unbuilt.predict(x), Contains("not built") && Contains("input_shape"));
+  REQUIRE_THROWS_AS(unbuilt.set_weights({}), keras::StateError);
+  keras::Sequential<double> empty;
+  REQUIRE_THROWS_AS(empty.compile("sgd", "mse"), keras::StateError);
+  REQUIRE_THROWS_WITH(empty.predict(x), Contains("no layers"));
+}
+
+TEST_CASE("A built model refuses another input width", "[errors][state]") {
+  keras::Sequential<double> model{Dense<double>(3, "relu", keras::input_shape{2}), Dense<double>(1)};
+  REQUIRE_THROWS_AS(model.build(5), keras::ValueError);
+  REQUIRE_THROWS_WITH(model.build(5), Contains("built for input width 2") && Contains("5"));
+  REQUIRE_THROWS_WITH(model.predict(uniform(3, 5, 4)), Contains("x has 5 columns") && Contains("input width 2"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// fit arguments and data.
+
+TEST_CASE("fit checks its options", "[errors][fit]") {
+  auto model = compiled();
+  const Mat x = uniform(10, 2, 5), y = uniform(10, 1, 6);
+  SECTION("batch_size 0") {
+    REQUIRE_THROWS_AS(model.fit(x, y, {.batch_size = 0, .verbose = 0}), keras::ValueError);
+    REQUIRE_THROWS_WITH(model.fit(x, y, {.batch_size = 0, .verbose = 0}), Contains("batch_size must be positive") &&
+                                                                              Contains("batch_size=0"));
+    REQUIRE_THROWS_WITH(model.evaluate(x, y, {.batch_size = 0}), Contains("batch_size=0"));
+    REQUIRE_THROWS_WITH(model.predict(x, -1), Contains("batch_size=-1"));
+  }
+  SECTION("negative epochs") {
+    REQUIRE_THROWS_AS(model.fit(x, y, {.epochs = -1, .verbose = 0}), keras::ValueError);
+    REQUIRE_THROWS_WITH(model.fit(x, y, {.epochs = -1, .verbose = 0}), Contains("epochs=-1"));
+    REQUIRE_THROWS_WITH(model.fit(x, y, {.verbose = 0, .initial_epoch = -2}), Contains("initial_epoch") &&
+                                                                                 Contains("-2"));
+  }
+  SECTION("validation_split outside [0, 1)") {
+    REQUIRE_THROWS_AS(model.fit(x, y, {.verbose = 0, .validation_split = 1.0}), keras::ValueError);
+    REQUIRE_THROWS_WITH(model.fit(x, y, {.verbose = 0, .validation_split = 1.0}),
+                        Contains("validation_split must be in [0, 1)") && Contains("validation_split=1"));
+    REQUIRE_THROWS_WITH(model.fit(x, y, {.verbose = 0, .validation_split = -0.5}), Contains("validation_split=-0.5"));
+    // A split that leaves one side empty.
+    REQUIRE_THROWS_WITH(model.fit(x.topRows(1), y.topRows(1), {.verbose = 0, .validation_split = 0.5}),
+                        Contains("validation_split=0.5") && Contains("non-empty"));
+  }
+  SECTION("verbose") {
+    REQUIRE_THROWS_WITH(model.fit(x, y, {.verbose = 3}), Contains("verbose=3"));
+  }
+  SECTION("sample_weight") {
+    REQUIRE_THROWS_AS(model.fit(x, y, {.verbose = 0, .sample_weight = Vec::Ones(3)}), keras::ValueError);
+    REQUIRE_THROWS_WITH(model.fit(x, y, {.verbose = 0, .sample_weight = Vec::Ones(3)}),
+                        Contains("sample_weight has 3 entries but x has 10 rows"));
+    REQUIRE_THROWS_WITH(model.fit(x, y, {.verbose = 0, .sample_weight = -Vec::Ones(10)}), Contains("non-negative"));
+    REQUIRE_THROWS_WITH(model.evaluate(x, y, {.sample_weight = Vec::Ones(11)}),
+                        Contains("sample_weight has 11 entries but x has 10 rows"));
+  }
+  SECTION("class_weight without an entry for a class present in y") {
+    Mat labels = Mat::Zero(10, 1);
+    labels(7, 0) = 1.0;
+    REQUIRE_THROWS_WITH(model.fit(x, labels, {.verbose = 0, .class_weight = {{0, 1.0}}}),
+                        Contains("class_weight") && Contains("class 1") && Contains("row 7"));
+  }
+  SECTION("a null callback or output stream") {
+    REQUIRE_THROWS_WITH(model.fit(x, y, {.verbose = 0, .callbacks = {nullptr}}), Contains("null"));
+    REQUIRE_THROWS_WITH(model.fit(x, y, {.verbose = 0, .out = nullptr}), Contains("out"));
+  }
+}
+
+TEST_CASE("fit checks that x and y agree with each other and with the model", "[errors][fit]") {
+  SECTION("row counts differ") {
+    keras::Sequential<double> model{Dense<double>(4, "relu", keras::input_shape{11}), Dense<double>(1)};
+    model.compile("adam", "mae");
+    const Mat x = uniform(1119, 11, 7), y = uniform(1118, 1, 8);
+    REQUIRE_THROWS_AS(model.fit(x, y, {.verbose = 0}), keras::ValueError);
+    REQUIRE_THROWS_WITH(model.fit(x, y, {.verbose = 0}), Contains("fit: x has 1119 rows but y has 1118"));
+    REQUIRE_THROWS_WITH(model.evaluate(x, y), Contains("evaluate: x has 1119 rows but y has 1118"));
+  }
+  SECTION("x width differs from the model's input width") {
+    keras::Sequential<double> model{Dense<double>(4, "relu", keras::input_shape{11}), Dense<double>(1)};
+    model.compile("adam", "mae");
+    const Mat x = uniform(5, 10, 9), y = uniform(5, 1, 10);
+    REQUIRE_THROWS_AS(model.fit(x, y, {.verbose = 0}), keras::ValueError);
+    REQUIRE_THROWS_WITH(model.fit(x, y, {.verbose = 0}),
+                        Contains("x has 10 columns but the model expects input width 11"));
+  }
+  SECTION("y width differs from the output width") {
+    auto model = compiled(2, 1);
+    REQUIRE_THROWS_WITH(model.fit(uniform(5, 2, 11), uniform(5, 2, 12), {.verbose = 0}),
+                        Contains("y has 2 column(s) but the model output has 1"));
+  }
+  SECTION("binary_crossentropy on a 3-unit output with 1-column y") {
+    auto model = compiled(2, 3, "binary_crossentropy");
+    const Mat x = uniform(5, 2, 13);
+    const Mat y = Mat::Zero(5, 1);
+    REQUIRE_THROWS_AS(model.fit(x, y, {.verbose = 0}), keras::ValueError);
+    REQUIRE_THROWS_WITH(model.fit(x, y, {.verbose = 0}), Contains("binary_crossentropy") &&
+                                                             Contains("y has 1 column(s)") &&
+                                                             Contains("output has 3"));
+  }
+  SECTION("empty training data") {
+    auto model = compiled();
+    REQUIRE_THROWS_AS(model.fit(Mat(0, 2), Mat(0, 1), {.verbose = 0}), keras::ValueError);
+    REQUIRE_THROWS_WITH(model.fit(Mat(0, 2), Mat(0, 1), {.verbose = 0}), Contains("x is empty (0 rows)"));
+  }
+}
+
+TEST_CASE("NaN or infinity in x or y names the first row and column", "[errors][fit]") {
+  auto model = compiled();
+  Mat x = uniform(6, 2, 14), y = uniform(6, 1, 15);
+  SECTION("NaN in x") {
+    x(3, 1) = not_a_number;
+    x(4, 0) = not_a_number;
+    REQUIRE_THROWS_AS(model.fit(x, y, {.verbose = 0}), keras::ValueError);
+    REQUIRE_THROWS_WITH(model.fit(x, y, {.verbose = 0}),
+                        Contains("x must be finite") && Contains("nan") && Contains("row 3, column 1"));
+    REQUIRE_THROWS_WITH(model.predict(x), Contains("predict") && Contains("row 3, column 1"));
+  }
+  SECTION("infinity in y") {
+    y(5, 0) = -infinity;
+    REQUIRE_THROWS_AS(model.fit(x, y, {.verbose = 0}), keras::ValueError);
+    REQUIRE_THROWS_WITH(model.fit(x, y, {.verbose = 0}),
+                        Contains("y must be finite") && Contains("inf") && Contains("row 5, column 0"));
+    REQUIRE_THROWS_WITH(model.train_on_batch(x, y), Contains("row 5, column 0"));
+  }
+  SECTION("in validation_data") {
+    Mat xv = x;
+    xv(2, 0) = infinity;
+    REQUIRE_THROWS_WITH(model.fit(x, y, {.verbose = 0, .validation_data = keras::Dataset{xv, y}}),
+                        Contains("validation_data") && Contains("row 2, column 0"));
+  }
+}
+
+TEST_CASE("Labels outside what the loss accepts name the row", "[errors][fit]") {
+  SECTION("binary_crossentropy needs labels in [0, 1]") {
+    auto model = compiled(2, 1, "binary_crossentropy");
+    const Mat x = uniform(6, 2, 16);
+    Mat y = Mat::Zero(6, 1);
+    y(4, 0) = 2.0;
+    REQUIRE_THROWS_AS(model.fit(x, y, {.verbose = 0}), keras::ValueError);
+    REQUIRE_THROWS_WITH(model.fit(x, y, {.verbose = 0}),
+                        Contains("labels must be in [0, 1]") && Contains("received 2") && Contains("row 4"));
+    y(4, 0) = -0.5;
+    REQUIRE_THROWS_WITH(model.evaluate(x, y), Contains("row 4"));
+  }
+  SECTION("sparse_categorical_crossentropy needs integer class indices") {
+    keras::Sequential<double> model{Dense<double>(3, "softmax", keras::input_shape{2})};
+    model.compile("adam", "sparse_categorical_crossentropy");
+    const Mat x = uniform(4, 2, 17);
+    Mat y(4, 1);
+    y << 0, 1, 3, 2;
+    REQUIRE_THROWS_WITH(model.fit(x, y, {.verbose = 0}), Contains("integers in [0, 3)") && Contains("row 2"));
+    y(2, 0) = 1.5;
+    REQUIRE_THROWS_WITH(model.fit(x, y, {.verbose = 0}), Contains("1.5") && Contains("row 2"));
+  }
+}
+
+TEST_CASE("A validation set that does not fit the model is refused", "[errors][fit]") {
+  auto model = compiled();
+  const Mat x = uniform(6, 2, 18), y = uniform(6, 1, 19);
+  SECTION("different width") {
+    const Mat xv = uniform(3, 3, 20), yv = uniform(3, 1, 21);
+    REQUIRE_THROWS_AS(model.fit(x, y, {.verbose = 0, .validation_data = keras::Dataset{xv, yv}}), keras::ValueError);
+    REQUIRE_THROWS_WITH(model.fit(x, y, {.verbose = 0, .validation_data = keras::Dataset{xv, yv}}),
+                        Contains("validation_data") && Contains("x has 3 columns") && Contains("input width 2"));
+  }
+  SECTION("different target width") {
+    const Mat xv = uniform(3, 2, 22), yv = uniform(3, 2, 23);
+    REQUIRE_THROWS_WITH(model.fit(x, y, {.verbose = 0, .validation_data = keras::Dataset{xv, yv}}),
+                        Contains("validation_data y has 2 columns but y has 1"));
+  }
+  SECTION("different row counts") {
+    const Mat xv = uniform(3, 2, 24), yv = uniform(2, 1, 25);
+    REQUIRE_THROWS_WITH(model.fit(x, y, {.verbose = 0, .validation_data = keras::Dataset{xv, yv}}),
+                        Contains("validation_data") && Contains("x has 3 rows but y has 2"));
+  }
+}
+
+TEST_CASE("An EarlyStopping monitor that never appears in the logs lists the available keys", "[errors][fit]") {
+  auto model = compiled();
+  model.compile("sgd", "mse", {"mae"});
+  const Mat x = uniform(6, 2, 26), y = uniform(6, 1, 27);
+  keras::callbacks::EarlyStopping<double> es({.monitor = "val_accuracy", .patience = 2});
+  REQUIRE_THROWS_AS(model.fit(x, y, {.epochs = 3, .verbose = 0, .callbacks = {&es}, .validation_split = 0.5}),
+                    keras::ValueError);
+  REQUIRE_THROWS_WITH(model.fit(x, y, {.epochs = 3, .verbose = 0, .callbacks = {&es}, .validation_split = 0.5}),
+                      Contains("monitor 'val_accuracy'") && Contains("loss, mae, val_loss, val_mae"));
+}
+
+TEST_CASE("set_weights with the wrong count or shapes names what was expected", "[errors][weights]") {
+  keras::Sequential<double> model{Dense<double>(4, "relu", keras::input_shape{2}), Dense<double>(1)};
+  auto w = model.get_weights();
+  REQUIRE(w.size() == 4);
+  const auto before = model.get_weights();
+  SECTION("count") {
+    w.pop_back();
+    REQUIRE_THROWS_AS(model.set_weights(w), keras::ValueError);
+    REQUIRE_THROWS_WITH(model.set_weights(w), Contains("expected 4 weight matrices, received 3"));
+  }
+  SECTION("shape") {
+    w[2] = Mat::Zero(1, 4);
+    REQUIRE_THROWS_AS(model.set_weights(w), keras::ValueError);
+    REQUIRE_THROWS_WITH(model.set_weights(w), Contains("weight 2") && Contains("dense_1/kernel") &&
+                                                  Contains("(4, 1)") && Contains("received (1, 4)"));
+  }
+  // A refused set_weights changes nothing.
+  const auto after = model.get_weights();
+  for (std::size_t i = 0; i < before.size(); ++i) CHECK(after[i] == before[i]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Allowed cases.
+
+TEST_CASE("A batch larger than the data and zero epochs are allowed", "[errors][allowed]") {
+  auto model = compiled();
+  const Mat x = uniform(5, 2, 28), y = uniform(5, 1, 29);
+  int batches = 0;
+  keras::callbacks::LambdaCallback<double> count;
+  count.batch_end = [&](int, Logs&) { ++batches; };
+  const auto h = model.fit(x, y, {.batch_size = 64, .epochs = 1, .verbose = 0, .callbacks = {&count}});
+  CHECK(batches == 1);
+  CHECK(h.epochs() == 1);
+  const auto none = model.fit(x, y, {.epochs = 0, .verbose = 0});
+  CHECK(none.epochs() == 0);
+  CHECK(none.history.empty());
+  CHECK(model.evaluate(x, y, {.batch_size = 1000}).count("loss") == 1);
+  CHECK(model.predict(x, 1000).rows() == 5);
+}
+
+// ---------------------------------------------------------------------------------------------
+// NaN produced during training.
+
+namespace {
+
+/// SGD with a learning rate far too large: the weights grow by a factor of about 60 per step
+/// until the loss overflows to infinity and then becomes NaN.
+keras::Sequential<double> diverging() {
+  keras::Sequential<double> model{Dense<double>(1, "linear", keras::input_shape{2})};
+  model.set_seed(1);
+  model.compile(keras::optimizers::SGD<double>(100.0), "mse");
+  return model;
+}
+
+}  // namespace
+
+TEST_CASE("Without TerminateOnNaN a diverging fit returns normally and History records NaN", "[errors][nan]") {
+  auto model = diverging();
+  const Mat x = uniform(64, 2, 30), y = uniform(64, 1, 31);
+  std::vector<double> batch_losses;
+  keras::callbacks::LambdaCallback<double> rec;
+  rec.batch_end = [&](int, Logs& logs) { batch_losses.push_back(logs.at("loss")); };
+  keras::History<double> h;
+  REQUIRE_NOTHROW(h = model.fit(x, y, {.batch_size = 8, .epochs = 40, .verbose = 0, .callbacks = {&rec}}));
+  REQUIRE(h.epochs() == 40);
+  CHECK(std::isfinite(h.at("loss").front()));
+  CHECK(std::isnan(h.at("loss").back()));
+  CHECK(batch_losses.size() == 40 * 8);
+}
+
+TEST_CASE("TerminateOnNaN stops a diverging fit at the first bad batch and names epoch and batch", "[errors][nan]") {
+  const Mat x = uniform(64, 2, 30), y = uniform(64, 1, 31);
+  // Where the loss first stops being finite, found by a run without TerminateOnNaN.
+  int bad_epoch = -1, bad_batch = -1;
+  {
+    auto model = diverging();
+    int epoch = 0;
+    keras::callbacks::LambdaCallback<double> find;
+    find.epoch_begin = [&](int e, Logs&) { epoch = e; };
+    find.batch_end = [&](int b, Logs& logs) {
+      if (bad_epoch < 0 && !std::isfinite(logs.at("loss"))) {
+        bad_epoch = epoch;
+        bad_batch = b;
+      }
+    };
+    model.fit(x, y, {.batch_size = 8, .epochs = 40, .verbose = 0, .callbacks = {&find}});
+  }
+  REQUIRE(bad_epoch > 0);
+
+  auto model = diverging();
+  std::ostringstream out;
+  keras::callbacks::TerminateOnNaN<double> stop(&out);
+  int batches = 0;
+  keras::callbacks::LambdaCallback<double> count;
+  count.batch_end = [&](int, Logs&) { ++batches; };
+  const auto h = model.fit(x, y, {.batch_size = 8, .epochs = 40, .verbose = 0, .callbacks = {&stop, &count}});
+  CHECK(stop.terminated());
+  CHECK(h.epochs() == static_cast<std::size_t>(bad_epoch + 1));
+  CHECK(batches == bad_epoch * 8 + bad_batch + 1);
+  const std::string epoch_text = "Epoch " + std::to_string(bad_epoch + 1) + ",";
+  const std::string batch_text = "batch " + std::to_string(bad_batch + 1) + ":";
+  CHECK_THAT(stop.message(), Contains(epoch_text) && Contains(batch_text) && Contains("invalid loss"));
+  CHECK_THAT(out.str(), Contains(stop.message()));
+}
