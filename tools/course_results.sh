@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates the results table in docs/course.md: builds the course examples, runs each over
 # several seeds, and writes mean ± standard deviation beside the course's own figures. The
-# learning curves of seed 0 are copied to docs/img/.
+# learning curves of seed 0 (and of seed 1 for the ionosphere) are copied to docs/img/.
 #
 #   tools/course_results.sh            # 5 seeds for lessons 3–5, 20 for lesson 6 (about 10 minutes)
 #   SEEDS=2 ION_SEEDS=5 tools/course_results.sh   # a quicker look
@@ -86,6 +86,7 @@ cp "$work/04_early_stopping_red_wine-0/learning_curves.svg" docs/img/04_early_st
 cp "$work/05_dropout_batchnorm_red_wine-0/learning_curves.svg" docs/img/05_dropout_batchnorm_red_wine.svg
 cp "$work/05u-0/learning_curves.svg" docs/img/05_dropout_batchnorm_red_wine_unscaled.svg
 cp "$work/06_binary_classification_ionosphere-0/learning_curves.svg" docs/img/06_binary_classification_ionosphere.svg
+cp "$work/06_binary_classification_ionosphere-1/learning_curves.svg" docs/img/06_binary_classification_ionosphere_seed1.svg
 
 python_free_replace() {  # replaces the lines between the markers in docs/course.md with $table
   awk -v table="$table" '
