@@ -85,6 +85,7 @@ namespace detail {
 
 using kerascpp::detail::cat;
 using kerascpp::detail::join;
+using kerascpp::detail::number;
 
 /// The largest width, unit count or tensor dimension a file may declare.
 inline constexpr std::int64_t max_dimension = std::numeric_limits<std::int32_t>::max();
@@ -98,6 +99,7 @@ inline constexpr std::array<std::string_view, 6> loss_names{
     "mean_absolute_error", "mean_squared_error", "huber", "binary_crossentropy", "categorical_crossentropy",
     "sparse_categorical_crossentropy"};
 
+/// Whether `name` is one of `names`.
 template <std::size_t N>
 bool contains(const std::array<std::string_view, N>& names, std::string_view name) {
   for (const auto n : names)
@@ -105,16 +107,10 @@ bool contains(const std::array<std::string_view, N>& names, std::string_view nam
   return false;
 }
 
+/// `names` joined with commas, for error messages.
 template <std::size_t N>
 std::string list(const std::array<std::string_view, N>& names) {
   return join(std::vector<std::string>(names.begin(), names.end()));
-}
-
-/// The shortest decimal text that reads back as exactly `value`.
-inline std::string format_number(double value) {
-  std::array<char, 64> buffer{};
-  const auto result = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value);
-  return std::string(buffer.data(), result.ptr);
 }
 
 /// A string from a file, quoted for an error message: non-printable bytes escaped, long text cut.
@@ -144,6 +140,7 @@ inline std::uint64_t load_le(const char* p, int n) {
   return value;
 }
 
+/// The dtype tag of a Scalar type; fails to compile for types other than float and double.
 template <typename Scalar>
 constexpr DType dtype_of() {
   static_assert(std::is_same_v<Scalar, float> || std::is_same_v<Scalar, double>,
@@ -385,6 +382,7 @@ void copy_tensor(const TensorRecord& t, RowMatrix<Scalar>& out) {
   }
 }
 
+/// "(rows, cols)".
 inline std::string shape(Index rows, Index cols) { return kerascpp::detail::shape_string(rows, cols); }
 
 /// One layer of the ARCH section.
@@ -443,10 +441,12 @@ struct FileRecord {
   StateRecord state;
 };
 
+/// "section WGHT, layer 1 'dense_1'": where a layer's record is, for error messages.
 inline std::string layer_context(std::string_view section, std::size_t index, std::string_view name) {
   return cat("section ", section, ", layer ", index, " ", quote(name));
 }
 
+/// A config: uint32 count, then (key, value) string pairs with distinct keys.
 inline Config read_config(Reader& r, std::string_view what) {
   Config c;
   const std::size_t n = r.count(cat("the number of ", what, " entries"), 8);
@@ -460,6 +460,7 @@ inline Config read_config(Reader& r, std::string_view what) {
   return c;
 }
 
+/// The ARCH section: every layer's type, name, declared input width and config.
 inline std::vector<LayerRecord> read_architecture(Reader& r) {
   std::vector<LayerRecord> layers;
   const std::size_t n = r.count("the layer count", 20);
@@ -480,6 +481,7 @@ inline std::vector<LayerRecord> read_architecture(Reader& r) {
   return layers;
 }
 
+/// The WGHT section: the input width, then every layer's type, name and weights.
 inline WeightsRecord read_weights(Reader& r) {
   WeightsRecord w;
   w.offset = r.offset();
@@ -511,6 +513,7 @@ inline WeightsRecord read_weights(Reader& r) {
   return w;
 }
 
+/// The COMP section: optimizer, loss and metrics, when the model was compiled.
 inline CompileRecord read_compile(Reader& r) {
   CompileRecord c;
   c.offset = r.offset();
@@ -531,6 +534,7 @@ inline CompileRecord read_compile(Reader& r) {
   return c;
 }
 
+/// The TRST section: seed, random states, optimizer iterations and slots.
 inline StateRecord read_state(Reader& r) {
   StateRecord s;
   s.offset = r.offset();
@@ -550,6 +554,7 @@ inline StateRecord read_state(Reader& r) {
   return s;
 }
 
+/// What a file kind is, for error messages.
 inline std::string kind_name(FileKind kind) {
   return kind == FileKind::model ? "a model file (kind 'M', written by save_model)"
                                  : "a weights file (kind 'W', written by save_weights)";
@@ -720,13 +725,13 @@ template <typename Scalar>
 Config layer_config(const Layer<Scalar>& layer) {
   Config c = layer.config();
   if (const auto* dense = dynamic_cast<const layers::Dense<Scalar>*>(&layer)) {
-    c["kernel_regularizer_l1"] = format_number(dense->kernel_regularizer().l1);
-    c["kernel_regularizer_l2"] = format_number(dense->kernel_regularizer().l2);
+    c["kernel_regularizer_l1"] = number(dense->kernel_regularizer().l1);
+    c["kernel_regularizer_l2"] = number(dense->kernel_regularizer().l2);
   } else if (const auto* dropout = dynamic_cast<const layers::Dropout<Scalar>*>(&layer)) {
-    c["rate"] = format_number(dropout->rate());
+    c["rate"] = number(dropout->rate());
   } else if (const auto* bn = dynamic_cast<const layers::BatchNormalization<Scalar>*>(&layer)) {
-    c["momentum"] = format_number(bn->momentum());
-    c["epsilon"] = format_number(bn->epsilon());
+    c["momentum"] = number(bn->momentum());
+    c["epsilon"] = number(bn->epsilon());
   }
   return c;
 }
@@ -828,13 +833,15 @@ bool savable_optimizer(const Optimizer<Scalar>& optimizer) {
   return false;
 }
 
+/// The optimizer's config with its current learning rate written exactly.
 template <typename Scalar>
 Config optimizer_config(Optimizer<Scalar>& optimizer) {
   Config c = optimizer.config();
-  c["learning_rate"] = format_number(optimizer.learning_rate());
+  c["learning_rate"] = number(optimizer.learning_rate());
   return c;
 }
 
+/// The optimizer a COMP record describes, failing on any config problem.
 template <typename Scalar>
 std::unique_ptr<Optimizer<Scalar>> make_optimizer(const CompileRecord& rec, const Origin& origin) {
   ConfigReader c(rec.optimizer_config, origin, rec.offset, "section COMP", "optimizer " + rec.optimizer);
@@ -880,12 +887,12 @@ std::pair<std::string, Config> loss_config(const Loss<Scalar>& loss) {
   if (name == "binary_crossentropy") {
     const auto* l = dynamic_cast<const losses::BinaryCrossentropy<Scalar>*>(&loss);
     if (l == nullptr) return reject();
-    return {name, {{"from_logits", l->from_logits() ? "true" : "false"}, {"label_smoothing", format_number(l->label_smoothing())}}};
+    return {name, {{"from_logits", l->from_logits() ? "true" : "false"}, {"label_smoothing", number(l->label_smoothing())}}};
   }
   if (name == "categorical_crossentropy") {
     const auto* l = dynamic_cast<const losses::CategoricalCrossentropy<Scalar>*>(&loss);
     if (l == nullptr) return reject();
-    return {name, {{"from_logits", l->from_logits() ? "true" : "false"}, {"label_smoothing", format_number(l->label_smoothing())}}};
+    return {name, {{"from_logits", l->from_logits() ? "true" : "false"}, {"label_smoothing", number(l->label_smoothing())}}};
   }
   if (name == "sparse_categorical_crossentropy") {
     const auto* l = dynamic_cast<const losses::SparseCategoricalCrossentropy<Scalar>*>(&loss);
@@ -895,7 +902,7 @@ std::pair<std::string, Config> loss_config(const Loss<Scalar>& loss) {
   if (name == "huber") {
     const auto* l = dynamic_cast<const losses::Huber<Scalar>*>(&loss);
     if (l == nullptr) return reject();
-    return {name, {{"delta", format_number(l->delta())}}};
+    return {name, {{"delta", number(l->delta())}}};
   }
   if (name == "mean_absolute_error" && dynamic_cast<const losses::MeanAbsoluteError<Scalar>*>(&loss) != nullptr)
     return {name, {}};
@@ -904,6 +911,7 @@ std::pair<std::string, Config> loss_config(const Loss<Scalar>& loss) {
   return reject();
 }
 
+/// The loss a COMP record describes, failing on any config problem.
 template <typename Scalar>
 std::unique_ptr<Loss<Scalar>> make_loss(const CompileRecord& rec, const Origin& origin) {
   ConfigReader c(rec.loss_config, origin, rec.offset, "section COMP", "loss " + rec.loss);
@@ -949,6 +957,7 @@ Sequential<Scalar>& readable(const Sequential<Scalar>& model) {
   return const_cast<Sequential<Scalar>&>(model);
 }
 
+/// The WGHT section of `model`; `who` names the caller in errors about unsupported layers.
 template <typename Scalar>
 void write_weights_section(Writer& w, const Sequential<Scalar>& model, std::string_view who) {
   const std::size_t at = w.begin_section("WGHT");
@@ -980,6 +989,7 @@ inline std::string read_whole_file(const std::filesystem::path& path, std::strin
   }
 }
 
+/// The path in quotes, as error messages show it.
 inline std::string quoted_path(const std::filesystem::path& path) { return cat("'", path.string(), "'"); }
 
 }  // namespace detail
