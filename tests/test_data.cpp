@@ -714,3 +714,42 @@ TEST_CASE("course: ionosphere with index_col, Class mapped to 0/1, split, V2 dro
   REQUIRE_THROWS_WITH(faithful.fit(read_csv(data_path("ion.csv"), {.index_col = 0}).drop({"Class"})),
                       Contains("column 'V2' is constant") && Contains("drop({\"V2\"})"));
 }
+
+// Found by fuzzing read_csv (fuzz/): missing index labels are NaN, and NaN must match NaN when
+// rows are dropped by label, as in pandas; a plain std::set<double> has no order with NaN in it.
+TEST_CASE("drop_rows and drop_index match missing labels with missing labels (fuzz regression)",
+          "[data][frame][fuzz]") {
+  const std::filesystem::path folder = std::filesystem::path(KERASCPP_TEST_DATA_DIR) / "fuzz_regressions" / "read_csv";
+  kerascpp::data::CsvOptions options;
+  options.sep = ';';
+  options.index_col = kerascpp::Index{0};
+  options.na_values = {"", "-1"};
+  const auto frame = kerascpp::data::read_csv(folder / "drop_rows-nan-label-readable.csv", options);
+  REQUIRE(frame.rows() == 6);  // labels 1, NaN, 2, NaN, 3, NaN
+
+  const auto without_one = frame.drop_index(std::vector<double>{1.0});
+  CHECK(without_one.rows() == 5);
+  CHECK(without_one.numbers("v") == std::vector<double>{11, 12, 13, 14, 15});
+
+  const auto some = frame.take({1, 2, 3});  // labels NaN, 2, NaN
+  const auto rest = frame.drop_rows(some);  // every NaN label goes, as pandas drops every match
+  CHECK(rest.numbers("v") == std::vector<double>{10, 14});
+
+  for (const char* name : {"drop_rows-nan-label-fuzzed.csv", "drop_rows-nan-label-fuzzed-2.csv"}) {
+    INFO(name);
+    const auto f = kerascpp::data::read_csv(folder / name, options);
+    const auto sample = f.sample(0.5, 0);
+    const auto complement = f.drop_rows(sample);
+    // Every row of f is either in the complement or has a label present in the sample.
+    const auto& labels = std::get<std::vector<double>>(f.index());
+    const auto& sampled = std::get<std::vector<double>>(sample.index());
+    kerascpp::Index expected = 0;
+    for (double label : labels) {
+      const bool in_sample = std::any_of(sampled.begin(), sampled.end(), [&](double s) {
+        return (std::isnan(s) && std::isnan(label)) || s == label;
+      });
+      if (!in_sample) ++expected;
+    }
+    CHECK(complement.rows() == expected);
+  }
+}

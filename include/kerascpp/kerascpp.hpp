@@ -3,6 +3,7 @@
 
 #include <kerascpp/activations.hpp>
 #include <kerascpp/callbacks.hpp>
+#include <kerascpp/callbacks/model_checkpoint.hpp>
 #include <kerascpp/core.hpp>
 #include <kerascpp/initializers.hpp>
 #include <kerascpp/layers.hpp>
@@ -12,4 +13,5 @@
 #include <kerascpp/progress.hpp>
 #include <kerascpp/regularizers.hpp>
 #include <kerascpp/sequential.hpp>
+#include <kerascpp/serialization.hpp>
 #include <kerascpp/threads.hpp>

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <concepts>
+#include <filesystem>
 #include <cstdio>
 #include <iostream>
 #include <map>
@@ -101,6 +102,16 @@ struct MetricSpec {
   MetricSpec(const M& metric) : name(metric.name()), object(metric.clone()) {}  // NOLINT
 };
 
+template <typename Scalar>
+class Sequential;
+// Defined in kerascpp/serialization.hpp, which this header includes at its end.
+template <typename Scalar>
+void save_model(const Sequential<Scalar>& model, const std::filesystem::path& path);
+template <typename Scalar>
+void save_weights(const Sequential<Scalar>& model, const std::filesystem::path& path);
+template <typename Scalar>
+void load_weights(Sequential<Scalar>& model, const std::filesystem::path& path);
+
 template <typename Scalar = float>
 class Sequential : public ModelInterface<Scalar> {
  public:
@@ -181,6 +192,7 @@ class Sequential : public ModelInterface<Scalar> {
 
   bool compiled() const { return optimizer_ != nullptr; }
   Optimizer<Scalar>& optimizer() { return require_compiled("optimizer"), *optimizer_; }
+  const Optimizer<Scalar>& optimizer() const { return require_compiled("optimizer"), *optimizer_; }
   const Loss<Scalar>& loss() const { return require_compiled("loss"), *loss_; }
   const std::vector<MetricSpec<Scalar>>& metric_specs() const { return metric_specs_; }
 
@@ -238,7 +250,10 @@ class Sequential : public ModelInterface<Scalar> {
     for (int epoch = options.initial_epoch; epoch < options.epochs; ++epoch) {
       Logs epoch_logs;
       for (auto* cb : cbs) cb->on_epoch_begin(epoch, epoch_logs);
-      if (options.shuffle) shuffle_rng_.shuffle(order);
+      if (options.shuffle) {  // a fresh permutation each epoch, so a saved model resumes exactly
+        std::iota(order.begin(), order.end(), Index{0});
+        shuffle_rng_.shuffle(order);
+      }
       acc.clear();
       for (Index step = 0; step < steps; ++step) {
         const Index start = step * options.batch_size;
@@ -403,8 +418,17 @@ class Sequential : public ModelInterface<Scalar> {
         << std::string(line, '_') << "\n";
   }
 
-  /// The internal random streams, for saving and resuming training exactly.
+  /// The shuffling stream, for saving and resuming training exactly.
   Rng& shuffle_rng() { return shuffle_rng_; }
+  const Rng& shuffle_rng() const { return shuffle_rng_; }
+
+  /// Saves architecture, weights, compile configuration and training state in one file
+  /// (docs/file_format.md); `kerascpp::load_model<Scalar>(path)` reads it back.
+  void save(const std::filesystem::path& path) const { kerascpp::save_model(*this, path); }
+  /// Saves the weights alone.
+  void save_weights(const std::filesystem::path& path) const { kerascpp::save_weights(*this, path); }
+  /// Loads weights saved from a model of the same architecture (checked before anything changes).
+  void load_weights(const std::filesystem::path& path) { kerascpp::load_weights(*this, path); }
 
  private:
   /// Running, sample-weighted means of loss and metrics over an epoch.
@@ -783,3 +807,5 @@ template <typename L0, typename... L>
 Sequential(L0&&, L&&...) -> Sequential<typename std::decay_t<L0>::scalar_type>;
 
 }  // namespace kerascpp
+
+#include <kerascpp/serialization.hpp>

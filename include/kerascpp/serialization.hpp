@@ -835,7 +835,7 @@ bool savable_optimizer(const Optimizer<Scalar>& optimizer) {
 
 /// The optimizer's config with its current learning rate written exactly.
 template <typename Scalar>
-Config optimizer_config(Optimizer<Scalar>& optimizer) {
+Config optimizer_config(const Optimizer<Scalar>& optimizer) {
   Config c = optimizer.config();
   c["learning_rate"] = number(optimizer.learning_rate());
   return c;
@@ -950,13 +950,6 @@ std::vector<Weight<Scalar>> trainable_weights(const Sequential<Scalar>& model) {
   return out;
 }
 
-/// Sequential exposes its optimizer and shuffle stream through non-const accessors only; saving
-/// reads them and changes nothing.
-template <typename Scalar>
-Sequential<Scalar>& readable(const Sequential<Scalar>& model) {
-  return const_cast<Sequential<Scalar>&>(model);
-}
-
 /// The WGHT section of `model`; `who` names the caller in errors about unsupported layers.
 template <typename Scalar>
 void write_weights_section(Writer& w, const Sequential<Scalar>& model, std::string_view who) {
@@ -1005,7 +998,6 @@ std::string encode_model(const Sequential<Scalar>& model) {
   detail::dtype_of<Scalar>();
   using detail::cat;
   using detail::quote;
-  Sequential<Scalar>& m = detail::readable(model);
   detail::Writer w(FileKind::model);
 
   const std::size_t arch = w.begin_section("ARCH");
@@ -1026,7 +1018,7 @@ std::string encode_model(const Sequential<Scalar>& model) {
   const std::size_t comp = w.begin_section("COMP");
   w.boolean(model.compiled());
   if (model.compiled()) {
-    Optimizer<Scalar>& optimizer = m.optimizer();
+    const Optimizer<Scalar>& optimizer = model.optimizer();
     if (!detail::savable_optimizer(optimizer))
       throw ValueError(cat("save_model: cannot save optimizer ", quote(optimizer.name()), ": only the built-in optimizers (",
                            detail::list(detail::optimizer_names), ") can be saved"));
@@ -1048,9 +1040,9 @@ std::string encode_model(const Sequential<Scalar>& model) {
 
   const std::size_t state = w.begin_section("TRST");
   w.u64(model.seed());
-  w.u64(m.shuffle_rng().state());
+  w.u64(model.shuffle_rng().state());
   if (model.compiled()) {
-    const Optimizer<Scalar>& optimizer = m.optimizer();
+    const Optimizer<Scalar>& optimizer = model.optimizer();
     w.i64(optimizer.iterations());
     w.boolean(optimizer.built());
     w.count(optimizer.slots().size(), "optimizer slots");

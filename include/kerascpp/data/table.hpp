@@ -384,6 +384,16 @@ class DataFrame {
     return out;
   }
 
+  /// A strict weak order on labels in which NaN equals NaN and follows every number, so that a
+  /// missing label matches a missing label as in pandas (the plain < on doubles is no order with NaN).
+  struct LabelOrder {
+    bool operator()(double a, double b) const {
+      if (std::isnan(a)) return false;
+      return std::isnan(b) || a < b;
+    }
+    bool operator()(const std::string& a, const std::string& b) const { return a < b; }
+  };
+
   template <typename Label>
   DataFrame drop_labels(const std::vector<Label>& labels, std::string_view caller) const {
     const auto* index = std::get_if<std::vector<Label>>(&index_);
@@ -391,7 +401,7 @@ class DataFrame {
       detail::fail(caller, ": the index holds ",
                    std::holds_alternative<std::vector<double>>(index_) ? "numbers" : "text",
                    ", the labels to drop do not");
-    const std::set<Label> present(index->begin(), index->end());
+    const std::set<Label, LabelOrder> present(index->begin(), index->end());
     for (const Label& label : labels)
       if (present.count(label) == 0) {
         if constexpr (std::is_same_v<Label, double>)
@@ -399,7 +409,7 @@ class DataFrame {
         else
           detail::fail(caller, ": label '", label, "' is not in the index", of_rows());
       }
-    const std::set<Label> dropped(labels.begin(), labels.end());
+    const std::set<Label, LabelOrder> dropped(labels.begin(), labels.end());
     std::vector<Index> kept;
     for (std::size_t i = 0; i < index->size(); ++i)
       if (dropped.count((*index)[i]) == 0) kept.push_back(static_cast<Index>(i));
