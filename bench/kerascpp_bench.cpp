@@ -12,8 +12,8 @@
 // blocks of `epochs` each, and the median of the block means is reported too (means include the
 // epochs in which the process was preempted, so on a busy machine they drift upwards while the
 // median stays put). --time-budget S stops training once the measured epochs have taken S seconds
-// (after at least three of them, and at a block boundary). fit_setup_s is the
-// time fit() spends before its first epoch (input checks). Peak RSS is VmHWM.
+// (after at least three of them, and at a block boundary). fit_setup_s is the time fit() spends
+// before its first epoch (input checks). Peak RSS is VmHWM, read before the GEMM replay.
 // Heap allocations are counted by wrapping malloc and friends; --alloc-detail also splits them into
 // those inside a training step (gather + forward + loss + backward + optimizer + batch logs) and
 // those between steps.
@@ -549,7 +549,8 @@ int run(const Workload& w, const Args& a) {
     std::snprintf(buf, sizeof buf, fmt, v...);
     out += buf;
   };
-  add(",\"workload\":\"%s\",\"threads\":%d,\"eigen_threads\":%d", w.name, a.threads, Eigen::nbThreads());
+  add(",\"workload\":\"%s\",\"description\":\"%s\",\"threads\":%d,\"eigen_threads\":%d", w.name, w.description,
+      a.threads, Eigen::nbThreads());
 #ifdef _OPENMP
   out += ",\"openmp\":true";
 #else
