@@ -8,6 +8,8 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <memory>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -339,4 +341,53 @@ TEST_CASE("Adam in float follows the double reference", "[optimizers][adam][floa
   CHECK(w(0, 0) == Approx(0.9990000316217766).epsilon(1e-6));
   CHECK(w(0, 1) == Approx(2.0009999841888617).epsilon(1e-6));
   CHECK(adam.iterations() == 1);
+}
+
+TEST_CASE("a step taken in parts (as threads share it) equals one apply", "[optimizers][parts]") {
+  const auto make = [](int which) -> std::unique_ptr<kerascpp::Optimizer<double>> {
+    switch (which) {
+      case 0: return std::make_unique<optimizers::SGD<double>>(0.1, 0.9, true);
+      case 1: return std::make_unique<optimizers::Adam<double>>();
+      case 2: return std::make_unique<optimizers::AdamW<double>>(0.01);
+      case 3: return std::make_unique<optimizers::RMSprop<double>>(0.01, 0.9, 0.5, 1e-7, true);
+      default: return std::make_unique<optimizers::Adagrad<double>>(0.1);
+    }
+  };
+  for (int which = 0; which < 5; ++which) {
+    // A 7 × 5 kernel, a 1 × 5 bias and a 1 × 2 weight: 4 parts leave some parts of the small one empty.
+    Mat a = Mat::Random(7, 5), b = Mat::Random(1, 5), c = Mat::Random(1, 2);
+    const Mat a0 = a;
+    Mat a2 = a, b2 = b, c2 = c;
+    Mat ga(7, 5), gb(1, 5), gc(1, 2);
+    const Weights whole{{"a", &a, &ga}, {"b", &b, &gb}, {"c", &c, &gc}};
+    const Weights parts{{"a", &a2, &ga}, {"b", &b2, &gb}, {"c", &c2, &gc}};
+    auto one = make(which), split = make(which);
+    INFO(one->name());
+    for (int step = 0; step < 3; ++step) {
+      ga.setRandom();
+      gb.setRandom();
+      gc.setRandom();
+      one->apply(whole);
+      split->begin_apply(parts);
+      for (int part = 3; part >= 0; --part) split->apply_part(parts, part, 4);
+    }
+    // Equal up to rounding: where a part starts decides which elements take Eigen's vectorized path
+    // and which its scalar one, and the compiler may contract a·b + c into one FMA in only one of them.
+    CHECK(split->iterations() == 3);
+    CHECK(a2.isApprox(a, 1e-14));
+    CHECK(b2.isApprox(b, 1e-14));
+    CHECK(c2.isApprox(c, 1e-14));
+    REQUIRE(split->slots().size() == one->slots().size());
+    for (std::size_t k = 0; k < one->slots().size(); ++k) CHECK(split->slots()[k].isApprox(one->slots()[k], 1e-14));
+    CHECK_FALSE(a == a0);  // the steps did move the weights
+  }
+}
+
+TEST_CASE("part_range splits an array into contiguous, covering, disjoint ranges", "[optimizers][parts]") {
+  using O = kerascpp::Optimizer<double>;
+  CHECK(O::part_range(10, 0, 3) == std::pair<kerascpp::Index, kerascpp::Index>{0, 3});
+  CHECK(O::part_range(10, 1, 3) == std::pair<kerascpp::Index, kerascpp::Index>{3, 6});
+  CHECK(O::part_range(10, 2, 3) == std::pair<kerascpp::Index, kerascpp::Index>{6, 10});
+  CHECK(O::part_range(2, 0, 4).second == 0);  // more parts than elements: some are empty
+  CHECK(O::part_range(2, 3, 4) == std::pair<kerascpp::Index, kerascpp::Index>{1, 2});
 }

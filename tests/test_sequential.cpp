@@ -645,3 +645,38 @@ TEST_CASE("Binary crossentropy after a sigmoid is computed from the logits", "[s
     CHECK(w[0](0, 0) < 100.0);  // the gradient is not lost in the saturated sigmoid
   }
 }
+
+TEST_CASE("evaluate, predict and validation read packed row-major rows in place and copy others, with equal results",
+          "[sequential][evaluate][predict]") {
+  const Mat x = uniform(37, 3, 40);
+  const Mat y = uniform(37, 2, 41);
+  const keras::RowMatrix<double> xr = x, yr = y;
+  // The same rows at an address that is not 16-byte aligned: read by copying.
+  std::vector<double> storage(static_cast<std::size_t>(x.size() + 1));
+  Eigen::Map<keras::RowMatrix<double>> x_odd(storage.data() + 1, 37, 3);
+  x_odd = x;
+  keras::Sequential<double> model{Dense<double>(5, "tanh", keras::input_shape{3}), Dense<double>(2)};
+  model.set_seed(12);
+  model.compile("adam", "mse");
+  const auto reference = model.evaluate(x, y, {.batch_size = 8});
+  CHECK(model.evaluate(xr, yr, {.batch_size = 8}) == reference);
+  CHECK(model.evaluate(x_odd, yr, {.batch_size = 8}) == reference);
+  // A block of a row-major matrix starts at an offset and may be read in place, too.
+  const auto block = model.evaluate(xr.middleRows(4, 20), yr.middleRows(4, 20), {.batch_size = 6});
+  CHECK(block == model.evaluate(x.middleRows(4, 20), y.middleRows(4, 20), {.batch_size = 6}));
+  CHECK(block.at("loss") != reference.at("loss"));
+
+  const Mat p = model.predict(x, 8);
+  CHECK(model.predict(xr, 8) == p);
+  CHECK(model.predict(x_odd, 8) == p);
+  const auto w = model.get_weights();
+  const Mat by_hand = ((x * w[0]).rowwise() + w[1].row(0)).array().tanh().matrix() * w[2] + Mat::Ones(37, 1) * w[3];
+  CHECK(p.isApprox(by_hand, 1e-13));
+
+  // validation_data (stored row-major) reports what evaluate reports on the same weights.
+  keras::Sequential<double> trained{Dense<double>(5, "tanh", keras::input_shape{3}), Dense<double>(2)};
+  trained.set_seed(13);
+  trained.compile("adam", "mse");
+  const auto h = trained.fit(x, y, {.batch_size = 8, .epochs = 1, .verbose = 0, .validation_data = keras::Dataset{x, y}});
+  CHECK(h.at("val_loss").back() == Approx(trained.evaluate(x, y, {.batch_size = 8}).at("loss")).epsilon(1e-14));
+}

@@ -6,6 +6,7 @@
 
 #include <kerascpp/layers/layer.hpp>
 
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <memory>
@@ -34,6 +35,8 @@ class Optimizer {
 
   /// Allocates zeroed slots shaped like each trainable weight.
   void build(const std::vector<Weight<Scalar>>& weights) {
+    if (slots_per_weight() < 0 || slots_per_weight() > max_slots)
+      detail::fail(name(), ": slots_per_weight must be in [0, ", max_slots, "], received ", slots_per_weight());
     slots_.clear();
     for (const auto& w : weights)
       for (int k = 0; k < slots_per_weight(); ++k)
@@ -45,6 +48,14 @@ class Optimizer {
 
   /// One optimization step over all weights.
   void apply(const std::vector<Weight<Scalar>>& weights) {
+    begin_apply(weights);
+    apply_part(weights, 0, 1);
+  }
+
+  /// The first half of `apply`, for several threads sharing one step: checks the weights, counts
+  /// the iteration and computes the step's constants. Call it once, then `apply_part` for every
+  /// part.
+  void begin_apply(const std::vector<Weight<Scalar>>& weights) {
     if (!built_) build(weights);
     if (weights.size() != shapes_.size())
       detail::fail(name(), ": apply received ", weights.size(), " weights but the optimizer was built for ",
@@ -59,9 +70,27 @@ class Optimizer {
     }
     ++iterations_;
     begin_step();
+  }
+
+  /// The second half of `apply`: updates part `part` of `parts` equal element ranges of every
+  /// weight. Parts touch disjoint elements, so threads may run them concurrently.
+  void apply_part(const std::vector<Weight<Scalar>>& weights, int part, int parts) {
     const int k = slots_per_weight();
-    for (std::size_t i = 0; i < weights.size(); ++i)
-      update_step(*weights[i].value, *weights[i].grad, slots_.data() + i * static_cast<std::size_t>(k));
+    for (std::size_t i = 0; i < weights.size(); ++i) {
+      const auto range = part_range(weights[i].value->size(), part, parts);
+      const Index begin = range.first, end = range.second;
+      if (begin == end) continue;
+      RowMatrix<Scalar>* s = slots_.data() + i * static_cast<std::size_t>(k);
+      const auto slot = [&](int j) { return j < k ? flat(s[j], begin, end) : Flat(nullptr, 0); };
+      std::array<Flat, max_slots> slot_parts{slot(0), slot(1), slot(2)};
+      update_step(flat(*weights[i].value, begin, end),
+                  ConstFlat(weights[i].grad->data() + begin, end - begin), slot_parts.data());
+    }
+  }
+
+  /// Element range [begin, end) of part `part` of `parts` of an array of `size` elements.
+  static std::pair<Index, Index> part_range(Index size, int part, int parts) {
+    return {size * part / parts, size * (part + 1) / parts};
   }
 
   void reset() {
@@ -78,8 +107,16 @@ class Optimizer {
 
  protected:
   virtual double initial_slot_value() const { return 0.0; }
+  /// A contiguous range of a weight's (or slot's) elements, as a 1-D array.
+  using Flat = Eigen::Map<Eigen::Array<Scalar, Eigen::Dynamic, 1>>;
+  using ConstFlat = Eigen::Map<const Eigen::Array<Scalar, Eigen::Dynamic, 1>>;
+  static constexpr int max_slots = 3;
+
   virtual void begin_step() {}
-  virtual void update_step(RowMatrix<Scalar>& w, const RowMatrix<Scalar>& g, RowMatrix<Scalar>* slots) = 0;
+  /// Updates the elements w from their gradients g and their slots s[0 .. slots_per_weight()).
+  virtual void update_step(Flat w, ConstFlat g, Flat* s) = 0;
+
+  static Flat flat(RowMatrix<Scalar>& m, Index begin, Index end) { return Flat(m.data() + begin, end - begin); }
 
   static void check_learning_rate(double lr) {
     if (!(lr >= 0.0) || !std::isfinite(lr))
@@ -119,14 +156,16 @@ class SGD : public Optimizer<Scalar> {
   int slots_per_weight() const override { return momentum_ != 0.0 ? 1 : 0; }
 
  protected:
-  void update_step(RowMatrix<Scalar>& w, const RowMatrix<Scalar>& g, RowMatrix<Scalar>* s) override {
+  using typename Optimizer<Scalar>::Flat;
+  using typename Optimizer<Scalar>::ConstFlat;
+  void update_step(Flat w, ConstFlat g, Flat* s) override {
     const Scalar lr = Scalar(this->learning_rate_);
     if (momentum_ == 0.0) {
-      w.noalias() -= lr * g;
+      w -= lr * g;  // w −= lr·g
       return;
     }
     const Scalar mu = Scalar(momentum_);
-    RowMatrix<Scalar>& v = s[0];
+    Flat& v = s[0];
     v = mu * v - lr * g;  // v = μv − lr·g
     if (nesterov_) w += mu * v - lr * g;
     else w += v;
@@ -161,15 +200,15 @@ class Adam : public Optimizer<Scalar> {
     const double t = static_cast<double>(this->iterations_);
     alpha_ = this->learning_rate_ * std::sqrt(1.0 - std::pow(beta_2_, t)) / (1.0 - std::pow(beta_1_, t));
   }
-  void update_step(RowMatrix<Scalar>& w, const RowMatrix<Scalar>& g, RowMatrix<Scalar>* s) override {
+  using typename Optimizer<Scalar>::Flat;
+  using typename Optimizer<Scalar>::ConstFlat;
+  void update_step(Flat w, ConstFlat g, Flat* s) override {
     const Scalar b1 = Scalar(beta_1_), b2 = Scalar(beta_2_), eps = Scalar(epsilon_), alpha = Scalar(alpha_);
-    auto m = s[0].array();
-    auto v = s[1].array();
-    auto wa = w.array();
-    const auto ga = g.array();
-    m = b1 * m + (Scalar(1) - b1) * ga;                 // m = β₁m + (1−β₁)g
-    v = b2 * v + (Scalar(1) - b2) * ga.square();        // v = β₂v + (1−β₂)g²
-    wa -= alpha * m / (v.sqrt() + eps);                 // w −= α·m/(sqrt(v)+ε)
+    Flat& m = s[0];
+    Flat& v = s[1];
+    m = b1 * m + (Scalar(1) - b1) * g;           // m = β₁m + (1−β₁)g
+    v = b2 * v + (Scalar(1) - b2) * g.square();  // v = β₂v + (1−β₂)g²
+    w -= alpha * m / (v.sqrt() + eps);           // w −= α·m/(sqrt(v)+ε)
   }
 
   double beta_1_, beta_2_, epsilon_;
@@ -194,7 +233,9 @@ class AdamW : public Adam<Scalar> {
   }
 
  protected:
-  void update_step(RowMatrix<Scalar>& w, const RowMatrix<Scalar>& g, RowMatrix<Scalar>* s) override {
+  using typename Optimizer<Scalar>::Flat;
+  using typename Optimizer<Scalar>::ConstFlat;
+  void update_step(Flat w, ConstFlat g, Flat* s) override {
     w *= Scalar(1.0 - this->learning_rate_ * weight_decay_);  // w −= lr·λ·w, decoupled from the gradient
     Adam<Scalar>::update_step(w, g, s);
   }
@@ -226,23 +267,25 @@ class RMSprop : public Optimizer<Scalar> {
   int slots_per_weight() const override { return 1 + (momentum_ != 0.0 ? 1 : 0) + (centered_ ? 1 : 0); }
 
  protected:
-  void update_step(RowMatrix<Scalar>& w, const RowMatrix<Scalar>& g, RowMatrix<Scalar>* s) override {
+  using typename Optimizer<Scalar>::Flat;
+  using typename Optimizer<Scalar>::ConstFlat;
+  void update_step(Flat w, ConstFlat g, Flat* s) override {
     const Scalar rho = Scalar(rho_), lr = Scalar(this->learning_rate_), eps = Scalar(epsilon_);
-    auto v = s[0].array();
-    const auto ga = g.array();
+    Flat& v = s[0];
+    const ConstFlat& ga = g;
     v = rho * v + (Scalar(1) - rho) * ga.square();  // v = ρv + (1−ρ)g²
     // denominator: v + ε, or v − ḡ² + ε when centered (ḡ = ρḡ + (1−ρ)g)
     const auto update = [&](const auto& denominator) {
       if (momentum_ == 0.0) {
-        w.array() -= lr * ga / denominator.sqrt();  // w −= lr·g / sqrt(denominator)
+        w -= lr * ga / denominator.sqrt();  // w −= lr·g / sqrt(denominator)
         return;
       }
-      auto m = s[1].array();
+      Flat& m = s[1];
       m = Scalar(momentum_) * m + lr * ga / denominator.sqrt();  // m = μm + lr·g / sqrt(denominator)
-      w.array() -= m;
+      w -= m;
     };
     if (centered_) {
-      auto mean_g = s[momentum_ != 0.0 ? 2 : 1].array();
+      Flat& mean_g = s[momentum_ != 0.0 ? 2 : 1];
       mean_g = rho * mean_g + (Scalar(1) - rho) * ga;
       update(v - mean_g.square() + eps);
     } else {
@@ -276,10 +319,12 @@ class Adagrad : public Optimizer<Scalar> {
 
  protected:
   double initial_slot_value() const override { return initial_; }
-  void update_step(RowMatrix<Scalar>& w, const RowMatrix<Scalar>& g, RowMatrix<Scalar>* s) override {
-    auto a = s[0].array();
-    a += g.array().square();                                                       // a += g²
-    w.array() -= Scalar(this->learning_rate_) * g.array() / (a + Scalar(epsilon_)).sqrt();  // w −= lr·g/sqrt(a+ε)
+  using typename Optimizer<Scalar>::Flat;
+  using typename Optimizer<Scalar>::ConstFlat;
+  void update_step(Flat w, ConstFlat g, Flat* s) override {
+    Flat& a = s[0];
+    a += g.square();                                                        // a += g²
+    w -= Scalar(this->learning_rate_) * g / (a + Scalar(epsilon_)).sqrt();  // w −= lr·g/sqrt(a+ε)
   }
 
  private:

@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <concepts>
 #include <filesystem>
+#include <cstdint>
 #include <cstdio>
 #include <iostream>
 #include <map>
@@ -30,11 +31,12 @@
 
 namespace kerascpp {
 
-/// Inputs and targets held together, as in `validation_data=(x_valid, y_valid)`.
+/// Inputs and targets held together, as in `validation_data=(x_valid, y_valid)`. Stored row-major
+/// (one sample per contiguous row), so that evaluating them reads batches in place.
 template <typename Scalar = float>
 struct Dataset {
-  Matrix<Scalar> x;
-  Matrix<Scalar> y;
+  RowMatrix<Scalar> x;
+  RowMatrix<Scalar> y;
 
   Dataset() = default;
   template <typename DX, typename DY>
@@ -325,9 +327,13 @@ class Sequential : public ModelInterface<Scalar> {
     MatrixType out(x.rows(), output_width());
     for (Index start = 0; start < x.rows(); start += batch_size) {
       const Index rows = std::min(batch_size, x.rows() - start);
-      auto xb = x_buf_.view(rows, input_width_);
-      for (Index r = 0; r < rows; ++r) xb.row(r) = x.row(start + r);
-      out.middleRows(start, rows) = forward_pass(as_const(xb), false);
+      const Scalar* xp = rows_in_place(x, start);
+      if (xp == nullptr) {
+        auto xb = x_buf_.view(rows, input_width_);
+        for (Index r = 0; r < rows; ++r) xb.row(r) = x.row(start + r);
+        xp = xb.data();
+      }
+      out.middleRows(start, rows) = forward_pass(ConstMatrixView<Scalar>(xp, rows, input_width_), false);
     }
     return out;
   }
@@ -596,8 +602,45 @@ class Sequential : public ModelInterface<Scalar> {
     if (weights.size() == 0) wb.setOnes();
     else
       for (Index r = 0; r < rows; ++r) wb(r, 0) = weights(rows_index[r]);
-    batch_x_cols_ = x.cols();
-    batch_y_cols_ = y.cols();
+    set_batch(xb.data(), x.cols(), yb.data(), y.cols(), wb.data());
+  }
+
+  /// Points the batch at rows [start, start + rows) of x and y where they are, without copying,
+  /// when both store those rows contiguously and suitably aligned; returns false otherwise.
+  template <typename DX, typename DY>
+  bool read_in_place(const Eigen::MatrixBase<DX>& x, const Eigen::MatrixBase<DY>& y, const Vector<Scalar>& weights,
+                     Index start, Index rows) {
+    const Scalar* xp = rows_in_place(x, start);
+    const Scalar* yp = rows_in_place(y, start);
+    if (xp == nullptr || yp == nullptr) return false;
+    auto wb = w_buf_.view(rows, 1);
+    if (weights.size() == 0) wb.setOnes();
+    else wb = weights.segment(start, rows);
+    set_batch(xp, x.cols(), yp, y.cols(), wb.data());
+    return true;
+  }
+
+  /// Row `start` of m when m holds its rows one after another (row-major and densely packed, or a
+  /// single packed column) and the address is 16-byte aligned as layer views require; else null.
+  template <typename D>
+  static const Scalar* rows_in_place(const Eigen::MatrixBase<D>& m, Index start) {
+    if constexpr ((int(D::Flags) & Eigen::DirectAccessBit) != 0) {
+      const D& d = m.derived();
+      const bool packed = d.innerStride() == 1 && (D::IsRowMajor ? d.outerStride() == d.cols() : d.cols() == 1);
+      if (packed) {
+        const Scalar* p = d.data() + start * d.cols();
+        if (reinterpret_cast<std::uintptr_t>(p) % 16 == 0) return p;
+      }
+    }
+    return nullptr;
+  }
+
+  void set_batch(const Scalar* x, Index x_cols, const Scalar* y, Index y_cols, const Scalar* w) {
+    batch_x_ = x;
+    batch_y_ = y;
+    batch_w_ = w;
+    batch_x_cols_ = x_cols;
+    batch_y_cols_ = y_cols;
   }
 
   ConstMatrixView<Scalar> forward_pass(ConstMatrixView<Scalar> x, bool training) {
@@ -643,29 +686,25 @@ class Sequential : public ModelInterface<Scalar> {
     return static_cast<int>(std::min<Index>(wanted, rows / 16));
   }
 
-  /// Creates replicas of the layers for threads 1..n-1 (once; rebuilt after the model changes) and
-  /// copies the model's current weights into them.
+  /// Creates replicas of the layers for threads 1..n-1 (once; rebuilt after the model changes).
   void prepare_workers(int n) {
-    if (static_cast<int>(workers_.size()) < n) {
-      const std::size_t first = std::max<std::size_t>(workers_.size(), 1);
-      workers_.resize(static_cast<std::size_t>(n));
-      for (std::size_t t = first; t < workers_.size(); ++t) {
-        Worker& w = workers_[t];
-        for (std::size_t i = 0; i < layers_.size(); ++i) {
-          w.replica.push_back(layers_[i]->clone());
-          w.replica.back()->seed_replica(derived_seed(i + 1) ^ (0xA0761D6478BD642FULL * t));
-          w.replica.back()->set_regularization_gradient(false);  // added once, by thread 0
-          auto mine = layers_[i]->weights();
-          auto theirs = w.replica.back()->weights();
-          for (std::size_t k = 0; k < mine.size(); ++k) {
-            w.values.emplace_back(mine[k].value, theirs[k].value);
-            if (mine[k].trainable()) w.grads.emplace_back(mine[k].grad, theirs[k].grad);
-          }
+    if (static_cast<int>(workers_.size()) >= n) return;
+    const std::size_t first = std::max<std::size_t>(workers_.size(), 1);
+    workers_.resize(static_cast<std::size_t>(n));
+    for (std::size_t t = first; t < workers_.size(); ++t) {
+      Worker& w = workers_[t];
+      for (std::size_t i = 0; i < layers_.size(); ++i) {
+        w.replica.push_back(layers_[i]->clone());
+        w.replica.back()->seed_replica(derived_seed(i + 1) ^ (0xA0761D6478BD642FULL * t));
+        w.replica.back()->set_regularization_gradient(false);  // added once, by thread 0
+        auto mine = layers_[i]->weights();
+        auto theirs = w.replica.back()->weights();
+        for (std::size_t k = 0; k < mine.size(); ++k) {
+          w.values.emplace_back(mine[k].value, theirs[k].value);
+          if (mine[k].trainable()) w.grads.emplace_back(mine[k].grad, theirs[k].grad);
         }
       }
     }
-    for (int t = 1; t < n; ++t)
-      for (auto& [mine, theirs] : workers_[static_cast<std::size_t>(t)].values) *theirs = *mine;
   }
 
   /// Forward (and, when training, loss gradient and backward) of thread t on rows [begin, end) of
@@ -678,10 +717,9 @@ class Sequential : public ModelInterface<Scalar> {
     w.loss_sum = w.weight_sum = 0.0;
     w.metric_sums.assign(metrics_.size(), 0.0);
     if (rows <= 0) return;
-    const Scalar* x_data = x_buf_.view(total_rows, batch_x_cols_).data() + begin * batch_x_cols_;
-    ConstMatrixView<Scalar> yb(y_buf_.view(total_rows, batch_y_cols_).data() + begin * batch_y_cols_, rows,
-                               batch_y_cols_);
-    Eigen::Map<const Vector<Scalar>> wb(w_buf_.view(total_rows, 1).data() + begin, rows);
+    const Scalar* x_data = batch_x_ + begin * batch_x_cols_;
+    ConstMatrixView<Scalar> yb(batch_y_ + begin * batch_y_cols_, rows, batch_y_cols_);
+    Eigen::Map<const Vector<Scalar>> wb(batch_w_ + begin, rows);
 
     const Scalar* h = x_data;
     Index cols = batch_x_cols_;
@@ -716,32 +754,63 @@ class Sequential : public ModelInterface<Scalar> {
     }
   }
 
+  /// Part t of n of the shared optimizer step: adds threads 1..n-1's gradients into part t of every
+  /// gradient of the model (in thread order, so a thread count always gives the same sums), then
+  /// updates part t of every weight.
+  void reduce_and_apply_part(int t, int n) {
+    for (std::size_t i = 0; i < trainable_.size(); ++i) {
+      RowMatrix<Scalar>& g = *trainable_[i].grad;
+      const auto [begin, end] = Optimizer<Scalar>::part_range(g.size(), t, n);
+      Eigen::Map<Vector<Scalar>> part(g.data() + begin, end - begin);
+      for (int other = 1; other < n; ++other) {
+        const RowMatrix<Scalar>& theirs = *workers_[static_cast<std::size_t>(other)].grads[i].second;
+        part += Eigen::Map<const Vector<Scalar>>(theirs.data() + begin, end - begin);  // Σ over threads
+      }
+    }
+    optimizer_->apply_part(trainable_, t, n);
+  }
+
   /// Runs the gathered batch on `n` threads, each on a contiguous share of the rows, and adds the
   /// threads' sums into `acc` in thread order (so a thread count always gives the same numbers).
-  /// Returns Σ w_i·l_i over the batch.
+  /// When training, it then takes the optimizer step (shared between the same threads: each sums
+  /// and updates its own part of every weight). Returns Σ w_i·l_i over the batch.
   double run_batch(Index rows, bool training, Accumulator& acc) {
     const int n = threads_for(rows);
     if (workers_.empty()) workers_.resize(1);
-    if (n > 1) prepare_workers(n);
-    auto task = [&](int t) {
-      const Index begin = rows * t / n, end = rows * (t + 1) / n;
-      run_share(static_cast<std::size_t>(t), begin, end, rows, training);
-    };
-    if (n > 1) {
-      if (!pool_) pool_ = std::make_unique<detail::WorkerPool>();
-      detail::EigenThreadsScope single(1);
-      pool_->run(n, task);
-    } else {
-      task(0);
+    if (n == 1) {
+      run_share(0, 0, rows, rows, training);
+      if (training) optimizer_->apply(trainable_);
+      return collect(1, acc);
     }
+    prepare_workers(n);
+    if (training) optimizer_->begin_apply(trainable_);
+    detail::SpinBarrier shares_done(n);
+    auto task = [&](int t) {
+      const auto st = static_cast<std::size_t>(t);
+      try {
+        if (t > 0)
+          for (auto& [mine, theirs] : workers_[st].values) *theirs = *mine;  // this step's weights
+        run_share(st, rows * t / n, rows * (t + 1) / n, rows, training);
+      } catch (...) {
+        if (training) shares_done.arrive_and_wait(false);
+        throw;
+      }
+      if (training && shares_done.arrive_and_wait(true)) reduce_and_apply_part(t, n);
+    };
+    if (!pool_) pool_ = std::make_unique<detail::WorkerPool>();
+    detail::EigenThreadsScope single(1);
+    pool_->run(n, task);
+    return collect(n, acc);
+  }
+
+  /// Adds the sums of threads 0..n-1 into `acc`; returns their Σ w_i·l_i.
+  double collect(int n, Accumulator& acc) const {
     double loss_sum = 0.0;
     for (int t = 0; t < n; ++t) {
       const Worker& w = workers_[static_cast<std::size_t>(t)];
       loss_sum += w.loss_sum;
       acc.weight_sum += w.weight_sum;
       for (std::size_t k = 0; k < metrics_.size(); ++k) acc.metric_sums[k] += w.metric_sums[k];
-      if (training && t > 0)
-        for (auto& [mine, theirs] : w.grads) *mine += *theirs;  // the batch's gradient is the threads' sum
     }
     return loss_sum;
   }
@@ -752,7 +821,6 @@ class Sequential : public ModelInterface<Scalar> {
     const double batch_loss = run_batch(rows, true, acc) / static_cast<double>(rows) + penalty;
     acc.loss_sum += batch_loss * static_cast<double>(rows);
     acc.rows += static_cast<double>(rows);
-    optimizer_->apply(trainable_);
     return batch_loss;
   }
 
@@ -764,8 +832,10 @@ class Sequential : public ModelInterface<Scalar> {
     eval_index_.resize(static_cast<std::size_t>(std::min(batch_size, end - begin)));
     for (Index start = begin; start < end; start += batch_size) {
       const Index rows = std::min(batch_size, end - start);
-      std::iota(eval_index_.begin(), eval_index_.begin() + rows, start);
-      gather(x, y, weights, eval_index_.data(), rows);
+      if (!read_in_place(x, y, weights, start, rows)) {
+        std::iota(eval_index_.begin(), eval_index_.begin() + rows, start);
+        gather(x, y, weights, eval_index_.data(), rows);
+      }
       acc.loss_sum += run_batch(rows, false, acc);
       acc.rows += static_cast<double>(rows);
     }
@@ -797,6 +867,9 @@ class Sequential : public ModelInterface<Scalar> {
 
   History<Scalar> history_;
   Buffer<Scalar> x_buf_, y_buf_, w_buf_;
+  const Scalar* batch_x_ = nullptr;  // the batch: gathered into the buffers above, or read in place
+  const Scalar* batch_y_ = nullptr;
+  const Scalar* batch_w_ = nullptr;
   Index batch_x_cols_ = 0, batch_y_cols_ = 0;
   std::vector<Index> eval_index_;
   std::vector<Worker> workers_;

@@ -4,6 +4,7 @@
 
 #include <kerascpp/core.hpp>
 
+#include <atomic>
 #include <condition_variable>
 #include <exception>
 #include <mutex>
@@ -116,6 +117,28 @@ class WorkerPool {
   unsigned long generation_ = 0;
   bool stopping_ = false;
   std::exception_ptr error_;
+};
+
+/// A one-shot barrier for the threads of one `WorkerPool::run`. Waiting spins (yielding the CPU),
+/// since the threads arrive within microseconds of each other. A thread that failed arrives with
+/// ok = false, so that the others stop instead of waiting for it forever.
+class SpinBarrier {
+ public:
+  explicit SpinBarrier(int n) : remaining_(n) {}
+  SpinBarrier(const SpinBarrier&) = delete;
+  SpinBarrier& operator=(const SpinBarrier&) = delete;
+
+  /// Waits until all n threads arrived; returns whether every one of them arrived with ok.
+  bool arrive_and_wait(bool ok) {
+    if (!ok) failed_.store(true, std::memory_order_relaxed);
+    remaining_.fetch_sub(1, std::memory_order_acq_rel);
+    while (remaining_.load(std::memory_order_acquire) > 0) std::this_thread::yield();
+    return !failed_.load(std::memory_order_relaxed);
+  }
+
+ private:
+  std::atomic<int> remaining_;
+  std::atomic<bool> failed_{false};
 };
 
 /// Sets Eigen's product threads for a scope and restores them after.
