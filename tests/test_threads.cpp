@@ -88,6 +88,32 @@ TEST_CASE("models with BatchNormalization keep whole batches on two threads", "[
   for (std::size_t k = 0; k < one.size(); ++k) CHECK((one[k] - two[k]).cwiseAbs().maxCoeff() < 1e-12);
 }
 
+TEST_CASE("an unsplit batch shares its optimizer step between threads and equals one thread's", "[threads]") {
+  // BatchNormalization keeps the batch whole; with 2·16·512 + 512·512 > 2^16 weights per thread,
+  // the Adam step is still split between the two threads, element range by element range.
+  const keras::Matrix<double> x = keras::Matrix<double>::Random(64, 16);
+  const keras::Matrix<double> y = keras::Matrix<double>::Random(64, 1);
+  const auto train = [&](int threads) {
+    ThreadsGuard guard(threads);
+    keras::Sequential<double> model{Dense<double>(512, "relu", keras::input_shape{16}), BatchNormalization<double>(),
+                                    Dense<double>(512, "relu"), Dense<double>(1)};
+    model.set_seed(4);
+    model.compile("adam", "mse");
+    for (int step = 0; step < 3; ++step) model.train_on_batch(x, y);
+    CHECK(model.optimizer().iterations() == 3);
+    return model.get_weights();
+  };
+  const auto one = train(1), two = train(2);
+  REQUIRE(one.size() == two.size());
+  for (std::size_t k = 0; k < one.size(); ++k) {
+    INFO("weight " << k);
+    CHECK((one[k] - two[k]).cwiseAbs().maxCoeff() < 1e-12);
+  }
+  keras::Index params = 0;
+  for (const auto& w : one) params += w.size();
+  CHECK(params > (1 << 17));
+}
+
 TEST_CASE("set_num_threads rejects non-positive counts", "[threads]") {
   REQUIRE_THROWS_AS(keras::set_num_threads(0), keras::ValueError);
   REQUIRE_THROWS_WITH(keras::set_num_threads(-2), Catch::Contains("received n=-2"));

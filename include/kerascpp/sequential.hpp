@@ -779,7 +779,7 @@ class Sequential : public ModelInterface<Scalar> {
     if (workers_.empty()) workers_.resize(1);
     if (n == 1) {
       run_share(0, 0, rows, rows, training);
-      if (training) optimizer_->apply(trainable_);
+      if (training) apply_optimizer();
       return collect(1, acc);
     }
     prepare_workers(n);
@@ -801,6 +801,29 @@ class Sequential : public ModelInterface<Scalar> {
     detail::EigenThreadsScope single(1);
     pool_->run(n, task);
     return collect(n, acc);
+  }
+
+  /// The optimizer step after a batch that one thread ran (a small batch, or a model that needs the
+  /// whole batch): with several threads and enough weights, the threads update parts of every
+  /// weight. Under OpenMP, whose threads Eigen's products then use, the step uses them too, so that
+  /// two thread pools do not compete for the cores.
+  void apply_optimizer() {
+    Index params = 0;
+    for (const auto& w : trainable_) params += w.value->size();
+    const int parts = static_cast<int>(std::min<Index>(get_num_threads(), params / (Index{1} << 16)));
+    if (parts <= 1) {
+      optimizer_->apply(trainable_);
+      return;
+    }
+    optimizer_->begin_apply(trainable_);
+#if defined(_OPENMP)
+#pragma omp parallel for num_threads(parts) schedule(static, 1)
+    for (int t = 0; t < parts; ++t) optimizer_->apply_part(trainable_, t, parts);
+#else
+    if (!pool_) pool_ = std::make_unique<detail::WorkerPool>();
+    auto task = [&](int t) { optimizer_->apply_part(trainable_, t, parts); };
+    pool_->run(parts, task);
+#endif
   }
 
   /// Adds the sums of threads 0..n-1 into `acc`; returns their Σ w_i·l_i.

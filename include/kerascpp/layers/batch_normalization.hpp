@@ -60,17 +60,17 @@ class BatchNormalization : public Layer<Scalar> {
     gamma_grad_.row(0) = (dy.array() * xhat.array()).colwise().sum().matrix();  // Σ dy ∘ x̂
     if (!need_input_grad) return this->empty_view();
     auto dx = dx_.view(rows_, n);
-    const RowVector<Scalar> scale = (gamma_.row(0).array() * inv_std_.array()).matrix();  // γ / sqrt(σ² + ε)
+    scale_ = (gamma_.row(0).array() * inv_std_.array()).matrix();  // γ / sqrt(σ² + ε)  (1 × n)
     if (!training_) {
-      dx = dy.array().rowwise() * scale.array();
+      dx = dy.array().rowwise() * scale_.array();
       return as_const(dx);
     }
     // dx = γ/sqrt(σ²+ε) · (dy − mean(dy) − x̂ ∘ mean(dy ∘ x̂)), per feature
     const Scalar inv_rows = Scalar(1) / Scalar(rows_);
-    const RowVector<Scalar> mean_dy = beta_grad_.row(0) * inv_rows;
-    const RowVector<Scalar> mean_dy_xhat = gamma_grad_.row(0) * inv_rows;
-    dx = ((dy.array().rowwise() - mean_dy.array()) - xhat.array().rowwise() * mean_dy_xhat.array()).rowwise() *
-         scale.array();
+    mean_dy_ = beta_grad_.row(0) * inv_rows;         // mean(dy)  (1 × n)
+    mean_dy_xhat_ = gamma_grad_.row(0) * inv_rows;   // mean(dy ∘ x̂)  (1 × n)
+    dx = ((dy.array().rowwise() - mean_dy_.array()) - xhat.array().rowwise() * mean_dy_xhat_.array()).rowwise() *
+         scale_.array();
     return as_const(dx);
   }
 
@@ -94,6 +94,9 @@ class BatchNormalization : public Layer<Scalar> {
     mean_.setZero(n);
     var_.setZero(n);
     inv_std_.setZero(n);
+    scale_.setZero(n);
+    mean_dy_.setZero(n);
+    mean_dy_xhat_.setZero(n);
   }
 
  private:
@@ -102,6 +105,8 @@ class BatchNormalization : public Layer<Scalar> {
   RowMatrix<Scalar> gamma_, beta_, moving_mean_, moving_variance_;  // (1 × n)
   RowMatrix<Scalar> gamma_grad_, beta_grad_;                       // (1 × n)
   RowVector<Scalar> mean_, var_, inv_std_;                         // (1 × n)
+  RowVector<Scalar> scale_, mean_dy_, mean_dy_xhat_;               // (1 × n), backward's
+
   Buffer<Scalar> xhat_, y_, dx_;
   Index rows_ = -1;
   bool training_ = false;
