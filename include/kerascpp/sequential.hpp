@@ -595,14 +595,34 @@ class Sequential : public ModelInterface<Scalar> {
     auto xb = x_buf_.view(rows, x.cols());
     auto yb = y_buf_.view(rows, y.cols());
     auto wb = w_buf_.view(rows, 1);
-    for (Index r = 0; r < rows; ++r) {
-      xb.row(r) = x.row(rows_index[r]);
-      yb.row(r) = y.row(rows_index[r]);
-    }
+    copy_rows(x, rows_index, rows, xb);
+    copy_rows(y, rows_index, rows, yb);
     if (weights.size() == 0) wb.setOnes();
     else
       for (Index r = 0; r < rows; ++r) wb(r, 0) = weights(rows_index[r]);
     set_batch(xb.data(), x.cols(), yb.data(), y.cols(), wb.data());
+  }
+
+  /// The data of m when it holds its rows one after another (row-major and densely packed, or a
+  /// single packed column), else null.
+  template <typename D>
+  static const Scalar* packed_rows(const Eigen::MatrixBase<D>& m) {
+    if constexpr ((int(D::Flags) & Eigen::DirectAccessBit) != 0) {
+      const D& d = m.derived();
+      if (d.innerStride() == 1 && (D::IsRowMajor ? d.outerStride() == d.cols() : d.cols() == 1)) return d.data();
+    }
+    return nullptr;
+  }
+
+  /// out.row(r) = m.row(index[r]): a block copy per row when m stores packed rows, else by element.
+  template <typename D>
+  static void copy_rows(const Eigen::MatrixBase<D>& m, const Index* index, Index rows, MatrixView<Scalar> out) {
+    const Index cols = m.cols();
+    if (const Scalar* data = packed_rows(m)) {
+      for (Index r = 0; r < rows; ++r) std::copy_n(data + index[r] * cols, cols, out.data() + r * cols);
+      return;
+    }
+    for (Index r = 0; r < rows; ++r) out.row(r) = m.row(index[r]);
   }
 
   /// Points the batch at rows [start, start + rows) of x and y where they are, without copying,
@@ -620,19 +640,14 @@ class Sequential : public ModelInterface<Scalar> {
     return true;
   }
 
-  /// Row `start` of m when m holds its rows one after another (row-major and densely packed, or a
-  /// single packed column) and the address is 16-byte aligned as layer views require; else null.
+  /// Row `start` of m when m holds packed rows and the row is 16-byte aligned, as layer views
+  /// require; else null.
   template <typename D>
   static const Scalar* rows_in_place(const Eigen::MatrixBase<D>& m, Index start) {
-    if constexpr ((int(D::Flags) & Eigen::DirectAccessBit) != 0) {
-      const D& d = m.derived();
-      const bool packed = d.innerStride() == 1 && (D::IsRowMajor ? d.outerStride() == d.cols() : d.cols() == 1);
-      if (packed) {
-        const Scalar* p = d.data() + start * d.cols();
-        if (reinterpret_cast<std::uintptr_t>(p) % 16 == 0) return p;
-      }
-    }
-    return nullptr;
+    const Scalar* data = packed_rows(m);
+    if (data == nullptr) return nullptr;
+    const Scalar* p = data + start * m.cols();
+    return reinterpret_cast<std::uintptr_t>(p) % 16 == 0 ? p : nullptr;
   }
 
   void set_batch(const Scalar* x, Index x_cols, const Scalar* y, Index y_cols, const Scalar* w) {
