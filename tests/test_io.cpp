@@ -1,5 +1,6 @@
 #include <kerascpp/io.hpp>
 
+#include "scratch_folder.hpp"
 #include <catch2/catch.hpp>
 
 #include <atomic>
@@ -9,34 +10,14 @@
 #include <string>
 #include <vector>
 
+using kerascpp_test::ScratchFolder;
+
 namespace fs = std::filesystem;
 using kerascpp::IOError;
 using kerascpp::io::read_file;
 using kerascpp::io::write_file_atomically;
 
 namespace {
-
-/// A fresh folder under the system temporary directory, removed with its content at scope exit.
-class ScratchFolder {
- public:
-  ScratchFolder() {
-    static std::atomic<int> counter{0};
-    const auto stamp = std::chrono::steady_clock::now().time_since_epoch().count();
-    path_ = fs::temp_directory_path() /
-            ("kerascpp_test_io_" + std::to_string(stamp) + "_" + std::to_string(counter.fetch_add(1)));
-    fs::create_directories(path_);
-  }
-  ScratchFolder(const ScratchFolder&) = delete;
-  ScratchFolder& operator=(const ScratchFolder&) = delete;
-  ~ScratchFolder() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 std::vector<std::string> folder_entries(const fs::path& folder) {
   std::vector<std::string> names;

@@ -1,5 +1,6 @@
 #include <kerascpp/plot.hpp>
 
+#include "scratch_folder.hpp"
 #include <catch2/catch.hpp>
 
 #include <atomic>
@@ -9,6 +10,8 @@
 #include <limits>
 #include <string>
 #include <vector>
+
+using kerascpp_test::ScratchFolder;
 
 namespace fs = std::filesystem;
 using kerascpp::IOError;
@@ -76,27 +79,6 @@ HistoryMap classification_history() {
 struct FakeHistory {
   HistoryMap history;
   int epochs_run = 0;
-};
-
-class ScratchFolder {
- public:
-  ScratchFolder() {
-    static std::atomic<int> counter{0};
-    const auto stamp = std::chrono::steady_clock::now().time_since_epoch().count();
-    path_ = fs::temp_directory_path() /
-            ("kerascpp_test_plot_" + std::to_string(stamp) + "_" + std::to_string(counter.fetch_add(1)));
-    fs::create_directories(path_);
-  }
-  ScratchFolder(const ScratchFolder&) = delete;
-  ScratchFolder& operator=(const ScratchFolder&) = delete;
-  ~ScratchFolder() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
 };
 
 }  // namespace

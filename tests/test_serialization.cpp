@@ -1,6 +1,7 @@
 #include <kerascpp/callbacks/model_checkpoint.hpp>
 #include <kerascpp/serialization.hpp>
 
+#include "scratch_folder.hpp"
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -23,33 +24,13 @@
 #include <unistd.h>
 #endif
 
+using kerascpp_test::ScratchFolder;
+
 namespace fs = std::filesystem;
 using namespace kerascpp;
 using Catch::Matchers::Contains;
 
 namespace {
-
-/// A fresh folder under the system temporary directory, removed with its content at scope exit.
-class ScratchFolder {
- public:
-  ScratchFolder() {
-    static std::atomic<int> counter{0};
-    const auto stamp = std::chrono::steady_clock::now().time_since_epoch().count();
-    path_ = fs::temp_directory_path() /
-            ("kerascpp_test_serialization_" + std::to_string(stamp) + "_" + std::to_string(counter.fetch_add(1)));
-    fs::create_directories(path_);
-  }
-  ScratchFolder(const ScratchFolder&) = delete;
-  ScratchFolder& operator=(const ScratchFolder&) = delete;
-  ~ScratchFolder() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 /// The message of the E that `f` throws; fails the test when it throws nothing or something else.
 template <typename E, typename F>
