@@ -4,6 +4,7 @@
 //
 //   kerascpp_bench --workload W1 [--threads 1] [--epochs 20] [--warmup 2] [--repeat-blocks 1]
 //                  [--layout row|col] [--gemm-replay] [--alloc-detail] [--time-budget S] [--seed 1]
+//                  [--blas-threads N]
 //
 // Epochs are timed inside one fit() call by a LambdaCallback: epoch k lasts from its
 // on_epoch_begin to the next one (the last to on_train_end), so shuffling, the batches,
@@ -17,6 +18,9 @@
 // Heap allocations are counted by wrapping malloc and friends; --alloc-detail also splits them into
 // those inside a training step (gather + forward + loss + backward + optimizer + batch logs) and
 // those between steps.
+// Built with EIGEN_USE_BLAS and KERASCPP_BENCH_OPENBLAS (kerascpp_bench_blas), Eigen's float
+// products call OpenBLAS; the program then sets OpenBLAS's own thread count (--blas-threads, by
+// default see openblas_threads_for) and reports the OpenBLAS core and build that ran.
 #include <kerascpp/kerascpp.hpp>
 
 #include <sys/resource.h>
@@ -48,6 +52,16 @@ void* __libc_realloc(void* ptr, std::size_t size);
 void* __libc_memalign(std::size_t alignment, std::size_t size);
 void __libc_free(void* ptr);
 }
+
+#ifdef KERASCPP_BENCH_OPENBLAS
+extern "C" {
+char* openblas_get_corename(void);
+char* openblas_get_config(void);
+int openblas_get_parallel(void);
+int openblas_get_num_threads(void);
+void openblas_set_num_threads(int);
+}
+#endif
 
 namespace {
 std::atomic<std::uint64_t> allocation_count{0};
@@ -163,13 +177,14 @@ struct Args {
   bool alloc_detail = false;
   double time_budget = 0.0;
   std::uint64_t seed = 1;
+  int blas_threads = 0;  // 0: openblas_threads_for's choice
 };
 
 [[noreturn]] void usage(const char* message) {
   std::fprintf(stderr,
                "%s\nusage: kerascpp_bench --workload W1|W2|W3|W4 [--threads N] [--epochs E] [--warmup K]\n"
                "                      [--repeat-blocks B] [--layout row|col] [--gemm-replay] [--alloc-detail]\n"
-               "                      [--time-budget SECONDS] [--seed S]\n",
+               "                      [--time-budget SECONDS] [--seed S] [--blas-threads N]\n",
                message);
   std::exit(2);
 }
@@ -195,10 +210,18 @@ Args parse(int argc, char** argv) {
     else if (key == "--alloc-detail") a.alloc_detail = true;
     else if (key == "--seed") a.seed = std::stoull(value());
     else if (key == "--time-budget") a.time_budget = std::stod(value());
+    else if (key == "--blas-threads") a.blas_threads = std::stoi(value());
     else usage(("unknown argument " + key).c_str());
   }
   return a;
 }
+
+#ifdef KERASCPP_BENCH_OPENBLAS
+/// OpenBLAS's own threads when kerascpp trains on `threads` threads. kerascpp shares each batch
+/// between its threads, each multiplying its share alone, so OpenBLAS must stay on one thread there;
+/// models with BatchNormalization multiply whole batches, so there OpenBLAS gets the threads.
+int openblas_threads_for(const Workload& w, int threads) { return w.dropout_batchnorm ? threads : 1; }
+#endif
 
 /// The (inputs, units) of every Dense layer, in order.
 std::vector<std::pair<Index, Index>> dense_shapes(const Workload& w) {
@@ -561,6 +584,10 @@ int run(const Workload& w, const Args& a) {
 #else
   out += ",\"eigen_use_blas\":false";
 #endif
+#ifdef KERASCPP_BENCH_OPENBLAS
+  add(",\"openblas_core\":\"%s\",\"openblas_config\":\"%s\",\"openblas_parallel\":%d,\"openblas_threads\":%d",
+      openblas_get_corename(), openblas_get_config(), openblas_get_parallel(), openblas_get_num_threads());
+#endif
   add(",\"layout\":\"%s\",\"compiler\":\"%s\",\"simd\":\"%s\",\"eigen\":\"%d.%d.%d\"", a.row_major ? "row" : "col",
       compiler(), simd(), EIGEN_WORLD_VERSION, EIGEN_MAJOR_VERSION, EIGEN_MINOR_VERSION);
   add(",\"warmup\":%d,\"epochs_per_block\":%d,\"blocks\":%d,\"measured_epochs\":%d,\"stopped_by_budget\":%s",
@@ -603,5 +630,10 @@ int main(int argc, char** argv) {
   if (w == nullptr) usage(("unknown workload " + a.workload).c_str());
   if (a.threads < 1) usage("--threads must be positive");
   kerascpp::set_num_threads(a.threads);
+#ifdef KERASCPP_BENCH_OPENBLAS
+  openblas_set_num_threads(a.blas_threads > 0 ? a.blas_threads : openblas_threads_for(*w, a.threads));
+#else
+  if (a.blas_threads != 0) usage("--blas-threads needs the OpenBLAS build (kerascpp_bench_blas)");
+#endif
   return a.row_major ? run<Eigen::RowMajor>(*w, a) : run<Eigen::ColMajor>(*w, a);
 }

@@ -2,21 +2,29 @@
 """kerascpp vs PyTorch on the CPU: build, measure, tabulate.
 
     python3 bench/run.py [--quick] [--workloads W1,W3] [--threads 1,2] [--repeats 3]
+                         [--impls kerascpp,kerascpp-blas,pytorch-tuned,pytorch-plain]
 
 1. Configures and builds the C++ programs with CMake (preset `bench`, Release, -march=native).
 2. Measures this machine's Eigen sgemm rate (`gemm_rate`, 1 and 2 threads).
 3. Times the compile of one translation unit that uses the library (full runs only).
-4. For every workload x thread count runs kerascpp, PyTorch "tuned" and PyTorch "plain",
-   interleaved (the order rotates each repetition), each in its own process, --repeats times.
+4. For every workload x thread count runs kerascpp, kerascpp-blas, PyTorch "tuned" and PyTorch
+   "plain" (or the --impls chosen), interleaved (the order rotates each repetition), each in its own
+   process, --repeats times.
 5. Prints a Markdown table and writes it, with the raw JSON lines, to bench/results/.
+
+"kerascpp" is kerascpp_bench with Eigen's own products. "kerascpp-blas" is the same program built
+with EIGEN_USE_BLAS against OpenBLAS (kerascpp_bench_blas; skipped with a message when CMake finds
+no OpenBLAS), run with Debian's pthread build of OpenBLAS (libopenblas0-pthread, through
+LD_LIBRARY_PATH) and OpenBLAS's own threads set by the program: 1 wherever kerascpp shares a batch
+between its threads, the thread count for models with BatchNormalization (whole-batch products).
 
 PyTorch runs under /usr/bin/python3 (Debian's python3-torch); override with --python.
 "plain" is the default environment (glibc malloc defaults, the system libblas.so.3, i.e. pthread
 OpenBLAS). "tuned" adds MALLOC_MMAP_THRESHOLD_=MALLOC_TRIM_THRESHOLD_=1000000000 and the OpenMP
 build of OpenBLAS through LD_LIBRARY_PATH (Debian libopenblas0-openmp). For the PyTorch child
-processes only, OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are removed so that OpenBLAS picks its
-kernels for this CPU; each PyTorch run reports the core it used. The environment of this script
-and of the kerascpp processes is left as it is.
+processes and the kerascpp-blas processes only, OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are removed
+so that OpenBLAS picks its kernels for this CPU; each of these runs reports the core it used. The
+environment of this script and of the kerascpp processes is left as it is.
 """
 import argparse
 import datetime
@@ -37,10 +45,12 @@ ROOT = os.path.dirname(HERE)
 BUILD = os.path.join(ROOT, "build", "bench")
 BIN = os.path.join(BUILD, "bench")
 OPENBLAS_OPENMP_DIR = "/usr/lib/x86_64-linux-gnu/openblas-openmp"
+OPENBLAS_PTHREAD_DIR = "/usr/lib/x86_64-linux-gnu/openblas-pthread"
 MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": "1000000000", "MALLOC_TRIM_THRESHOLD_": "1000000000"}
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 ALL_WORKLOADS = ("W1", "W2", "W3", "W4")
-IMPLS = ("kerascpp", "pytorch-tuned", "pytorch-plain")
+IMPLS = ("kerascpp", "kerascpp-blas", "pytorch-tuned", "pytorch-plain")
+KERASCPP_IMPLS = ("kerascpp", "kerascpp-blas")  # the ones built from kerascpp_bench.cpp
 
 # (measured epochs per block, warm-up epochs, blocks) for both implementations.
 EPOCHS_FULL = {"W1": (20, 2, 1), "W2": (10, 2, 1), "W3": (1000, 200, 5), "W4": (4, 1, 1)}
@@ -74,6 +84,7 @@ def parse_args():
     ap.add_argument("--quick", action="store_true", help="fewer epochs, one repetition, no compile-time probe")
     ap.add_argument("--workloads", default=",".join(ALL_WORKLOADS))
     ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--impls", default=",".join(IMPLS), help=f"comma list of implementations to run ({','.join(IMPLS)})")
     ap.add_argument("--repeats", type=int, default=None, help="processes per configuration (default 3, quick 1)")
     ap.add_argument("--python", default="/usr/bin/python3", help="interpreter that has torch")
     ap.add_argument("--no-build", action="store_true", help="use the programs already in build/bench")
@@ -95,6 +106,11 @@ def parse_args():
     bad = [w for w in a.workloads if w not in ALL_WORKLOADS]
     if bad or not a.workloads:
         ap.error(f"unknown workloads {bad}; choose from {','.join(ALL_WORKLOADS)}")
+    a.impls = [i.strip().lower() for i in a.impls.split(",") if i.strip()]
+    bad = [i for i in a.impls if i not in IMPLS]
+    if bad or not a.impls:
+        ap.error(f"unknown implementations {bad}; choose from {','.join(IMPLS)}")
+    a.impls = [i for i in IMPLS if i in a.impls]
     if not a.threads or min(a.threads) < 1:
         ap.error("--threads needs positive integers")
     if a.repeats is None:
@@ -142,19 +158,47 @@ def sh(cmd, **kw):
     return subprocess.run(cmd, check=True, text=True, capture_output=True, **kw).stdout
 
 
+def openblas_configured():
+    """The OpenBLAS library CMake found for kerascpp_bench_blas ("" when none; bench/CMakeLists.txt
+    records it in the cache)."""
+    try:
+        with open(os.path.join(BUILD, "CMakeCache.txt")) as f:
+            m = re.search(r"^KERASCPP_BENCH_OPENBLAS:INTERNAL=(.*)$", f.read(), re.M)
+    except OSError:
+        return ""
+    return m.group(1).strip() if m else ""
+
+
+def skip_blas(args, why):
+    if "kerascpp-blas" in args.impls:
+        log(f"skipping kerascpp-blas: {why}")
+        args.impls.remove("kerascpp-blas")
+
+
 def build(args):
+    # KERASCPP_USE_BLAS=OFF: "kerascpp" always measures Eigen's own products; the BLAS build is the
+    # separate kerascpp_bench_blas.
     configure = ["cmake", "--preset", "bench", "-DKERASCPP_BUILD_EXAMPLES=OFF", "-DKERASCPP_BUILD_TESTS=OFF",
-                 "-DCMAKE_EXPORT_COMPILE_COMMANDS=ON"]
+                 "-DKERASCPP_USE_BLAS=OFF", "-DCMAKE_EXPORT_COMPILE_COMMANDS=ON"]
     fallback = ["cmake", "-S", ROOT, "-B", BUILD, "-DCMAKE_BUILD_TYPE=Release", "-DKERASCPP_BUILD_BENCH=ON",
-                "-DKERASCPP_BUILD_TESTS=OFF", "-DKERASCPP_BUILD_EXAMPLES=OFF", "-DCMAKE_EXPORT_COMPILE_COMMANDS=ON"]
+                "-DKERASCPP_BUILD_TESTS=OFF", "-DKERASCPP_BUILD_EXAMPLES=OFF", "-DKERASCPP_USE_BLAS=OFF",
+                "-DCMAKE_EXPORT_COMPILE_COMMANDS=ON"]
     log("configure: " + " ".join(configure))
     r = subprocess.run(configure, cwd=ROOT, text=True, capture_output=True)
     if r.returncode != 0:
         log("preset failed, configuring directly: " + " ".join(fallback))
         subprocess.run(fallback, cwd=ROOT, check=True, text=True, capture_output=True)
-    targets = ["kerascpp_bench", "gemm_rate"]
-    if any(t > 1 for t in args.threads):
-        targets += ["kerascpp_bench_omp", "gemm_rate_omp"]
+    many = any(t > 1 for t in args.threads)
+    targets = ["gemm_rate"] + (["gemm_rate_omp"] if many else [])
+    if "kerascpp" in args.impls:
+        targets += ["kerascpp_bench"] + (["kerascpp_bench_omp"] if many else [])
+    if "kerascpp-blas" in args.impls:
+        if openblas_configured():
+            log(f"kerascpp-blas: EIGEN_USE_BLAS with {openblas_configured()}")
+            targets += ["kerascpp_bench_blas"] + (["kerascpp_bench_blas_omp"] if many else [])
+        else:
+            skip_blas(args, "CMake found no OpenBLAS (Debian: apt-get install libopenblas-dev), so "
+                            "kerascpp_bench_blas is not built")
     cmd = ["cmake", "--build", BUILD, "-j2", "--target"] + targets
     log("build: " + " ".join(cmd))
     r = subprocess.run(cmd, cwd=ROOT, text=True, capture_output=True)
@@ -246,7 +290,7 @@ def compile_time(raw):
     with open(db_path) as f:
         db = json.load(f)
     entry = next(e for e in db if e["file"].endswith("bench/kerascpp_bench.cpp")
-                 and "kerascpp_bench_omp.dir" not in e["command"])
+                 and "/kerascpp_bench.dir/" in e["command"])
     example = os.path.join(ROOT, "examples", "03_sgd_red_wine.cpp")
     if os.path.exists(example):
         source, label = example, "examples/03_sgd_red_wine.cpp"
@@ -275,13 +319,25 @@ def compile_time(raw):
     return rec
 
 
+def kerascpp_exe(impl, t):
+    return ("kerascpp_bench" + ("_blas" if impl == "kerascpp-blas" else "")
+            + ("_omp" if t > 1 else ""))
+
+
 def impl_command(impl, w, t, epochs, args, first_rep):
     per_block, warmup, blocks = epochs
     common = ["--workload", w, "--threads", str(t), "--epochs", str(per_block), "--warmup", str(warmup),
               "--repeat-blocks", str(blocks), "--time-budget", str(args.time_budget)]
-    if impl == "kerascpp":
-        exe = os.path.join(BIN, "kerascpp_bench" if t == 1 else "kerascpp_bench_omp")
-        return [exe] + common + (["--gemm-replay", "--alloc-detail"] if first_rep else []), base_env(False)
+    if impl in KERASCPP_IMPLS:
+        exe = os.path.join(BIN, kerascpp_exe(impl, t))
+        cmd = [exe] + common + (["--gemm-replay", "--alloc-detail"] if first_rep else [])
+        if impl == "kerascpp":
+            return cmd, base_env(False)
+        # OpenBLAS's own thread count is set by the program (openblas_threads_for in kerascpp_bench.cpp).
+        env = base_env(True)
+        if os.path.isdir(OPENBLAS_PTHREAD_DIR):
+            env["LD_LIBRARY_PATH"] = OPENBLAS_PTHREAD_DIR + (":" + env["LD_LIBRARY_PATH"] if env.get("LD_LIBRARY_PATH") else "")
+        return cmd, env
     env = base_env(True)
     if impl == "pytorch-tuned":
         env.update(MALLOC_ENV)
@@ -321,16 +377,17 @@ def summarize(results, rates, workloads, threads):
                 busy = [r["others_cpu_busy_before"] for r in recs if r.get("others_cpu_busy_before") is not None]
                 if busy:
                     s["others_busy"] = max(busy)
-                if impl == "kerascpp":
+                if impl in KERASCPP_IMPLS:
                     flops = recs[0]["gemm_gflop_per_epoch"] * 1e9
                     s["gflops"] = flops / s["median"] / 1e9
                     replay = [r["gemm_replay_s"] for r in recs if "gemm_replay_s" in r]
                     if replay:
                         s["pct_replay"] = 100 * statistics.median(replay) / s["median"]
-                    ref = step_rate(rates, w, t)
+                    # gemm_rate measures Eigen's own products, the yardstick of the Eigen build only.
+                    ref = step_rate(rates, w, t) if impl == "kerascpp" else None
                     if ref:
                         s["pct_step_rate"] = 100 * s["gflops"] / ref
-                    big = rates.get(("big", t))
+                    big = rates.get(("big", t)) if impl == "kerascpp" else None
                     if big:
                         s["pct_big"] = 100 * s["gflops"] / big["median_gflops"]
                     s["allocs_per_epoch"] = statistics.median(r["allocs_per_epoch_median"] for r in recs)
@@ -339,6 +396,10 @@ def summarize(results, rates, workloads, threads):
                     inside = [r["allocs_per_batch_inside_step"] for r in recs if "allocs_per_batch_inside_step" in r]
                     if inside:
                         s["allocs_per_batch_inside_step"] = inside[0]
+                    if impl == "kerascpp-blas":
+                        s["openblas_core"] = sorted({str(r.get("openblas_core")) for r in recs})
+                        s["openblas_config"] = recs[0].get("openblas_config")
+                        s["openblas_threads"] = sorted({r.get("openblas_threads") for r in recs})
                 else:
                     s["openblas_core"] = sorted({str(r.get("openblas_core")) for r in recs})
                     s["openblas_config"] = recs[0].get("openblas_config")
@@ -358,6 +419,32 @@ def pct(v):
     return "n/a" if v is None else f"{v:.0f}%"
 
 
+LABEL = {"kerascpp": "kerascpp", "kerascpp-blas": "kerascpp-blas", "pytorch-tuned": "PyTorch tuned",
+         "pytorch-plain": "PyTorch plain"}
+SHORT = {"kerascpp": "kerascpp", "kerascpp-blas": "blas", "pytorch-tuned": "tuned", "pytorch-plain": "plain"}
+
+
+def table_columns(present):
+    """(header, cell function) of every column of the main table for the implementations present."""
+    mine = [i for i in KERASCPP_IMPLS if i in present]
+    torch = [i for i in ("pytorch-tuned", "pytorch-plain") if i in present]
+
+    def ratio(a, b):
+        return f"{a['median'] / b['median']:.2f}×" if a and b else "n/a"
+
+    cols = [(LABEL[i], lambda c, w, i=i: fmt_time(c[i] and c[i]["median"], w)) for i in present]
+    cols += [(f"{i} / {SHORT[ref]}", lambda c, w, i=i, ref=ref: ratio(c[i], c[ref])) for ref in torch for i in mine]
+    if len(mine) == 2:
+        cols.append(("kerascpp-blas / kerascpp", lambda c, w: ratio(c["kerascpp-blas"], c["kerascpp"])))
+    cols += [(f"RSS {SHORT[i]}", lambda c, w, i=i: fmt_mb(c[i] and c[i]["maxrss_kb"])) for i in present]
+    cols += [(f"{i} GFLOP/s", lambda c, w, i=i: f"{c[i]['gflops']:.1f}" if c[i] else "n/a") for i in mine]
+    cols += [(f"{i} % of GEMM-only replay", lambda c, w, i=i: pct(c[i] and c[i].get("pct_replay"))) for i in mine]
+    if "kerascpp" in mine:
+        cols.append(("kerascpp % of gemm_rate at these shapes",
+                     lambda c, w: pct(c["kerascpp"] and c["kerascpp"].get("pct_step_rate"))))
+    return cols
+
+
 def render(summary, rates, info, compile_rec, args, workloads, threads, raw_name, results):
     out = []
     out.append(f"Measured {info['date']} on {info.get('cpu_model', '?')} (family {info.get('cpu_family', '?')} "
@@ -365,40 +452,38 @@ def render(summary, rates, info, compile_rec, args, workloads, threads, raw_name
                f"kernel {info['kernel']}; {info.get('compiler', '?')}.")
     k = next((r for r in summary.values() if "gflops" in r), None)
     torch_rec = next((r for r in summary.values() if "torch" in r), None)
-    kc_rec = next((r for r in results if r.get("impl") == "kerascpp" and "eigen" in r), None)
+    kc_rec = next((r for r in results if r.get("config", "kerascpp") == "kerascpp" and r.get("impl") == "kerascpp"
+                   and "eigen" in r), None)
     if kc_rec:
         out.append(f"kerascpp built by {kc_rec['compiler']} with Eigen {kc_rec['eigen']}, {kc_rec['simd']} "
                    f"(-O3 -march=native), EIGEN_USE_BLAS {'on' if kc_rec.get('eigen_use_blas') else 'off'}.")
+    blas_rec = next((r for r in results if r.get("config") == "kerascpp-blas" and "openblas_config" in r), None)
+    if blas_rec:
+        threads_used = sorted({(r["threads"], r["workload"], r.get("openblas_threads")) for r in results
+                               if r.get("config") == "kerascpp-blas" and "openblas_threads" in r})
+        out.append(f"kerascpp-blas: the same program with EIGEN_USE_BLAS, linked to {blas_rec['openblas_config']} "
+                   f"(core {blas_rec['openblas_core']}); OpenBLAS's own threads: "
+                   + ", ".join(f"{w} {t}T {n}" for t, w, n in threads_used) + ".")
     if torch_rec:
         out.append(f"PyTorch {torch_rec['torch']}; OpenBLAS: {torch_rec.get('openblas_config')}.")
     out.append(f"Mode: {'quick' if args.quick else 'full'}, {args.repeats} process(es) per cell, interleaved; "
                f"raw data `{raw_name}`.")
     out.append("")
-    out.append("| workload | threads | kerascpp | PyTorch tuned | PyTorch plain | kerascpp / tuned | kerascpp / plain "
-               "| RSS kerascpp | RSS tuned | RSS plain | kerascpp GFLOP/s | % of GEMM-only replay "
-               "| % of gemm_rate at these shapes |")
-    out.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    columns = table_columns([i for i in IMPLS if any(key[2] == i for key in summary)])
+    out.append("| workload | threads | " + " | ".join(h for h, _ in columns) + " |")
+    out.append("|---|---|" + "---|" * len(columns))
     for w in workloads:
         for t in threads:
-            kc, tu, pl = (summary.get((w, t, i)) for i in IMPLS)
-            if not kc and not tu and not pl:
-                continue
-            def ratio(a, b):
-                return f"{a['median'] / b['median']:.2f}×" if a and b else "n/a"
-            out.append(
-                f"| {w} | {t} | {fmt_time(kc and kc['median'], w)} | {fmt_time(tu and tu['median'], w)} "
-                f"| {fmt_time(pl and pl['median'], w)} | {ratio(kc, tu)} | {ratio(kc, pl)} "
-                f"| {fmt_mb(kc and kc['maxrss_kb'])} | {fmt_mb(tu and tu['maxrss_kb'])} | {fmt_mb(pl and pl['maxrss_kb'])} "
-                f"| {kc['gflops']:.1f} | {pct(kc.get('pct_replay'))} | {pct(kc.get('pct_step_rate'))} |"
-                if kc else
-                f"| {w} | {t} | n/a | {fmt_time(tu and tu['median'], w)} | {fmt_time(pl and pl['median'], w)} "
-                f"| n/a | n/a | n/a | {fmt_mb(tu and tu['maxrss_kb'])} | {fmt_mb(pl and pl['maxrss_kb'])} | n/a | n/a | n/a |")
+            cells = {i: summary.get((w, t, i)) for i in IMPLS}
+            if any(cells.values()):
+                out.append(f"| {w} | {t} | " + " | ".join(f(cells, w) for _, f in columns) + " |")
     out.append("")
     out.append("Spread (min..max of the per-process medians):")
     out.append("")
     for (w, t, impl), s in sorted(summary.items()):
         out.append(f"* {w} {t}T {impl}: {fmt_time(s['min'], w)} .. {fmt_time(s['max'], w)} (n={s['n']})"
                    + (f", OpenBLAS core {'/'.join(s['openblas_core'])}" if "openblas_core" in s else "")
+                   + (f" on {'/'.join(map(str, s['openblas_threads']))} OpenBLAS thread(s)" if "openblas_threads" in s else "")
                    + (f"; {s['stopped_by_budget']} process(es) stopped by the time budget after "
                       f"{s['measured_epochs']} epochs" if s.get("stopped_by_budget") else "")
                    + (f"; other processes kept up to {100 * s['others_busy']:.0f}% of the CPUs busy just before"
@@ -422,9 +507,9 @@ def render(summary, rates, info, compile_rec, args, workloads, threads, raw_name
     out.append("kerascpp heap allocations (counted by the benchmark's malloc wrapper):")
     out.append("")
     for (w, t, impl), s in sorted(summary.items()):
-        if impl == "kerascpp":
+        if impl in KERASCPP_IMPLS:
             inside = s.get("allocs_per_batch_inside_step")
-            out.append(f"* {w} {t}T: first epoch {s['allocs_first_epoch']:.0f}, then {s['allocs_per_epoch']:.0f} per "
+            out.append(f"* {w} {t}T {impl}: first epoch {s['allocs_first_epoch']:.0f}, then {s['allocs_per_epoch']:.0f} per "
                        f"epoch ({s['steps']} batches)"
                        + (f"; {inside:.2f} per batch inside the training step" if inside is not None else ""))
     out.append("")
@@ -435,54 +520,63 @@ def render(summary, rates, info, compile_rec, args, workloads, threads, raw_name
 
 
 def targets(summary, compile_rec, workloads, threads):
+    """The project's targets, for kerascpp and, where it ran, kerascpp-blas."""
     lines = []
 
     def verdict(ok):
         return "**met**" if ok else "**not met**"
 
-    for w in ("W1", "W2"):
+    for impl in KERASCPP_IMPLS:
+        if not any(key[2] == impl for key in summary):
+            continue
+        lines.append(f"{impl}:")
+        lines.append("")
+        for w in ("W1", "W2"):
+            for t in threads:
+                kc, tu = summary.get((w, t, impl)), summary.get((w, t, "pytorch-tuned"))
+                if kc and tu:
+                    r = kc["median"] / tu["median"]
+                    lines.append(f"* {w} {t}T ≤ 0.75× PyTorch tuned: {r:.2f}× — {verdict(r <= 0.75)}")
         for t in threads:
-            kc, tu = summary.get((w, t, "kerascpp")), summary.get((w, t, "pytorch-tuned"))
+            kc = summary.get(("W3", t, impl))
+            torch_meds = [summary[("W3", t, c)]["median"] for c in ("pytorch-tuned", "pytorch-plain")
+                          if ("W3", t, c) in summary]
+            if kc and torch_meds:
+                r = min(torch_meds) / kc["median"]
+                lines.append(f"* W3 {t}T ≥ 30× faster than PyTorch (its faster config): {r:.1f}× — {verdict(r >= 30)}")
+        for t in threads:
+            kc, tu = summary.get(("W4", t, impl)), summary.get(("W4", t, "pytorch-tuned"))
             if kc and tu:
                 r = kc["median"] / tu["median"]
-                lines.append(f"* {w} {t}T ≤ 0.75× PyTorch tuned: {r:.2f}× — {verdict(r <= 0.75)}")
-    for t in threads:
-        kc = summary.get(("W3", t, "kerascpp"))
-        torch_meds = [summary[("W3", t, c)]["median"] for c in ("pytorch-tuned", "pytorch-plain")
-                      if ("W3", t, c) in summary]
-        if kc and torch_meds:
-            r = min(torch_meds) / kc["median"]
-            lines.append(f"* W3 {t}T ≥ 30× faster than PyTorch (its faster config): {r:.1f}× — {verdict(r >= 30)}")
-    for t in threads:
-        kc, tu = summary.get(("W4", t, "kerascpp")), summary.get(("W4", t, "pytorch-tuned"))
-        if kc and tu:
-            r = kc["median"] / tu["median"]
-            lines.append(f"* W4 {t}T ≤ 0.7× PyTorch tuned: {r:.2f}× — {verdict(r <= 0.7)}")
-        if kc and kc.get("pct_replay") is not None:
-            p = kc["pct_replay"]
-            others = [f"{kc['pct_step_rate']:.0f}% of gemm_rate's W4 step rate" if "pct_step_rate" in kc else None,
-                      f"{kc['pct_big']:.0f}% of its big-square rate" if "pct_big" in kc else None]
-            others = [o for o in others if o]
-            lines.append(f"* W4 {t}T ≥ 70% of the measured GEMM rate (the same epoch's GEMMs replayed alone, same "
-                         f"process, {t}T): {p:.0f}% — {verdict(p >= 70)}"
-                         + (f" ({'; '.join(others)}, measured at the start of the run)" if others else ""))
-    for w in workloads:
-        for t in threads:
-            kc = summary.get((w, t, "kerascpp"))
-            torch_rss = [summary[(w, t, c)]["maxrss_kb"] for c in ("pytorch-tuned", "pytorch-plain")
-                         if (w, t, c) in summary]
-            if kc and torch_rss:
-                r = kc["maxrss_kb"] / min(torch_rss)
-                lines.append(f"* {w} {t}T peak RSS ≤ half of PyTorch's: {r:.2f}× — {verdict(r <= 0.5)}")
-    k1, k2 = summary.get(("W4", 1, "kerascpp")), summary.get(("W4", 2, "kerascpp"))
-    if k1 and k2:
-        r = k1["median"] / k2["median"]
-        lines.append(f"* W4 2 threads ≥ 1.6× faster than 1 thread: {r:.2f}× — {verdict(r >= 1.6)}")
+                lines.append(f"* W4 {t}T ≤ 0.7× PyTorch tuned: {r:.2f}× — {verdict(r <= 0.7)}")
+            if kc and kc.get("pct_replay") is not None:
+                p = kc["pct_replay"]
+                others = [f"{kc['pct_step_rate']:.0f}% of gemm_rate's W4 step rate" if "pct_step_rate" in kc else None,
+                          f"{kc['pct_big']:.0f}% of its big-square rate" if "pct_big" in kc else None]
+                others = [o for o in others if o]
+                lines.append(f"* W4 {t}T ≥ 70% of the measured GEMM rate (the same epoch's GEMMs replayed alone, "
+                             f"same process, {t}T): {p:.0f}% — {verdict(p >= 70)}"
+                             + (f" ({'; '.join(others)}, measured at the start of the run)" if others else ""))
+        for w in workloads:
+            for t in threads:
+                kc = summary.get((w, t, impl))
+                torch_rss = [summary[(w, t, c)]["maxrss_kb"] for c in ("pytorch-tuned", "pytorch-plain")
+                             if (w, t, c) in summary]
+                if kc and torch_rss:
+                    r = kc["maxrss_kb"] / min(torch_rss)
+                    lines.append(f"* {w} {t}T peak RSS ≤ half of PyTorch's: {r:.2f}× — {verdict(r <= 0.5)}")
+        k1, k2 = summary.get(("W4", 1, impl)), summary.get(("W4", 2, impl))
+        if k1 and k2:
+            r = k1["median"] / k2["median"]
+            lines.append(f"* W4 2 threads ≥ 1.6× faster than 1 thread: {r:.2f}× — {verdict(r >= 1.6)}")
+        lines.append("")
     if compile_rec and compile_rec.get("returncode") == 0:
         lines.append(f"* one translation unit compiles in < 20 s: {compile_rec['wall_s']} s wall, "
                      f"{compile_rec['cpu_s']} s CPU ({compile_rec['source']}) — {verdict(compile_rec['wall_s'] < 20)}")
     elif compile_rec:
         lines.append(f"* compile-time probe failed (rc={compile_rec.get('returncode')})")
+    while lines and lines[-1] == "":
+        lines.pop()
     return lines
 
 
@@ -531,6 +625,13 @@ def main():
     started = time.time()
     if not args.no_build:
         build(args)
+    elif "kerascpp-blas" in args.impls:
+        missing = [kerascpp_exe("kerascpp-blas", t) for t in args.threads
+                   if not os.path.exists(os.path.join(BIN, kerascpp_exe("kerascpp-blas", t)))]
+        if missing:
+            skip_blas(args, f"--no-build and {', '.join(missing)} not in {os.path.relpath(BIN, ROOT)}")
+    if not args.impls:
+        sys.exit("nothing to run")
     if not os.path.isdir(OPENBLAS_OPENMP_DIR):
         log(f"warning: {OPENBLAS_OPENMP_DIR} missing (apt-get install libopenblas0-openmp); "
             "'tuned' then uses the default OpenBLAS")
@@ -546,7 +647,8 @@ def main():
         for rep in range(args.repeats):
             for w in args.workloads:
                 for t in args.threads:
-                    order = IMPLS[rep % len(IMPLS):] + IMPLS[:rep % len(IMPLS)]
+                    impls = args.impls
+                    order = impls[rep % len(impls):] + impls[:rep % len(impls)]
                     for impl in order:
                         cmd, env = impl_command(impl, w, t, epochs[w], args, rep == 0)
                         meta = {"kind": "run", "config": impl, "rep": rep}
@@ -558,8 +660,11 @@ def main():
                             if "error" in rec:
                                 log(f"[{rep + 1}/{args.repeats}] {w} {t}T {impl}: FAILED {rec}")
                             else:
-                                extra = (f", core {rec.get('openblas_core')}" if impl != "kerascpp" else
-                                         f", {rec.get('gflops', 0):.1f} GFLOP/s")
+                                extra = (f", {rec.get('gflops', 0):.1f} GFLOP/s" if impl in KERASCPP_IMPLS else "")
+                                if "openblas_core" in rec:
+                                    extra += f", core {rec['openblas_core']}"
+                                if "openblas_threads" in rec:
+                                    extra += f", {rec['openblas_threads']} OpenBLAS thread(s)"
                                 busy = rec.get("others_cpu_busy_before")
                                 log(f"[{rep + 1}/{args.repeats}] {w} {t}T {impl}: {fmt_time(rec['median'], w)}, "
                                     f"RSS {fmt_mb(rec['maxrss_kb'])}{extra}, load {rec['loadavg_before']:.1f}"
