@@ -6,9 +6,12 @@
 #include <kerascpp/kerascpp.hpp>
 
 #include <cmath>
+#include <cstddef>
+#include <filesystem>
 #include <limits>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace keras = kerascpp;
@@ -414,4 +417,40 @@ TEST_CASE("TerminateOnNaN stops a diverging fit at the first bad batch and names
   const std::string batch_text = "batch " + std::to_string(bad_batch + 1) + ":";
   CHECK_THAT(stop.message(), Contains(epoch_text) && Contains(batch_text) && Contains("invalid loss"));
   CHECK_THAT(out.str(), Contains(stop.message()));
+}
+
+TEST_CASE("Messages write every kind of value as std::ostream does, with 15 significant digits", "[errors][messages]") {
+  enum Unscoped { first, second };
+  const std::string text = "text";
+  const std::string_view view = "view";
+  const char* pointer = "pointer";
+  const std::filesystem::path path = "a b/c.csv";
+  const Index index = -7;
+  const std::size_t count = 12;
+  const float single = 0.1f;
+  const long double extended = 3.0L / 7.0L;
+  const std::string message =
+      keras::detail::cat("literal ", text, view, pointer, ' ', 'c', static_cast<signed char>('s'),
+                         static_cast<unsigned char>('u'), ' ', true, false, ' ', 42, ' ', index, ' ', count, ' ',
+                         -3LL, ' ', 7ULL, ' ', 1.0 / 3.0, ' ', single, ' ', 1e300, ' ', 1e-7, ' ',
+                         std::numeric_limits<double>::quiet_NaN(), ' ', -std::numeric_limits<double>::infinity(), ' ',
+                         extended, ' ', path, ' ', second);
+  std::ostringstream expected;
+  expected.precision(15);
+  expected << "literal " << text << view << pointer << ' ' << 'c' << static_cast<signed char>('s')
+           << static_cast<unsigned char>('u') << ' ' << true << false << ' ' << 42 << ' ' << index << ' ' << count
+           << ' ' << -3LL << ' ' << 7ULL << ' ' << 1.0 / 3.0 << ' ' << single << ' ' << 1e300 << ' ' << 1e-7 << ' '
+           << std::numeric_limits<double>::quiet_NaN() << ' ' << -std::numeric_limits<double>::infinity() << ' '
+           << extended << ' ' << path << ' ' << second;
+  CHECK(message == expected.str());
+  CHECK(message.find("0.333333333333333 0.100000001490116 1e+300 1e-07") != std::string::npos);
+  CHECK(keras::detail::cat() == "");
+  CHECK(keras::detail::cat(2.5) == "2.5");
+
+  try {
+    keras::detail::fail("bad value ", 1.5, " at row ", index, " in ", path);
+    FAIL("fail returned");
+  } catch (const keras::ValueError& e) {
+    CHECK(std::string(e.what()) == "bad value 1.5 at row -7 in \"a b/c.csv\"");
+  }
 }

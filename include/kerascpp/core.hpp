@@ -16,6 +16,8 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace kerascpp {
@@ -73,17 +75,94 @@ class StateError : public std::logic_error {
 
 namespace detail {
 
-template <typename... Parts>
-std::string cat(const Parts&... parts) {
+/// Digits that `cat` writes for floating-point numbers.
+inline constexpr int message_precision = std::numeric_limits<double>::max_digits10 - 2;
+
+/// One argument of `cat`, reduced to text, a character, an integer, a double or a pointer to an
+/// object with its own operator<<, so that formatting is compiled once instead of once per
+/// combination of argument types. Trivially destructible, so a list of parts costs no cleanup code.
+class MessagePart {
+ public:
+  MessagePart(const char* text) : kind_(Kind::text), text_(text) {}  // NOLINT: implicit by design
+  MessagePart(std::string_view text) : kind_(Kind::text), text_(text) {}  // NOLINT
+  MessagePart(const std::string& text) : kind_(Kind::text), text_(text) {}  // NOLINT
+  MessagePart(char c) : kind_(Kind::character), signed_(c) {}  // NOLINT
+  MessagePart(signed char c) : kind_(Kind::character), signed_(c) {}  // NOLINT
+  MessagePart(unsigned char c) : kind_(Kind::character), signed_(static_cast<char>(c)) {}  // NOLINT
+  MessagePart(bool b) : kind_(Kind::signed_integer), signed_(b) {}  // NOLINT: prints 1 or 0, as ostream does
+  template <typename T>
+    requires(std::is_integral_v<T> && std::is_signed_v<T>)
+  MessagePart(T v) : kind_(Kind::signed_integer), signed_(v) {}  // NOLINT
+  template <typename T>
+    requires(std::is_integral_v<T> && std::is_unsigned_v<T>)
+  MessagePart(T v) : kind_(Kind::unsigned_integer), unsigned_(v) {}  // NOLINT
+  MessagePart(float v) : kind_(Kind::floating), floating_(v) {}  // NOLINT: ostream widens float too
+  MessagePart(double v) : kind_(Kind::floating), floating_(v) {}  // NOLINT
+  template <typename T>
+    requires((!std::is_arithmetic_v<T> || std::is_same_v<T, long double>) &&
+             !std::is_convertible_v<const T&, std::string_view>)
+  MessagePart(const T& v) : kind_(Kind::other), other_{&v, &write_other<T>} {}  // NOLINT
+
+  void write(std::ostream& out) const {
+    switch (kind_) {
+      case Kind::text: out << text_; break;
+      case Kind::character: out << static_cast<char>(signed_); break;
+      case Kind::signed_integer: out << signed_; break;
+      case Kind::unsigned_integer: out << unsigned_; break;
+      case Kind::floating: out << floating_; break;
+      case Kind::other: other_.write(out, other_.object); break;
+    }
+  }
+
+ private:
+  enum class Kind : unsigned char { text, character, signed_integer, unsigned_integer, floating, other };
+  struct Other {
+    const void* object;
+    void (*write)(std::ostream&, const void*);
+  };
+  template <typename T>
+  static void write_other(std::ostream& out, const void* object) {
+    out << *static_cast<const T*>(object);
+  }
+
+  Kind kind_;
+  union {
+    std::string_view text_;
+    long long signed_;
+    unsigned long long unsigned_;
+    double floating_;
+    Other other_;
+  };
+};
+
+/// The parts written one after another, numbers with `message_precision` digits.
+[[gnu::noinline]] inline std::string cat_parts(const MessagePart* parts, std::size_t count) {
   std::ostringstream out;
-  out.precision(std::numeric_limits<double>::max_digits10 - 2);
-  (out << ... << parts);
-  return out.str();
+  out.precision(message_precision);
+  for (std::size_t i = 0; i < count; ++i) parts[i].write(out);
+  return std::move(out).str();
 }
 
+[[noreturn, gnu::noinline, gnu::cold]] inline void throw_value_error(const MessagePart* parts, std::size_t count) {
+  throw ValueError(cat_parts(parts, count));
+}
+
+/// Writes its arguments into one string, as `std::ostream <<` does, with 15 significant digits.
 template <typename... Parts>
-[[noreturn]] void fail(const Parts&... parts) {
-  throw ValueError(cat(parts...));
+std::string cat(const Parts&... parts) {
+  if constexpr (sizeof...(Parts) == 0) {
+    return std::string();
+  } else {
+    const MessagePart list[] = {MessagePart(parts)...};
+    return cat_parts(list, sizeof...(Parts));
+  }
+}
+
+/// Throws a ValueError whose message is cat(parts...).
+template <typename... Parts>
+[[noreturn, gnu::cold]] void fail(const Parts&... parts) {
+  const MessagePart list[] = {MessagePart(parts)...};
+  throw_value_error(list, sizeof...(Parts));
 }
 
 /// The shortest text that reads back as exactly the same double (for configurations and files).
