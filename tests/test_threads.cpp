@@ -114,6 +114,29 @@ TEST_CASE("an unsplit batch shares its optimizer step between threads and equals
   CHECK(params > (1 << 17));
 }
 
+TEST_CASE("uneven shares (250 rows of 7 columns) start aligned and still give the one-thread step", "[threads]") {
+  // 250·1/2 = 125 rows of 7 doubles would start thread 1 at byte 7000, not 16-byte aligned; shares
+  // start at multiples of 4 rows instead (124 here).
+  const keras::Matrix<double> x = keras::Matrix<double>::Random(250, 7);
+  const keras::Matrix<double> y = keras::Matrix<double>::Random(250, 2);
+  const auto train = [&](int threads) {
+    ThreadsGuard guard(threads);
+    keras::Sequential<double> model{Dense<double>(96, "relu", keras::input_shape{7}), Dense<double>(96, "tanh"),
+                                    Dense<double>(2)};
+    model.set_seed(8);
+    model.compile("adam", "mae");
+    model.train_on_batch(x, y);
+    model.train_on_batch(x, y);
+    return model.get_weights();
+  };
+  const auto one = train(1), two = train(2);
+  REQUIRE(one.size() == two.size());
+  for (std::size_t k = 0; k < one.size(); ++k) {
+    INFO("weight " << k);
+    CHECK((one[k] - two[k]).cwiseAbs().maxCoeff() < 1e-12);
+  }
+}
+
 TEST_CASE("set_num_threads rejects non-positive counts", "[threads]") {
   REQUIRE_THROWS_AS(keras::set_num_threads(0), keras::ValueError);
   REQUIRE_THROWS_WITH(keras::set_num_threads(-2), Catch::Contains("received n=-2"));

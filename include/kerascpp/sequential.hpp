@@ -805,7 +805,7 @@ class Sequential : public ModelInterface<Scalar> {
       try {
         if (t > 0)
           for (auto& [mine, theirs] : workers_[st].values) *theirs = *mine;  // this step's weights
-        run_share(st, rows * t / n, rows * (t + 1) / n, rows, training);
+        run_share(st, share_begin(rows, t, n), share_begin(rows, t + 1, n), rows, training);
       } catch (...) {
         if (training) shares_done.arrive_and_wait(false);
         throw;
@@ -839,6 +839,13 @@ class Sequential : public ModelInterface<Scalar> {
     auto task = [&](int t) { optimizer_->apply_part(trainable_, t, parts); };
     pool_->run(parts, task);
 #endif
+  }
+
+  /// First row of thread t's share of a batch of `rows` (t = n gives rows): about rows·t/n, rounded
+  /// down to a multiple of 4 rows so that every share starts 16-byte aligned, as layer views require.
+  static Index share_begin(Index rows, int t, int n) {
+    if (t == n) return rows;
+    return (rows * t / n) & ~Index{3};
   }
 
   /// Adds the sums of threads 0..n-1 into `acc`; returns their Σ w_i·l_i.

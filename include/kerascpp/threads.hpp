@@ -11,9 +11,28 @@
 #include <thread>
 #include <vector>
 
+// With EIGEN_USE_BLAS, Eigen hands its products to the BLAS, whose threads Eigen's setting does
+// not govern. OpenBLAS's own setters are declared weak, so they are called when the program links
+// OpenBLAS and skipped (null) with any other BLAS.
+#if defined(EIGEN_USE_BLAS) && defined(__GNUC__) && defined(__ELF__)
+extern "C" {
+void openblas_set_num_threads(int) __attribute__((weak));
+int openblas_get_num_threads(void) __attribute__((weak));
+}
+#define KERASCPP_OPENBLAS_THREADS 1
+#endif
+
 namespace kerascpp {
 
 namespace detail {
+/// Sets the threads of Eigen's products, and OpenBLAS's when products go to OpenBLAS.
+inline void set_product_threads(int n) {
+  Eigen::setNbThreads(n);
+#if defined(KERASCPP_OPENBLAS_THREADS)
+  if (openblas_set_num_threads != nullptr) openblas_set_num_threads(n);
+#endif
+}
+
 inline int& thread_count() {
   static int n = 1;
   return n;
@@ -23,11 +42,12 @@ inline int& thread_count() {
 /// Sets how many threads training may use. With n > 1, `fit` splits each large enough batch
 /// between n threads and sums their gradients (models with BatchNormalization, whose statistics
 /// need the whole batch, use Eigen's own multi-threaded products instead, which need a build with
-/// OpenMP). The same seed and thread count give the same History bit for bit.
+/// OpenMP, or OpenBLAS's threads under EIGEN_USE_BLAS). The same seed and thread count give the
+/// same History bit for bit.
 inline void set_num_threads(int n) {
   if (n <= 0) detail::fail("set_num_threads: n must be positive, received n=", n);
   detail::thread_count() = n;
-  Eigen::setNbThreads(n);
+  detail::set_product_threads(n);
 }
 
 inline int get_num_threads() { return detail::thread_count(); }
@@ -141,16 +161,28 @@ class SpinBarrier {
   std::atomic<bool> failed_{false};
 };
 
-/// Sets Eigen's product threads for a scope and restores them after.
+/// Sets the product threads (Eigen's, and OpenBLAS's under EIGEN_USE_BLAS) for a scope and
+/// restores them after.
 class EigenThreadsScope {
  public:
-  explicit EigenThreadsScope(int n) : saved_(Eigen::nbThreads()) { Eigen::setNbThreads(n); }
-  ~EigenThreadsScope() { Eigen::setNbThreads(saved_); }
+  explicit EigenThreadsScope(int n) : saved_(Eigen::nbThreads()) {
+#if defined(KERASCPP_OPENBLAS_THREADS)
+    if (openblas_get_num_threads != nullptr) saved_blas_ = openblas_get_num_threads();
+#endif
+    set_product_threads(n);
+  }
+  ~EigenThreadsScope() {
+    Eigen::setNbThreads(saved_);
+#if defined(KERASCPP_OPENBLAS_THREADS)
+    if (saved_blas_ > 0) openblas_set_num_threads(saved_blas_);
+#endif
+  }
   EigenThreadsScope(const EigenThreadsScope&) = delete;
   EigenThreadsScope& operator=(const EigenThreadsScope&) = delete;
 
  private:
   int saved_;
+  int saved_blas_ = 0;
 };
 
 }  // namespace detail
