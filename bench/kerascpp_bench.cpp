@@ -41,17 +41,9 @@
 #include <string>
 #include <vector>
 
-// ---------------------------------------------------------------------------------------------
-// Heap allocation counter. Every malloc-family call of the process (operator new, Eigen's
-// aligned_malloc, libgomp, ...) goes through these definitions, which count and forward to glibc.
-
-extern "C" {
-void* __libc_malloc(std::size_t size);
-void* __libc_calloc(std::size_t count, std::size_t size);
-void* __libc_realloc(void* ptr, std::size_t size);
-void* __libc_memalign(std::size_t alignment, std::size_t size);
-void __libc_free(void* ptr);
-}
+// Heap allocation counter: every malloc-family call of the process (operator new, Eigen's
+// aligned_malloc, libgomp, ...) is counted, see tests/count_allocations.hpp.
+#include "../tests/count_allocations.hpp"
 
 #ifdef KERASCPP_BENCH_OPENBLAS
 extern "C" {
@@ -62,48 +54,6 @@ int openblas_get_num_threads(void);
 void openblas_set_num_threads(int);
 }
 #endif
-
-namespace {
-std::atomic<std::uint64_t> allocation_count{0};
-std::atomic<std::uint64_t> allocation_bytes{0};
-
-inline void count_allocation(std::size_t size) {
-  allocation_count.fetch_add(1, std::memory_order_relaxed);
-  allocation_bytes.fetch_add(size, std::memory_order_relaxed);
-}
-}  // namespace
-
-extern "C" {
-void* malloc(std::size_t size) noexcept {
-  count_allocation(size);
-  return __libc_malloc(size);
-}
-void* calloc(std::size_t count, std::size_t size) noexcept {
-  count_allocation(count * size);
-  return __libc_calloc(count, size);
-}
-void* realloc(void* ptr, std::size_t size) noexcept {
-  count_allocation(size);
-  return __libc_realloc(ptr, size);
-}
-void free(void* ptr) noexcept { __libc_free(ptr); }
-void* memalign(std::size_t alignment, std::size_t size) noexcept {
-  count_allocation(size);
-  return __libc_memalign(alignment, size);
-}
-void* aligned_alloc(std::size_t alignment, std::size_t size) noexcept {
-  count_allocation(size);
-  return __libc_memalign(alignment, size);
-}
-int posix_memalign(void** out, std::size_t alignment, std::size_t size) noexcept {
-  if (alignment < sizeof(void*) || (alignment & (alignment - 1)) != 0) return EINVAL;
-  count_allocation(size);
-  void* p = __libc_memalign(alignment, size);
-  if (p == nullptr) return ENOMEM;
-  *out = p;
-  return 0;
-}
-}
 
 namespace {
 
@@ -484,8 +434,8 @@ int run(const Workload& w, const Args& a) {
   timer.train_begin = [&](kerascpp::Logs&) { train_begin = Clock::now(); };
   timer.epoch_begin = [&](int epoch, kerascpp::Logs&) {
     const auto k = static_cast<std::size_t>(epoch);
-    allocs[k] = allocation_count.load(std::memory_order_relaxed);
-    alloc_bytes[k] = allocation_bytes.load(std::memory_order_relaxed);
+    allocs[k] = count_allocations::count.load(std::memory_order_relaxed);
+    alloc_bytes[k] = count_allocations::bytes.load(std::memory_order_relaxed);
     stamps[k] = Clock::now();
     counting_batches = epoch >= warmup;
     begun = epoch + 1;
@@ -505,17 +455,17 @@ int run(const Workload& w, const Args& a) {
   timer.train_end = [&](kerascpp::Logs&) {
     const auto k = static_cast<std::size_t>(begun);
     stamps[k] = Clock::now();
-    allocs[k] = allocation_count.load(std::memory_order_relaxed);
-    alloc_bytes[k] = allocation_bytes.load(std::memory_order_relaxed);
+    allocs[k] = count_allocations::count.load(std::memory_order_relaxed);
+    alloc_bytes[k] = count_allocations::bytes.load(std::memory_order_relaxed);
   };
   if (a.alloc_detail) {
     timer.batch_begin = [&](int, kerascpp::Logs&) {
-      const std::uint64_t now = allocation_count.load(std::memory_order_relaxed);
+      const std::uint64_t now = count_allocations::count.load(std::memory_order_relaxed);
       if (counting_batches && batches_seen > 0) between_batch_allocs += now - batch_mark;
       batch_mark = now;
     };
     timer.batch_end = [&](int, kerascpp::Logs&) {
-      const std::uint64_t now = allocation_count.load(std::memory_order_relaxed);
+      const std::uint64_t now = count_allocations::count.load(std::memory_order_relaxed);
       if (counting_batches) {
         in_batch_allocs += now - batch_mark;
         ++batches_seen;
