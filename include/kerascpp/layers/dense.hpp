@@ -6,6 +6,106 @@
 #include <kerascpp/layers/layer.hpp>
 #include <kerascpp/regularizers.hpp>
 
+#include <cmath>
+#include <type_traits>
+
+namespace kerascpp::detail {
+
+/// x·y + z with one rounding where the hardware has a fused multiply-add, so that every caller sees the
+/// same roundings whatever the compiler contracts.
+template <typename Scalar>
+Scalar multiply_add(Scalar x, Scalar y, Scalar z) {
+#if defined(FP_FAST_FMA) && defined(FP_FAST_FMAF)
+  return std::fma(x, y, z);
+#else
+  return x * y + z;
+#endif
+}
+
+/// c (NR × U) = Σ_d a(r, d)·b(d, :), then + init (1 × U) when given and max(·, 0) when relu, with
+/// a(r, d) = a[r·rs + d·ds] and b (depth × U) row-major. The NR·U sums stay in registers as Eigen
+/// packets with explicit multiply-adds (so a row's result does not depend on the code path the compiler
+/// chose for its block); with SplitDepth, 8/NR partial sums over alternating d keep enough
+/// multiply-adds in flight for few rows.
+template <int U, int NR, bool SplitDepth, typename Scalar>
+void narrow_product_block(Index depth, const Scalar* a, Index rs, Index ds, const Scalar* b, Scalar* c,
+                          const Scalar* init, bool relu) {
+  namespace ei = Eigen::internal;
+  using Packet = std::conditional_t<U == 1, Scalar, typename ei::find_best_packet<Scalar, U>::type>;
+  constexpr int L = U == 1 ? 1 : ei::unpacket_traits<Packet>::size;  // lanes per packet
+  constexpr int K = U / L;                                            // packets per row
+  constexpr int P = SplitDepth && NR < 8 ? 8 / NR : 1;                // partial sums over d
+  static_assert(K * L == U, "narrow_product_block: U must be a whole number of packets");
+  const auto madd = [](const Packet& x, const Packet& y, const Packet& z) {
+    if constexpr (U == 1) return multiply_add(x, y, z);
+    else return ei::pmadd(x, y, z);
+  };
+  Packet acc[P][NR][K];
+  for (auto& part : acc)
+    for (auto& row : part)
+      for (auto& v : row) v = ei::pset1<Packet>(Scalar(0));
+  const auto step = [&](int p, Index d) {  // acc[p] += a(:, d)·b(d, :)
+    Packet bd[K];
+    for (int k = 0; k < K; ++k) bd[k] = ei::ploadu<Packet>(b + d * U + k * L);
+    for (int r = 0; r < NR; ++r) {
+      const Packet v = ei::pset1<Packet>(a[r * rs + d * ds]);
+      for (int k = 0; k < K; ++k) acc[p][r][k] = madd(v, bd[k], acc[p][r][k]);
+    }
+  };
+  Index d = 0;
+  for (; d + P <= depth; d += P)
+    for (int p = 0; p < P; ++p) step(p, d + p);
+  for (; d < depth; ++d) step(0, d);
+  for (int r = 0; r < NR; ++r)
+    for (int k = 0; k < K; ++k) {
+      Packet v = acc[0][r][k];
+      for (int p = 1; p < P; ++p) v = ei::padd(v, acc[p][r][k]);
+      if (init) v = ei::padd(v, ei::ploadu<Packet>(init + k * L));
+      if (relu) v = ei::pmax(v, ei::pset1<Packet>(Scalar(0)));
+      ei::pstoreu(c + r * U + k * L, v);
+    }
+}
+
+/// c (rows × U) = a·b (+ init, relu) as above, 8 rows at a time, then 4, 2, 1. Without SplitDepth every
+/// row is summed in the same order wherever it falls, so a sample's result does not depend on its batch.
+template <int U, bool SplitDepth, typename Scalar>
+void narrow_product(Index rows, Index depth, const Scalar* a, Index rs, Index ds, const Scalar* b, Scalar* c,
+                    const Scalar* init, bool relu) {
+  Index r = 0;
+  for (; r + 8 <= rows; r += 8) narrow_product_block<U, 8, SplitDepth>(depth, a + r * rs, rs, ds, b, c + r * U, init, relu);
+  if (r + 4 <= rows) {
+    narrow_product_block<U, 4, SplitDepth>(depth, a + r * rs, rs, ds, b, c + r * U, init, relu);
+    r += 4;
+  }
+  if (r + 2 <= rows) {
+    narrow_product_block<U, 2, SplitDepth>(depth, a + r * rs, rs, ds, b, c + r * U, init, relu);
+    r += 2;
+  }
+  if (r < rows) narrow_product_block<U, 1, SplitDepth>(depth, a + r * rs, rs, ds, b, c + r * U, init, relu);
+}
+
+/// Whether a product whose result is `width` wide, in a layer whose other width is `other`, goes to
+/// narrow_product: widths of one vector register or less beat Eigen's GEMM, whose packing costs more
+/// than such products (measured at 246×33·33×4: 1.3 µs against 2.5 µs); width 1 only for short sums.
+inline bool narrow(Index width, Index other) {
+  return width == 4 || width == 8 || width == 16 || (width == 1 && other <= 8);
+}
+
+/// narrow_product for a runtime width (one of those narrow() accepts).
+template <bool SplitDepth, typename Scalar>
+void narrow_product(Index width, Index rows, Index depth, const Scalar* a, Index rs, Index ds, const Scalar* b,
+                    Scalar* c, const Scalar* init, bool relu) {
+  switch (width) {
+    case 1: return narrow_product<1, SplitDepth>(rows, depth, a, rs, ds, b, c, init, relu);
+    case 4: return narrow_product<4, SplitDepth>(rows, depth, a, rs, ds, b, c, init, relu);
+    case 8: return narrow_product<8, SplitDepth>(rows, depth, a, rs, ds, b, c, init, relu);
+    case 16: return narrow_product<16, SplitDepth>(rows, depth, a, rs, ds, b, c, init, relu);
+    default: fail("narrow_product: no kernel for width ", width);
+  }
+}
+
+}  // namespace kerascpp::detail
+
 namespace kerascpp::layers {
 
 template <typename Scalar = float>
@@ -55,18 +155,20 @@ class Dense : public Layer<Scalar> {
   ConstMatrixView<Scalar> forward(ConstMatrixView<Scalar> x, bool /*training*/) override {
     x_data_ = x.data();
     rows_ = x.rows();
+    const Index in = x.cols();
     auto z = z_.view(rows_, units_);
-    z.noalias() = x * kernel_;  // (batch × units) = (batch × in)·(in × units)
-    if (in_place()) {
-      if (activation_ == kerascpp::Activation::relu) {
-        if (use_bias_) z = (z.rowwise() + bias_.row(0)).cwiseMax(Scalar(0));  // y = max(z + b, 0)
-        else z = z.cwiseMax(Scalar(0));
-      } else if (use_bias_) {
-        z.rowwise() += bias_.row(0);  // z = x·W + b
-      }
-      return as_const(z);
+    const bool relu = activation_ == kerascpp::Activation::relu;  // applied in place: y overwrites z
+    if (detail::narrow(units_, in)) {
+      // z = x·W + b, for relu max(·, 0), in one pass  (batch × units) = (batch × in)·(in × units)
+      detail::narrow_product<false>(units_, rows_, in, x.data(), in, 1, kernel_.data(), z.data(),
+                                    use_bias_ ? bias_.data() : nullptr, relu);
+    } else {
+      z.noalias() = x * kernel_;  // (batch × units) = (batch × in)·(in × units)
+      if (relu && use_bias_) z = (z.rowwise() + bias_.row(0)).cwiseMax(Scalar(0));  // y = max(z + b, 0)
+      else if (relu) z = z.cwiseMax(Scalar(0));
+      else if (use_bias_) z.rowwise() += bias_.row(0);  // z = x·W + b
     }
-    if (use_bias_) z.rowwise() += bias_.row(0);
+    if (in_place()) return as_const(z);
     auto y = y_.view(rows_, units_);
     activations::forward<Scalar>(activation_, as_const(z), y);
     return as_const(y);
@@ -84,12 +186,30 @@ class Dense : public Layer<Scalar> {
       dz_data = dz.data();
     }
     ConstMatrixView<Scalar> dz(dz_data, rows_, units_);
-    kernel_grad_.noalias() = x.transpose() * dz;  // (in × units) = (in × batch)·(batch × units)
+    const Index in = this->input_width_;
+    const Scalar* const no_bias = nullptr;
+    if (detail::narrow(units_, in))  // (in × units) = (in × batch)·(batch × units)
+      detail::narrow_product<true>(units_, in, rows_, x.data(), 1, in, dz_data, kernel_grad_.data(), no_bias, false);
+    else
+      kernel_grad_.noalias() = x.transpose() * dz;  // (in × units) = (in × batch)·(batch × units)
     if (regularizer_.active() && this->regularization_gradient_) regularizer_.add_gradient(kernel_, kernel_grad_);
-    if (use_bias_) bias_grad_.row(0).noalias() = dz.colwise().sum();  // (1 × units)
+    if (use_bias_) {  // (1 × units) = Σ_i dz_i
+      if (detail::narrow(units_, 1)) {  // as the product 1ᵀ·dz, with partial sums over the rows
+        const Scalar one = 1;
+        detail::narrow_product<true>(units_, 1, rows_, &one, 0, 0, dz_data, bias_grad_.data(), no_bias, false);
+      } else {  // row by row, vectorised along the units (a column sum of a row-major matrix is not)
+        bias_grad_.setZero();
+        for (Index i = 0; i < rows_; ++i) bias_grad_.row(0) += dz.row(i);
+      }
+    }
     if (!need_input_grad) return this->empty_view();
-    auto dx = dx_.view(rows_, this->input_width_);
-    dx.noalias() = dz * kernel_.transpose();  // (batch × in) = (batch × units)·(units × in)
+    auto dx = dx_.view(rows_, in);
+    if (detail::narrow(in, units_)) {
+      kernel_t_ = kernel_.transpose();  // (units × in)
+      detail::narrow_product<false>(in, rows_, units_, dz_data, units_, 1, kernel_t_.data(), dx.data(), no_bias, false);
+    } else {
+      dx.noalias() = dz * kernel_.transpose();  // (batch × in) = (batch × units)·(units × in)
+    }
     return as_const(dx);
   }
 
@@ -135,6 +255,7 @@ class Dense : public Layer<Scalar> {
   Regularizer regularizer_;
 
   RowMatrix<Scalar> kernel_, kernel_grad_;  // (in × units)
+  RowMatrix<Scalar> kernel_t_;               // (units × in), Wᵀ for narrow_product's input gradient
   RowMatrix<Scalar> bias_, bias_grad_;      // (1 × units)
   Buffer<Scalar> z_, y_, dz_, dx_;
   const Scalar* x_data_ = nullptr;
