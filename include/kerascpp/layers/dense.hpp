@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <type_traits>
+#include <utility>
 
 namespace kerascpp::detail {
 
@@ -22,11 +23,18 @@ Scalar multiply_add(Scalar x, Scalar y, Scalar z) {
 #endif
 }
 
+/// Calls f(std::integral_constant<int, i>{}) for i = 0 … N−1, unrolled at compile time.
+template <int N, typename F>
+EIGEN_ALWAYS_INLINE void unrolled(F&& f) {
+  [&]<int... I>(std::integer_sequence<int, I...>) { (f(std::integral_constant<int, I>{}), ...); }(
+      std::make_integer_sequence<int, N>{});
+}
+
 /// c (NR × U) = Σ_d a(r, d)·b(d, :), then + init (1 × U) when given and max(·, 0) when relu, with
-/// a(r, d) = a[r·rs + d·ds] and b (depth × U) row-major. The NR·U sums stay in registers as Eigen
-/// packets with explicit multiply-adds (so a row's result does not depend on the code path the compiler
-/// chose for its block); with SplitDepth, 8/NR partial sums over alternating d keep enough
-/// multiply-adds in flight for few rows.
+/// a(r, d) = a[r·rs + d·ds] and b (depth × U) row-major. The NR·U sums are Eigen packets indexed only
+/// by compile-time constants, so that they live in registers, with explicit multiply-adds (so a row's
+/// result does not depend on the code path the compiler chose for its block); with SplitDepth,
+/// 8/NR partial sums over alternating d keep enough multiply-adds in flight for few rows.
 template <int U, int NR, bool SplitDepth, typename Scalar>
 void narrow_product_block(Index depth, const Scalar* a, Index rs, Index ds, const Scalar* b, Scalar* c,
                           const Scalar* init, bool relu) {
@@ -36,34 +44,34 @@ void narrow_product_block(Index depth, const Scalar* a, Index rs, Index ds, cons
   constexpr int K = U / L;                                            // packets per row
   constexpr int P = SplitDepth && NR < 8 ? 8 / NR : 1;                // partial sums over d
   static_assert(K * L == U, "narrow_product_block: U must be a whole number of packets");
-  const auto madd = [](const Packet& x, const Packet& y, const Packet& z) {
-    if constexpr (U == 1) return multiply_add(x, y, z);
-    else return ei::pmadd(x, y, z);
-  };
   Packet acc[P][NR][K];
-  for (auto& part : acc)
-    for (auto& row : part)
-      for (auto& v : row) v = ei::pset1<Packet>(Scalar(0));
-  const auto step = [&](int p, Index d) {  // acc[p] += a(:, d)·b(d, :)
-    Packet bd[K];
-    for (int k = 0; k < K; ++k) bd[k] = ei::ploadu<Packet>(b + d * U + k * L);
-    for (int r = 0; r < NR; ++r) {
-      const Packet v = ei::pset1<Packet>(a[r * rs + d * ds]);
-      for (int k = 0; k < K; ++k) acc[p][r][k] = madd(v, bd[k], acc[p][r][k]);
-    }
+  unrolled<P * NR * K>([&](auto i) { acc[i / (NR * K)][i / K % NR][i % K] = ei::pset1<Packet>(Scalar(0)); });
+  const auto step = [&](auto p, const Scalar* ad, const Scalar* bd) {  // acc[p] += a(:, d)·b(d, :)
+    Packet bp[K];
+    unrolled<K>([&](auto k) { bp[k] = ei::ploadu<Packet>(bd + k * L); });
+    unrolled<NR * K>([&](auto i) {
+      const Packet v = ei::pset1<Packet>(ad[(i / K) * rs]);
+      if constexpr (U == 1) acc[p][i / K][i % K] = multiply_add(v, bp[i % K], acc[p][i / K][i % K]);
+      else acc[p][i / K][i % K] = ei::pmadd(v, bp[i % K], acc[p][i / K][i % K]);
+    });
   };
-  Index d = 0;
-  for (; d + P <= depth; d += P)
-    for (int p = 0; p < P; ++p) step(p, d + p);
-  for (; d < depth; ++d) step(0, d);
-  for (int r = 0; r < NR; ++r)
-    for (int k = 0; k < K; ++k) {
-      Packet v = acc[0][r][k];
-      for (int p = 1; p < P; ++p) v = ei::padd(v, acc[p][r][k]);
-      if (init) v = ei::padd(v, ei::ploadu<Packet>(init + k * L));
-      if (relu) v = ei::pmax(v, ei::pset1<Packet>(Scalar(0)));
-      ei::pstoreu(c + r * U + k * L, v);
-    }
+  const Scalar* ad = a;  // a(0, d)
+  const Scalar* bd = b;  // b(d, 0)
+  const Index end = depth - depth % P;
+  for (Index d = 0; d < end; d += P)
+    unrolled<P>([&](auto p) {
+      step(p, ad, bd);
+      ad += ds;
+      bd += U;
+    });
+  for (Index d = end; d < depth; ++d, ad += ds, bd += U) step(std::integral_constant<int, 0>{}, ad, bd);
+  unrolled<NR * K>([&](auto i) {
+    Packet v = acc[0][i / K][i % K];
+    unrolled<P - 1>([&](auto p) { v = ei::padd(v, acc[p + 1][i / K][i % K]); });
+    if (init) v = ei::padd(v, ei::ploadu<Packet>(init + (i % K) * L));
+    if (relu) v = ei::pmax(v, ei::pset1<Packet>(Scalar(0)));
+    ei::pstoreu(c + (i / K) * U + (i % K) * L, v);
+  });
 }
 
 /// c (rows × U) = a·b (+ init, relu) as above, 8 rows at a time, then 4, 2, 1. Without SplitDepth every
