@@ -180,8 +180,9 @@ TEST_CASE("Dense gradient check for every activation, with and without bias", "[
 
 TEST_CASE("Dense narrow products: shapes that take them and shapes that do not, against Eigen and the gradient check",
           "[layers][dense][gradient][narrow]") {
-  // (in, units, batch, activation, narrow forward/kernel gradient, narrow input gradient); batches of 19,
-  // 13, 11 … rows cover the kernels' blocks of 8, 4, 2 and 1 rows.
+  // (in, units, batch, activation, narrow forward, narrow input gradient); batches of 19, 13, 11 … rows
+  // cover the kernels' blocks of 8, 4, 2 and 1 rows. The kernel gradient of units = 1 is narrow for
+  // batches of up to 8 rows only (7 here, and 13, 9 not).
   const auto [in, units, rows, activation, narrow_units, narrow_in] =
       GENERATE(table<Index, Index, Index, std::string, bool, bool>({{33, 4, 19, "relu", true, false},
                                                                      {4, 4, 11, "relu", true, true},
