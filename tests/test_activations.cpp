@@ -8,7 +8,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -67,6 +69,40 @@ TEST_CASE("sigmoid, tanh and swish values match Keras and stay finite for large 
   CHECK(apply1("swish", -2.0) == Approx(-0.2384058440442351).epsilon(1e-15)); // −2·σ(−2)
   CHECK(apply1("silu", 1.0) == apply1("swish", 1.0));
   CHECK(std::isfinite(apply1("swish", -800.0)));
+}
+
+TEST_CASE("vectorised float sigmoid: within a few ulps of a double reference from 0 to ±200, NaN and ±inf kept",
+          "[activations][values][float]") {
+  std::vector<float> z;
+  for (const float v : {0.0f, 1e-30f, 1e-7f, 0.001f, 0.5f, 1.0f, 2.5f, 7.25f, 16.5f, 17.0f, 30.0f, 50.0f, 80.0f, 87.0f,
+                        87.5f, 88.5f, 90.0f, 95.0f, 100.0f, 103.0f, 104.0f, 200.0f}) {
+    for (int copy = 0; copy < 17; ++copy) z.push_back(copy % 2 ? v : -v);  // in every SIMD lane and in a scalar tail
+  }
+  const auto n = static_cast<kerascpp::Index>(z.size());
+  kerascpp::RowMatrix<float> y(1, n);
+  kerascpp::activations::forward<float>(Activation::sigmoid, kerascpp::ConstMatrixView<float>(z.data(), 1, n),
+                                        kerascpp::MatrixView<float>(y.data(), 1, n));
+  for (kerascpp::Index j = 0; j < n; ++j) {
+    const double zj = z[static_cast<std::size_t>(j)];
+    const double reference = 1.0 / (1.0 + std::exp(-zj));
+    const float r = static_cast<float>(reference);
+    const double ulp = std::max<double>(std::nextafter(r, 2.0f) - r, std::numeric_limits<float>::denorm_min());
+    const float scalar = kerascpp::activations::sigmoid(z[static_cast<std::size_t>(j)]);
+    INFO("z = " << zj << ": " << y(0, j) << " against " << reference << " (" << (y(0, j) - reference) / ulp
+                << " ulp), scalar sigmoid " << (scalar - reference) / ulp << " ulp");
+    CHECK(std::abs(y(0, j) - reference) <= 4 * ulp);
+    CHECK(std::abs(y(0, j) - scalar) <= 4 * ulp);
+  }
+  // below the subnormal range the one-exponential branch is taken; NaN stays NaN in both branches
+  for (const float big : {1.0f, 100.0f}) {
+    float v[4] = {std::numeric_limits<float>::quiet_NaN(), big, std::numeric_limits<float>::infinity(),
+                  -std::numeric_limits<float>::infinity()};
+    kerascpp::activations::sigmoid(v, v, 4);  // in place
+    CHECK(std::isnan(v[0]));
+    CHECK(v[1] == Approx(1.0 / (1.0 + std::exp(-double(big)))).epsilon(1e-6));
+    CHECK(v[2] == 1.0f);
+    CHECK(v[3] == 0.0f);
+  }
 }
 
 TEST_CASE("elu and selu values match Keras", "[activations][values]") {

@@ -55,6 +55,16 @@ TEST_CASE("no heap allocation per batch after the first: dropout, batch normaliz
   CHECK(max_allocations_per_batch(model, x, y, 32) == 0);
 }
 
+TEST_CASE("no heap allocation per batch after the first: narrow Dense layers with a sigmoid fused into BCE",
+          "[allocations]") {
+  keras::Matrix<float> x = keras::Matrix<float>::Random(120, 33);
+  keras::Matrix<float> y = (keras::Matrix<float>::Random(120, 1).array() > 0).cast<float>();
+  keras::Sequential model{Dense(4, "relu", keras::input_shape{33}), Dense(4, "relu"), Dense(16, "tanh"),
+                          Dense(1, "sigmoid")};
+  model.compile("adam", "binary_crossentropy");
+  CHECK(max_allocations_per_batch(model, x, y, 32) == 0);
+}
+
 TEST_CASE("no heap allocation per batch after the first: softmax with categorical cross-entropy", "[allocations]") {
   keras::Matrix<float> x = keras::Matrix<float>::Random(150, 5);
   keras::Matrix<float> y = keras::Matrix<float>::Zero(150, 3);

@@ -178,6 +178,89 @@ TEST_CASE("Dense gradient check for every activation, with and without bias", "[
   kerascpp_test::check_layer_gradients(dense, x);
 }
 
+TEST_CASE("Dense narrow products: shapes that take them and shapes that do not, against Eigen and the gradient check",
+          "[layers][dense][gradient][narrow]") {
+  // (in, units, batch, activation, narrow forward, narrow input gradient); batches of 19, 13, 11 … rows
+  // cover the kernels' blocks of 8, 4, 2 and 1 rows. The kernel gradient of units = 1 is narrow for
+  // batches of up to 8 rows only (7 here, and 13, 9 not).
+  const auto [in, units, rows, activation, narrow_units, narrow_in] =
+      GENERATE(table<Index, Index, Index, std::string, bool, bool>({{33, 4, 19, "relu", true, false},
+                                                                     {4, 4, 11, "relu", true, true},
+                                                                     {4, 1, 13, "sigmoid", true, true},
+                                                                     {3, 1, 7, "linear", true, false},
+                                                                     {16, 1, 9, "tanh", false, true},
+                                                                     {8, 8, 17, "swish", true, true},
+                                                                     {5, 16, 10, "relu", true, false},
+                                                                     {16, 16, 3, "linear", true, true},
+                                                                     {9, 1, 6, "sigmoid", false, false},
+                                                                     {5, 3, 7, "relu", false, false},
+                                                                     {12, 2, 6, "elu", false, false}}));
+  INFO("Dense(" << units << ", \"" << activation << "\") on " << in << " inputs, batch " << rows);
+  CHECK(kerascpp::detail::narrow(units, in) == narrow_units);
+  CHECK(kerascpp::detail::narrow(in, units) == narrow_in);
+  Dense<double> dense(units, activation);
+  Rng rng(7);
+  dense.build(in, rng);
+  auto w = dense.weights();
+  *w[0].value = kerascpp_test::away_from_zero(in, units, 0.1, 0.9, 111);
+  *w[1].value = kerascpp_test::away_from_zero(1, units, 0.1, 0.5, 112);
+  const Mat x = kerascpp_test::uniform_matrix(rows, in, -2.0, 2.0, 113);
+  const Mat z = pre_activation(dense, x);
+  REQUIRE(kerascpp_test::distance_to_kinks(dense.activation(), z) > 1e-2);
+
+  // forward: f(x·W + b) computed here with Eigen
+  Mat expected(rows, units);
+  kerascpp::activations::forward<double>(dense.activation(), cview(z), kerascpp_test::mview(expected));
+  const Mat y = dense.forward(cview(x), true);
+  CHECK((y - expected).cwiseAbs().maxCoeff() <= 1e-13);
+
+  // backward: dz = f'(z) ∘ G, kernel gradient xᵀ·dz, bias gradient Σ_i dz_i, dx = dz·Wᵀ
+  const Mat g = kerascpp_test::uniform_matrix(rows, units, -1.0, 1.0, 114);
+  Mat dz(rows, units);
+  kerascpp::activations::backward<double>(dense.activation(), cview(z), cview(expected), cview(g),
+                                          kerascpp_test::mview(dz));
+  const Mat dx = dense.backward(cview(g), true, false);
+  CHECK((*w[0].grad - x.transpose() * dz).cwiseAbs().maxCoeff() <= 1e-12);
+  CHECK((*w[1].grad - dz.colwise().sum()).cwiseAbs().maxCoeff() <= 1e-12);
+  CHECK((dx - dz * w[0].value->transpose()).cwiseAbs().maxCoeff() <= 1e-12);
+
+  if (narrow_units) {  // narrow_product sums every row in the same order: a sample's output does not depend on its batch
+    const Mat y_full = dense.forward(cview(x), false);
+    const Mat x_tail = x.bottomRows(rows - 1);
+    const Mat y_tail = dense.forward(cview(x_tail), false);
+    CHECK((y_tail - y_full.bottomRows(rows - 1)).cwiseAbs().maxCoeff() == 0.0);
+  }
+
+  kerascpp_test::check_layer_gradients(dense, x);
+}
+
+TEST_CASE("narrow_product in float agrees with a double product for every width, block and option",
+          "[layers][dense][narrow]") {
+  using FMat = kerascpp::RowMatrix<float>;
+  const Index width = GENERATE(1, 4, 8, 16);
+  const Index rows = GENERATE(1, 2, 3, 7, 8, 9, 15, 21);
+  const Index depth = GENERATE(1, 3, 8, 33);
+  const bool split = GENERATE(false, true);
+  const bool relu = GENERATE(false, true);
+  INFO("width " << width << ", rows " << rows << ", depth " << depth << ", split " << split << ", relu " << relu);
+  // a (rows × depth) is read as the transpose of a stored (depth × rows) matrix, as for Dense's kernel gradient
+  const FMat a_t = kerascpp_test::uniform_matrix(depth, rows, -1.0, 1.0, 121).cast<float>();
+  const FMat b = kerascpp_test::uniform_matrix(depth, width, -1.0, 1.0, 122).cast<float>();
+  const FMat bias = kerascpp_test::uniform_matrix(1, width, -1.0, 1.0, 123).cast<float>();
+  FMat c = FMat::Constant(rows, width, 1e30f);
+  if (split)
+    kerascpp::detail::narrow_product<true>(width, rows, depth, a_t.data(), 1, rows, b.data(), c.data(), bias.data(),
+                                           relu);
+  else
+    kerascpp::detail::narrow_product<false>(width, rows, depth, a_t.data(), 1, rows, b.data(), c.data(),
+                                            bias.data(), relu);
+  Mat expected = a_t.cast<double>().transpose() * b.cast<double>();
+  expected.rowwise() += bias.cast<double>().row(0);
+  if (relu) expected = expected.cwiseMax(0.0);
+  const double scale = static_cast<double>(depth + 1) * 1e-6;
+  CHECK((c.cast<double>() - expected).cwiseAbs().maxCoeff() <= scale);
+}
+
 TEST_CASE("Dense with hard_sigmoid is checked on both sides of its ±3 kinks", "[layers][dense][gradient]") {
   Dense<double> dense = make_dense("hard_sigmoid", true);
   const Mat x = kerascpp_test::uniform_matrix(8, 3, -4.0, 4.0, 104);

@@ -9,7 +9,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -320,6 +322,111 @@ TEST_CASE("binary_crossentropy values, clipping at 1e-7 and stable logits", "[lo
                        kerascpp::ConstMatrixView<float>(zf.data(), 1, 1), true, out);
   CHECK(std::isfinite(out(0)));
   CHECK(out(0) == Approx(100.0f));
+}
+
+namespace {
+/// The spacing of floats at |r| (the smallest subnormal for tiny r): one float ulp.
+double float_ulp(double r) {
+  const float f = static_cast<float>(std::abs(r));
+  return std::max<double>(std::nextafter(f, std::numeric_limits<float>::infinity()) - f,
+                          std::numeric_limits<float>::denorm_min());
+}
+
+/// Logits from 0 to ±200: tiny, ordinary, where e^−|z| is subnormal (|z| > 87.3) and where it underflows.
+std::vector<float> wide_logits() {
+  std::vector<float> z;
+  for (const float v : {0.0f, 1e-30f, 1e-7f, 0.001f, 0.5f, 1.0f, 2.5f, 3.0f, 7.25f, 10.0f, 16.5f, 17.0f, 30.0f, 50.0f,
+                        80.0f, 87.0f, 87.5f, 88.5f, 90.0f, 95.0f, 100.0f, 103.0f, 104.0f, 200.0f}) {
+    z.push_back(v);
+    z.push_back(-v);
+  }
+  return z;
+}
+
+double sigmoid_reference(double z) { return 1.0 / (1.0 + std::exp(-z)); }
+}  // namespace
+
+TEST_CASE("binary_crossentropy on logits in float: loss and gradient within a few ulps of a double reference",
+          "[losses][values][bce][float]") {
+  using FMat = kerascpp::RowMatrix<float>;
+  const std::vector<float> values = wide_logits();
+  const auto m = static_cast<Index>(values.size());
+  const Index n = m * 2 * 9;  // every logit with label 0 and with label 1, 9 times: in every SIMD lane
+  FMat z(n, 1), y(n, 1);
+  for (Index i = 0; i < n; ++i) {
+    z(i, 0) = values[static_cast<std::size_t>(i / 2 % m)];
+    y(i, 0) = static_cast<float>(i % 2);
+  }
+  const double smoothing = GENERATE(0.0, 0.1);
+  const bool from_logits = GENERATE(false, true);
+  INFO("label_smoothing " << smoothing << ", from_logits " << from_logits);
+  const losses::BinaryCrossentropy<float> loss(from_logits, smoothing);
+  const bool fused = !from_logits;
+  const float s = static_cast<float>(smoothing);
+
+  Eigen::VectorXf l(n);
+  loss.per_sample(kerascpp::ConstMatrixView<float>(y.data(), n, 1), kerascpp::ConstMatrixView<float>(z.data(), n, 1),
+                  fused, l);
+  FMat g(n, 1);
+  const Eigen::VectorXf ones = Eigen::VectorXf::Ones(n);
+  loss.gradient(kerascpp::ConstMatrixView<float>(y.data(), n, 1), kerascpp::ConstMatrixView<float>(z.data(), n, 1),
+                fused, ones, kerascpp::MatrixView<float>(g.data(), n, 1));
+  std::vector<double> reference(static_cast<std::size_t>(n));
+  for (Index i = 0; i < n; ++i) {
+    const double zi = z(i, 0);
+    const double t = y(i, 0) * (1.0f - s) + 0.5f * s;  // the float smoothed target
+    reference[static_cast<std::size_t>(i)] = std::max(zi, 0.0) - zi * t + std::log1p(std::exp(-std::abs(zi)));
+    // the terms max(z, 0) and z·t are rounded to float before they cancel; with labels 0/1 they are exact
+    const double terms = smoothing > 0 ? float_ulp(zi * t) + float_ulp(std::max(zi, 0.0)) : 0.0;
+    INFO("z = " << zi << ", t = " << t);
+    CHECK(std::abs(l(i) - reference[static_cast<std::size_t>(i)]) <= 4 * float_ulp(reference[static_cast<std::size_t>(i)]) + 2 * terms);
+    const double sigma = sigmoid_reference(zi);
+    CHECK(std::abs(g(i, 0) - (sigma - t)) <= 4 * float_ulp(std::max(sigma, t)));
+  }
+
+  // the same values two per row: the loss is the mean over the columns, the gradient (σ(z) − t)/2
+  const Index half = n / 2;
+  FMat z2 = Eigen::Map<FMat>(z.data(), half, 2), y2 = Eigen::Map<FMat>(y.data(), half, 2);
+  Eigen::VectorXf l2(half);
+  loss.per_sample(kerascpp::ConstMatrixView<float>(y2.data(), half, 2),
+                  kerascpp::ConstMatrixView<float>(z2.data(), half, 2), fused, l2);
+  FMat g2(half, 2);
+  loss.gradient(kerascpp::ConstMatrixView<float>(y2.data(), half, 2),
+                kerascpp::ConstMatrixView<float>(z2.data(), half, 2), fused, Eigen::VectorXf::Ones(half),
+                kerascpp::MatrixView<float>(g2.data(), half, 2));
+  for (Index i = 0; i < half; ++i) {
+    const double a = reference[static_cast<std::size_t>(2 * i)], b = reference[static_cast<std::size_t>(2 * i + 1)];
+    const double zi = z2(i, 0);
+    const double terms = smoothing > 0 ? float_ulp(zi) : 0.0;
+    INFO("row " << i << ": z = " << zi);
+    CHECK(std::abs(l2(i) - (a + b) / 2) <= 4 * float_ulp(std::max(a, b)) + 2 * terms);
+    CHECK(std::abs(g2(i, 0) - g(2 * i, 0) / 2) <= float_ulp(g(2 * i, 0)));
+    CHECK(std::abs(g2(i, 1) - g(2 * i + 1, 0) / 2) <= float_ulp(g(2 * i + 1, 0)));
+  }
+}
+
+TEST_CASE("binary_crossentropy on logits propagates NaN and gives a one-column gradient check",
+          "[losses][bce][gradient]") {
+  using FMat = kerascpp::RowMatrix<float>;
+  FMat z(3, 1), y(3, 1);
+  z << std::numeric_limits<float>::quiet_NaN(), 95.0f, -1.0f;  // 95: the subnormal branch is taken with a NaN present
+  y << 0.0f, 1.0f, 0.0f;
+  const losses::BinaryCrossentropy<float> loss(true);
+  Eigen::VectorXf l(3);
+  loss.per_sample(kerascpp::ConstMatrixView<float>(y.data(), 3, 1), kerascpp::ConstMatrixView<float>(z.data(), 3, 1),
+                  false, l);
+  FMat g(3, 1);
+  loss.gradient(kerascpp::ConstMatrixView<float>(y.data(), 3, 1), kerascpp::ConstMatrixView<float>(z.data(), 3, 1),
+                false, Eigen::VectorXf::Ones(3), kerascpp::MatrixView<float>(g.data(), 3, 1));
+  CHECK(std::isnan(l(0)));
+  CHECK(std::isnan(g(0, 0)));
+  CHECK(std::isfinite(l(1)));
+  CHECK(l(2) == Approx(std::log1p(std::exp(-1.0))).epsilon(1e-6));
+
+  Mat yd = (kerascpp_test::uniform_matrix(7, 1, 0.0, 1.0, 420).array() < 0.5).cast<double>().matrix();
+  const Mat zd = kerascpp_test::uniform_matrix(7, 1, -5.0, 5.0, 421);
+  kerascpp_test::check_loss_gradient(losses::BinaryCrossentropy<double>(), yd, zd, true, sample_weights(7));
+  kerascpp_test::check_loss_gradient(losses::BinaryCrossentropy<double>(true, 0.2), yd, zd, false, sample_weights(7));
 }
 
 TEST_CASE("categorical and sparse categorical crossentropy values", "[losses][values][cce][scce]") {

@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cmath>
+#include <limits>
 #include <string>
 #include <string_view>
 
@@ -63,6 +64,31 @@ Scalar sigmoid(Scalar z) {
   return e / (Scalar(1) + e);
 }
 
+/// Calls f(exp) with exp a function from an array expression x ≤ 0, derived from `z` (x ≥ −|z|), to the
+/// array expression e^x, vectorised. Eigen's vectorised exp clamps its argument at about −88.7 (float),
+/// so when some |z| exceeds c (e^−c the smallest normal number) e^x is computed as e^max(x, −c) ·
+/// e^min(x + c, 0), both factors normal, and a subnormal e^x is rounded once.
+template <typename Scalar, typename Derived, typename F>
+void with_exp_nonpositive(const Eigen::ArrayBase<Derived>& z, F&& f) {
+  constexpr Scalar c = Scalar((1 - std::numeric_limits<Scalar>::min_exponent) * 0.69314718055994530942);  // −ln(min)
+  if (z.size() > 0 && z.abs().maxCoeff() > c)
+    f([c](const auto& x) { return x.max(-c).exp() * (x + c).min(Scalar(0)).exp(); });
+  else
+    f([](const auto& x) { return x.exp(); });
+}
+
+/// y = σ(z) over n contiguous values, vectorised, with sigmoid()'s formula: 1/(1 + e) for z ≥ 0 and
+/// e/(1 + e) below, e = e^−|z|, written as e^min(z, 0) / (1 + e^−|z|). z and y may alias.
+template <typename Scalar>
+void sigmoid(const Scalar* z, Scalar* y, Index n) {
+  using Array = Eigen::Array<Scalar, Eigen::Dynamic, 1>;
+  const Eigen::Map<const Array> za(z, n);
+  Eigen::Map<Array> ya(y, n);
+  with_exp_nonpositive<Scalar>(za, [&](const auto& exp) {
+    ya = exp(za.min(Scalar(0))) / (Scalar(1) + exp(-za.abs()));
+  });
+}
+
 template <typename Scalar>
 Scalar softplus(Scalar z) {
   // log(1 + e^z) = max(z, 0) + log1p(e^-|z|)
@@ -79,7 +105,7 @@ void forward(Activation a, ConstMatrixView<Scalar> z, MatrixView<Scalar> y) {
       if (y.data() != z.data()) y = z;
       break;
     case Activation::relu: ya = za.max(Scalar(0)); break;
-    case Activation::sigmoid: ya = za.unaryExpr([](Scalar v) { return sigmoid(v); }); break;
+    case Activation::sigmoid: sigmoid(z.data(), y.data(), z.size()); break;  // z and y are contiguous
     case Activation::tanh: ya = za.tanh(); break;
     case Activation::softmax:
       for (Index i = 0; i < z.rows(); ++i) {

@@ -48,7 +48,8 @@ class Loss {
   void gradient(ConstMatrixView<Scalar> y_true, ConstMatrixView<Scalar> pred, bool fused,
                 const Eigen::Ref<const Vector<Scalar>>& scale, MatrixView<Scalar> grad) const {
     unscaled_gradient(y_true, pred, fused, grad);
-    grad.array().colwise() *= scale.array();
+    if (grad.cols() == 1) grad.col(0).array() *= scale.array();  // one contiguous column: vectorised
+    else grad.array().colwise() *= scale.array();
   }
 
  protected:
@@ -142,10 +143,17 @@ class BinaryCrossentropy : public Loss<Scalar> {
 
   void per_sample(ConstMatrixView<Scalar> y, ConstMatrixView<Scalar> p, bool fused, Eigen::Ref<Vector<Scalar>> out) const override {
     const Scalar s = Scalar(smoothing_);
-    const auto t = y.array() * (Scalar(1) - s) + Scalar(0.5) * s;
     if (fused || from_logits_) {
-      out = (p.array().max(Scalar(0)) - p.array() * t + (-p.array().abs()).exp().log1p()).matrix().rowwise().mean();
+      if (p.cols() == 1) {  // one flat column: vectorised
+        logits_loss(Eigen::Map<const Array>(p.data(), p.rows()), Eigen::Map<const Array>(y.data(), y.rows()), s,
+                    [&](const auto& l) { out.array() = l; });
+      } else {
+        for (Index i = 0; i < p.rows(); ++i)
+          logits_loss(p.row(i).transpose().array(), y.row(i).transpose().array(), s,
+                      [&](const auto& l) { out(i) = l.mean(); });
+      }
     } else {
+      const auto t = y.array() * (Scalar(1) - s) + Scalar(0.5) * s;
       const auto q = p.array().max(Scalar(epsilon)).min(Scalar(1 - epsilon));
       out = (-(t * q.log() + (Scalar(1) - t) * (Scalar(1) - q).log())).matrix().rowwise().mean();
     }
@@ -161,7 +169,8 @@ class BinaryCrossentropy : public Loss<Scalar> {
     const Scalar inv_c = Scalar(1) / Scalar(p.cols());
     const auto t = y.array() * (Scalar(1) - s) + Scalar(0.5) * s;
     if (fused || from_logits_) {
-      g = ((p.array().unaryExpr([](Scalar z) { return activations::sigmoid(z); }) - t) * inv_c).matrix();  // (σ(z) − y)/C
+      activations::sigmoid(p.data(), g.data(), p.size());      // σ(z), flat over the contiguous batch
+      g = ((g.array() - t) * inv_c).matrix();                  // (σ(z) − y)/C
     } else {
       const Scalar lo = Scalar(epsilon), hi = Scalar(1 - epsilon);
       g = ((p.array() >= lo && p.array() <= hi)
@@ -170,6 +179,17 @@ class BinaryCrossentropy : public Loss<Scalar> {
   }
 
  private:
+  using Array = Eigen::Array<Scalar, Eigen::Dynamic, 1>;
+
+  /// Calls f(l) with l the array expression max(z, 0) − z·t + log(1 + e^−|z|) for logits z and
+  /// targets y smoothed to t = y(1 − s) + s/2.
+  template <typename Z, typename Y, typename F>
+  static void logits_loss(const Z& z, const Y& y, Scalar s, F&& f) {
+    activations::with_exp_nonpositive<Scalar>(z, [&](const auto& exp) {
+      f(z.max(Scalar(0)) - z * (y * (Scalar(1) - s) + Scalar(0.5) * s) + exp(-z.abs()).log1p());
+    });
+  }
+
   bool from_logits_;
   double smoothing_;
 };
