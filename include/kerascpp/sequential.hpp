@@ -821,7 +821,8 @@ class Sequential : public ModelInterface<Scalar> {
   /// The optimizer step after a batch that one thread ran (a small batch, or a model that needs the
   /// whole batch): with several threads and enough weights, the threads update parts of every
   /// weight. Under OpenMP, whose threads Eigen's products then use, the step uses them too, so that
-  /// two thread pools do not compete for the cores.
+  /// two thread pools do not compete for the cores; with products in a BLAS, on the pool, whose
+  /// threads sleep while the BLAS runs.
   void apply_optimizer() {
     Index params = 0;
     for (const auto& w : trainable_) params += w.value->size();
@@ -831,7 +832,7 @@ class Sequential : public ModelInterface<Scalar> {
       return;
     }
     optimizer_->begin_apply(trainable_);
-#if defined(_OPENMP)
+#if defined(_OPENMP) && !defined(EIGEN_USE_BLAS)
 #pragma omp parallel for num_threads(parts) schedule(static, 1)
     for (int t = 0; t < parts; ++t) optimizer_->apply_part(trainable_, t, parts);
 #else
