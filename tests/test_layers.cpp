@@ -188,10 +188,10 @@ TEST_CASE("Dense narrow products: shapes that take them and shapes that do not, 
                                                                      {4, 4, 11, "relu", true, true},
                                                                      {4, 1, 13, "sigmoid", true, true},
                                                                      {3, 1, 7, "linear", true, false},
-                                                                     {16, 1, 9, "tanh", false, true},
-                                                                     {8, 8, 17, "swish", true, true},
-                                                                     {5, 16, 10, "relu", true, false},
-                                                                     {16, 16, 3, "linear", true, true},
+                                                                     {16, 1, 9, "tanh", false, false},
+                                                                     {8, 8, 17, "swish", false, false},
+                                                                     {5, 16, 10, "relu", false, false},
+                                                                     {16, 4, 3, "linear", true, false},
                                                                      {9, 1, 6, "sigmoid", false, false},
                                                                      {5, 3, 7, "relu", false, false},
                                                                      {12, 2, 6, "elu", false, false}}));
@@ -237,7 +237,7 @@ TEST_CASE("Dense narrow products: shapes that take them and shapes that do not, 
 TEST_CASE("narrow_product in float agrees with a double product for every width, block and option",
           "[layers][dense][narrow]") {
   using FMat = kerascpp::RowMatrix<float>;
-  const Index width = GENERATE(1, 4, 8, 16);
+  const Index width = GENERATE(1, 4);
   const Index rows = GENERATE(1, 2, 3, 7, 8, 9, 15, 21);
   const Index depth = GENERATE(1, 3, 8, 33);
   const bool split = GENERATE(false, true);

@@ -93,12 +93,12 @@ void narrow_product(Index rows, Index depth, const Scalar* a, Index rs, Index ds
 }
 
 /// Whether a product whose result is `width` wide, with sums of `depth` terms, goes to narrow_product:
-/// widths of up to one vector register beat Eigen's GEMM, whose packing costs more than such products
-/// (measured: 246×33·33×4 1.4 µs against 2.5 µs, 128×784·784×16 27 µs against 36 µs); width 1 only
-/// for short sums (longer ones are dot products, which Eigen's matrix–vector product does better).
-inline bool narrow(Index width, Index depth) {
-  return width == 4 || width == 8 || width == 16 || (width == 1 && depth <= 8);
-}
+/// width 4 beats Eigen's GEMM, whose packing costs more than such products (measured: 246×33·33×4
+/// 1.4 µs against 2.5 µs); width 1 only for short sums (longer ones are dot products, which Eigen's
+/// matrix–vector product does better). Widths 8 and 16 won too (128×784·784×16 27 µs against 36 µs)
+/// but their kernels added about 4 s to the compile of every program that uses Dense, so they stay
+/// with Eigen.
+inline bool narrow(Index width, Index depth) { return width == 4 || (width == 1 && depth <= 8); }
 
 /// narrow_product for a runtime width (one of those narrow() accepts).
 template <bool SplitDepth, typename Scalar>
@@ -107,8 +107,6 @@ void narrow_product(Index width, Index rows, Index depth, const Scalar* a, Index
   switch (width) {
     case 1: return narrow_product<1, SplitDepth>(rows, depth, a, rs, ds, b, c, init, relu);
     case 4: return narrow_product<4, SplitDepth>(rows, depth, a, rs, ds, b, c, init, relu);
-    case 8: return narrow_product<8, SplitDepth>(rows, depth, a, rs, ds, b, c, init, relu);
-    case 16: return narrow_product<16, SplitDepth>(rows, depth, a, rs, ds, b, c, init, relu);
     default: fail("narrow_product: no kernel for width ", width);
   }
 }
