@@ -499,9 +499,13 @@ class Sequential : public ModelInterface<Scalar> {
   void refresh_weights() {
     workers_.clear();
     trainable_.clear();
+    trainable_params_ = 0;
     for (auto& l : layers_)
       for (const auto& w : l->weights())
-        if (w.trainable()) trainable_.push_back(w);
+        if (w.trainable()) {
+          trainable_.push_back(w);
+          trainable_params_ += w.value->size();
+        }
     if (optimizer_ && optimizer_->built()) optimizer_->reset();
   }
 
@@ -695,9 +699,7 @@ class Sequential : public ModelInterface<Scalar> {
     if (wanted <= 1 || rows < 32) return 1;
     for (const auto& l : layers_)
       if (l->needs_whole_batch()) return 1;
-    Index params = 0;
-    for (const auto& w : trainable_) params += w.value->size();
-    if (static_cast<double>(rows) * static_cast<double>(params) < 1e6) return 1;
+    if (static_cast<double>(rows) * static_cast<double>(trainable_params_) < 1e6) return 1;
     return static_cast<int>(std::min<Index>(wanted, rows / 16));
   }
 
@@ -824,9 +826,7 @@ class Sequential : public ModelInterface<Scalar> {
   /// two thread pools do not compete for the cores; with products in a BLAS, on the pool, whose
   /// threads sleep while the BLAS runs.
   void apply_optimizer() {
-    Index params = 0;
-    for (const auto& w : trainable_) params += w.value->size();
-    const int parts = static_cast<int>(std::min<Index>(get_num_threads(), params / (Index{1} << 16)));
+    const int parts = static_cast<int>(std::min<Index>(get_num_threads(), trainable_params_ / (Index{1} << 16)));
     if (parts <= 1) {
       optimizer_->apply(trainable_);
       return;
@@ -902,6 +902,7 @@ class Sequential : public ModelInterface<Scalar> {
   bool built_ = false;
   Index input_width_ = 0;
   std::vector<Weight<Scalar>> trainable_;
+  Index trainable_params_ = 0;  // Σ sizes of trainable_, for the thread decisions of every batch
 
   std::unique_ptr<Optimizer<Scalar>> optimizer_;
   std::unique_ptr<Loss<Scalar>> loss_;
