@@ -4,6 +4,8 @@
 #include <catch2/catch.hpp>
 #include <kerascpp/kerascpp.hpp>
 
+#include <vector>
+
 namespace keras = kerascpp;
 using namespace keras::layers;
 
@@ -20,6 +22,15 @@ keras::Sequential<double> regression_model() {
                                   Dense<double>(64, "relu"), Dense<double>(1)};
   model.set_seed(5);
   return model;
+}
+
+/// Every weight of a model trained on two threads equals the one-thread weight to 1e-12.
+void check_same_weights(const std::vector<keras::Matrix<double>>& one, const std::vector<keras::Matrix<double>>& two) {
+  REQUIRE(one.size() == two.size());
+  for (std::size_t k = 0; k < one.size(); ++k) {
+    INFO("weight " << k);
+    CHECK((one[k] - two[k]).cwiseAbs().maxCoeff() < 1e-12);
+  }
 }
 
 }  // namespace
@@ -43,12 +54,7 @@ TEST_CASE("a batch split between two threads gives the one-thread step", "[threa
   }
   CHECK(loss_two == Approx(loss_one).epsilon(1e-12));
   CHECK(second_two == Approx(second_one).epsilon(1e-12));
-  const auto w1 = one.get_weights(), w2 = two.get_weights();
-  REQUIRE(w1.size() == w2.size());
-  for (std::size_t k = 0; k < w1.size(); ++k) {
-    INFO("weight " << k);
-    CHECK((w1[k] - w2[k]).cwiseAbs().maxCoeff() < 1e-12);
-  }
+  check_same_weights(one.get_weights(), two.get_weights());
 }
 
 TEST_CASE("two-thread training is reproducible and matches the metrics of one thread", "[threads]") {
@@ -84,8 +90,7 @@ TEST_CASE("models with BatchNormalization keep whole batches on two threads", "[
     model.train_on_batch(x, y);
     return model.get_weights();
   };
-  const auto one = step(1), two = step(2);
-  for (std::size_t k = 0; k < one.size(); ++k) CHECK((one[k] - two[k]).cwiseAbs().maxCoeff() < 1e-12);
+  check_same_weights(step(1), step(2));
 }
 
 TEST_CASE("an unsplit batch shares its optimizer step between threads and equals one thread's", "[threads]") {
@@ -104,11 +109,7 @@ TEST_CASE("an unsplit batch shares its optimizer step between threads and equals
     return model.get_weights();
   };
   const auto one = train(1), two = train(2);
-  REQUIRE(one.size() == two.size());
-  for (std::size_t k = 0; k < one.size(); ++k) {
-    INFO("weight " << k);
-    CHECK((one[k] - two[k]).cwiseAbs().maxCoeff() < 1e-12);
-  }
+  check_same_weights(one, two);
   keras::Index params = 0;
   for (const auto& w : one) params += w.size();
   CHECK(params > (1 << 17));
@@ -129,12 +130,7 @@ TEST_CASE("uneven shares (250 rows of 7 columns) start aligned and still give th
     model.train_on_batch(x, y);
     return model.get_weights();
   };
-  const auto one = train(1), two = train(2);
-  REQUIRE(one.size() == two.size());
-  for (std::size_t k = 0; k < one.size(); ++k) {
-    INFO("weight " << k);
-    CHECK((one[k] - two[k]).cwiseAbs().maxCoeff() < 1e-12);
-  }
+  check_same_weights(train(1), train(2));
 }
 
 TEST_CASE("set_num_threads rejects non-positive counts", "[threads]") {
