@@ -11,6 +11,7 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace keras = kerascpp;
@@ -469,6 +470,34 @@ TEST_CASE("Row-major and column-major inputs give identical results", "[sequenti
   model.compile("sgd", "mse");
   CHECK_NOTHROW(model.fit(x.topRows(10), y.topRows(10), {.epochs = 1, .verbose = 0}));
   CHECK(model.predict(x.topRows(4) * 2.0).rows() == 4);
+}
+
+TEST_CASE("Inputs of any stride, transposes and expressions train like packed copies of them", "[sequential][fit]") {
+  const Mat x = uniform(20, 3, 27);
+  const Mat y = uniform(20, 1, 28);
+  // x and y as columns of wider row-major matrices: every row is contiguous but rows are 5 apart.
+  keras::RowMatrix<double> wide = keras::RowMatrix<double>::Constant(20, 5, std::numeric_limits<double>::quiet_NaN());
+  wide.middleCols(1, 3) = x;
+  wide.col(4) = y;
+  const keras::RowMatrix<double> x_t = x.transpose();  // x_t.transpose() is x, read column by column
+  const auto run = [](const auto& xs, const auto& ys) {
+    keras::Sequential<double> model{Dense<double>(4, "tanh", keras::input_shape{3}), Dense<double>(1)};
+    model.set_seed(14);
+    model.compile("adam", "mse");
+    auto h = model.fit(xs, ys, {.batch_size = 6, .epochs = 2, .verbose = 0, .validation_split = 0.25});
+    return std::make_tuple(h.history, model.evaluate(xs, ys, {.batch_size = 7}), Mat(model.predict(xs, 5)));
+  };
+  const auto packed = run(x, y);
+  CHECK(run(wide.middleCols(1, 3), wide.col(4)) == packed);
+  CHECK(run(x_t.transpose(), y) == packed);
+  CHECK(run(x * 1.0, y.array().matrix()) == packed);
+
+  // A non-finite value inside a strided block is reported at its place in the block; the NaNs around it are not data.
+  keras::Sequential<double> model{Dense<double>(1, "linear", keras::input_shape{3})};
+  model.compile("sgd", "mse");
+  wide(7, 2) = std::numeric_limits<double>::infinity();
+  CHECK_THROWS_WITH(model.fit(wide.middleCols(1, 3), wide.col(4), {.verbose = 0}),
+                    Catch::Contains("fit: x must be finite") && Catch::Contains("at row 7, column 1"));
 }
 
 TEST_CASE("float and double models both train", "[sequential][fit]") {

@@ -42,6 +42,12 @@ using MatrixView = Eigen::Map<RowMatrix<Scalar>, Eigen::Aligned16>;
 template <typename Scalar>
 using ConstMatrixView = Eigen::Map<const RowMatrix<Scalar>, Eigen::Aligned16>;
 
+/// Any stored matrix, read-only: element (i, j) at data[i·outerStride + j·innerStride]. Row-major
+/// and column-major matrices, blocks and maps all fit, so code taking data from users is compiled
+/// once per Scalar instead of once per layout.
+template <typename Scalar>
+using StridedView = Eigen::Map<const RowMatrix<Scalar>, Eigen::Unaligned, Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>>;
+
 /// A read-only view of the same rows.
 template <typename Scalar>
 ConstMatrixView<Scalar> as_const(const MatrixView<Scalar>& v) {

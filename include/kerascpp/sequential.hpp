@@ -31,6 +31,44 @@
 
 namespace kerascpp {
 
+namespace detail {
+/// A StridedView of m's own elements when m stores them, else of `copy` filled with m's values (an
+/// expression such as `x * 2` is evaluated once).
+template <typename D>
+StridedView<typename D::Scalar> strided_view(const Eigen::MatrixBase<D>& m, RowMatrix<typename D::Scalar>& copy) {
+  using Strides = Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>;
+  if constexpr ((int(D::Flags) & Eigen::DirectAccessBit) != 0) {
+    const D& d = m.derived();
+    const Index row_stride = D::IsRowMajor ? d.outerStride() : d.innerStride();
+    const Index col_stride = D::IsRowMajor ? d.innerStride() : d.outerStride();
+    return StridedView<typename D::Scalar>(d.data(), d.rows(), d.cols(), Strides(row_stride, col_stride));
+  } else {
+    copy = m;
+    return StridedView<typename D::Scalar>(copy.data(), copy.rows(), copy.cols(), Strides(copy.cols(), 1));
+  }
+}
+
+/// The first element of v when its elements fill rows·cols consecutive places (packed row-major or
+/// column-major), else null.
+template <typename Scalar>
+const Scalar* contiguous(const StridedView<Scalar>& v) {
+  const bool by_rows = (v.cols() <= 1 || v.innerStride() == 1) && (v.rows() <= 1 || v.outerStride() == v.cols());
+  const bool by_cols = (v.rows() <= 1 || v.outerStride() == 1) && (v.cols() <= 1 || v.innerStride() == v.rows());
+  return by_rows || by_cols ? v.data() : nullptr;
+}
+
+/// check_finite for data from users: a vectorised pass when the elements are contiguous, the
+/// strided search for the offending element only when that pass finds one.
+template <typename Scalar>
+void check_finite_input(const StridedView<Scalar>& v, std::string_view where, std::string_view what) {
+  if (const Scalar* p = contiguous(v)) {
+    using FlatArray = Eigen::Array<Scalar, Eigen::Dynamic, 1>;
+    if ((Eigen::Map<const FlatArray>(p, v.size()) * Scalar(0)).sum() == Scalar(0)) return;  // x·0 is 0 iff x is finite
+  }
+  check_finite(v, where, what);
+}
+}  // namespace detail
+
 /// Inputs and targets held together, as in `validation_data=(x_valid, y_valid)`. Stored row-major
 /// (one sample per contiguous row), so that evaluating them reads batches in place.
 template <typename Scalar = float>
@@ -203,139 +241,34 @@ class Sequential : public ModelInterface<Scalar> {
   History<Scalar> fit(const Eigen::MatrixBase<DX>& x, const Eigen::MatrixBase<DY>& y, FitOptions<Scalar> options = {}) {
     static_assert(std::is_same_v<typename DX::Scalar, Scalar> && std::is_same_v<typename DY::Scalar, Scalar>,
                   "fit: x and y must hold the model's Scalar type");
-    require_compiled("fit");
-    check_fit_options(options, x.rows());
-    check_data("fit", x, y);
-    prepare(x.cols(), y.cols());
-    check_targets("fit", y);
-
-    // Training rows and validation rows (validation_split takes the last rows, before shuffling).
-    Index train_rows = x.rows();
-    if (!options.validation_data && options.validation_split > 0.0) {
-      train_rows = static_cast<Index>(std::floor(static_cast<double>(x.rows()) * (1.0 - options.validation_split)));
-      if (train_rows <= 0 || train_rows >= x.rows())
-        detail::fail("fit: validation_split=", options.validation_split, " leaves ", train_rows, " training and ",
-                     x.rows() - train_rows, " validation rows out of ", x.rows(), "; both must be non-empty");
-    }
-    if (options.validation_data) {
-      const auto& v = *options.validation_data;
-      check_data("fit: validation_data", v.x, v.y);
-      if (v.y.cols() != y.cols())
-        detail::fail("fit: validation_data y has ", v.y.cols(), " columns but y has ", y.cols());
-      check_targets("fit: validation_data", v.y);
-    }
-    const Vector<Scalar> weights = sample_weights(y, options, train_rows);
-
-    std::vector<Index> order(static_cast<std::size_t>(train_rows));
-    std::iota(order.begin(), order.end(), Index{0});
-    const Index steps = (train_rows + options.batch_size - 1) / options.batch_size;
-
-    History<Scalar> history;
-    std::optional<callbacks::ProgbarLogger<Scalar>> progbar;
-    std::vector<Callback<Scalar>*> cbs = options.callbacks;
-    cbs.push_back(&history);
-    if (options.verbose > 0 && options.epochs > options.initial_epoch) {
-      progbar.emplace(options.verbose, options.epochs, steps, *options.out, is_terminal(options.out));
-      cbs.push_back(&*progbar);
-    }
-    for (auto* cb : cbs) {
-      if (cb == nullptr) detail::fail("fit: callbacks contains a null pointer");
-      cb->set_model(this);
-    }
-    this->stop_training = false;
-    Logs logs;
-    for (auto* cb : cbs) cb->on_train_begin(logs);
-
-    Accumulator acc(metrics_.size());
-    Logs batch_logs;  // reused: after the first batch, updating it allocates nothing
-    Logs begin_logs;  // empty at each batch's start, as in Keras
-    for (int epoch = options.initial_epoch; epoch < options.epochs; ++epoch) {
-      Logs epoch_logs;
-      for (auto* cb : cbs) cb->on_epoch_begin(epoch, epoch_logs);
-      if (options.shuffle) {  // a fresh permutation each epoch, so a saved model resumes exactly
-        std::iota(order.begin(), order.end(), Index{0});
-        shuffle_rng_.shuffle(order);
-      }
-      acc.clear();
-      for (Index step = 0; step < steps; ++step) {
-        const Index start = step * options.batch_size;
-        const Index rows = std::min(options.batch_size, train_rows - start);
-        begin_logs.clear();
-        for (auto* cb : cbs) cb->on_batch_begin(static_cast<int>(step), begin_logs);
-        gather(x, y, weights, order.data() + start, rows);
-        train_step(rows, acc);
-        acc.write(*this, batch_logs);
-        for (auto* cb : cbs) cb->on_batch_end(static_cast<int>(step), batch_logs);
-        if (this->stop_training) break;
-      }
-      epoch_logs = acc.logs(*this);
-      if (options.validation_data) {
-        const auto& v = *options.validation_data;
-        add_validation_logs(evaluate_rows(v.x, v.y, Vector<Scalar>(), options.batch_size, 0, v.x.rows()), epoch_logs);
-      } else if (train_rows < x.rows()) {
-        add_validation_logs(evaluate_rows(x, y, options.sample_weight, options.batch_size, train_rows, x.rows()),
-                            epoch_logs);
-      }
-      for (auto* cb : cbs) cb->on_epoch_end(epoch, epoch_logs);
-      if (this->stop_training) break;
-    }
-    for (auto* cb : cbs) cb->on_train_end(logs);
-    for (auto* cb : cbs) cb->set_model(nullptr);
-    history_ = history;
-    history_.set_model(nullptr);
-    return history;
+    RowMatrix<Scalar> x_copy, y_copy;
+    return fit_views(detail::strided_view(x, x_copy), detail::strided_view(y, y_copy), std::move(options));
   }
 
   /// One gradient step on the given batch; returns the batch loss (before the update).
   template <typename DX, typename DY>
   double train_on_batch(const Eigen::MatrixBase<DX>& x, const Eigen::MatrixBase<DY>& y) {
-    require_compiled("train_on_batch");
-    check_data("train_on_batch", x, y);
-    prepare(x.cols(), y.cols());
-    check_targets("train_on_batch", y);
-    std::vector<Index> rows(static_cast<std::size_t>(x.rows()));
-    std::iota(rows.begin(), rows.end(), Index{0});
-    gather(x, y, Vector<Scalar>(), rows.data(), x.rows());
-    Accumulator acc(metrics_.size());
-    return train_step(x.rows(), acc);
+    static_assert(std::is_same_v<typename DX::Scalar, Scalar> && std::is_same_v<typename DY::Scalar, Scalar>,
+                  "train_on_batch: x and y must hold the model's Scalar type");
+    RowMatrix<Scalar> x_copy, y_copy;
+    return train_on_batch_views(detail::strided_view(x, x_copy), detail::strided_view(y, y_copy));
   }
 
   /// Loss and metrics on the given data in inference mode, by name ("loss", metric names).
   template <typename DX, typename DY>
   Logs evaluate(const Eigen::MatrixBase<DX>& x, const Eigen::MatrixBase<DY>& y, EvaluateOptions<Scalar> options = {}) {
-    require_compiled("evaluate");
-    if (options.batch_size <= 0) detail::fail("evaluate: batch_size must be positive, received batch_size=", options.batch_size);
-    check_data("evaluate", x, y);
-    prepare(x.cols(), y.cols());
-    check_targets("evaluate", y);
-    if (options.sample_weight.size() != 0 && options.sample_weight.size() != x.rows())
-      detail::fail("evaluate: sample_weight has ", options.sample_weight.size(), " entries but x has ", x.rows(), " rows");
-    return evaluate_rows(x, y, options.sample_weight, options.batch_size, 0, x.rows());
+    static_assert(std::is_same_v<typename DX::Scalar, Scalar> && std::is_same_v<typename DY::Scalar, Scalar>,
+                  "evaluate: x and y must hold the model's Scalar type");
+    RowMatrix<Scalar> x_copy, y_copy;
+    return evaluate_views(detail::strided_view(x, x_copy), detail::strided_view(y, y_copy), options);
   }
 
   /// Model outputs (rows × output width) in inference mode.
   template <typename DX>
   MatrixType predict(const Eigen::MatrixBase<DX>& x, Index batch_size = 32) {
     static_assert(std::is_same_v<typename DX::Scalar, Scalar>, "predict: x must hold the model's Scalar type");
-    if (!built_)
-      throw StateError(layers_.empty() ? std::string("predict: the model has no layers")
-                                       : std::string("predict: the model is not built yet; give the first layer an "
-                                                     "input_shape, call build(width), or fit it first"));
-    if (batch_size <= 0) detail::fail("predict: batch_size must be positive, received batch_size=", batch_size);
-    check_input_width("predict", x.cols());
-    detail::check_finite(x, "predict", "x");
-    MatrixType out(x.rows(), output_width());
-    for (Index start = 0; start < x.rows(); start += batch_size) {
-      const Index rows = std::min(batch_size, x.rows() - start);
-      const Scalar* xp = rows_in_place(x, start);
-      if (xp == nullptr) {
-        auto xb = x_buf_.view(rows, input_width_);
-        for (Index r = 0; r < rows; ++r) xb.row(r) = x.row(start + r);
-        xp = xb.data();
-      }
-      out.middleRows(start, rows) = forward_pass(ConstMatrixView<Scalar>(xp, rows, input_width_), false);
-    }
-    return out;
+    RowMatrix<Scalar> x_copy;
+    return predict_view(detail::strided_view(x, x_copy), batch_size);
   }
 
   /// Weights in Keras order: for each layer, kernel then bias (Dense), gamma, beta, moving_mean,
@@ -466,6 +399,137 @@ class Sequential : public ModelInterface<Scalar> {
     }
   };
 
+  History<Scalar> fit_views(const StridedView<Scalar>& x, const StridedView<Scalar>& y, FitOptions<Scalar> options) {
+    require_compiled("fit");
+    check_fit_options(options, x.rows());
+    check_data("fit", x, y);
+    prepare(x.cols(), y.cols());
+    check_targets("fit", y);
+
+    // Training rows and validation rows (validation_split takes the last rows, before shuffling).
+    Index train_rows = x.rows();
+    if (!options.validation_data && options.validation_split > 0.0) {
+      train_rows = static_cast<Index>(std::floor(static_cast<double>(x.rows()) * (1.0 - options.validation_split)));
+      if (train_rows <= 0 || train_rows >= x.rows())
+        detail::fail("fit: validation_split=", options.validation_split, " leaves ", train_rows, " training and ",
+                     x.rows() - train_rows, " validation rows out of ", x.rows(), "; both must be non-empty");
+    }
+    if (options.validation_data) {
+      const auto& v = *options.validation_data;
+      check_data("fit: validation_data", packed_view(v.x), packed_view(v.y));
+      if (v.y.cols() != y.cols())
+        detail::fail("fit: validation_data y has ", v.y.cols(), " columns but y has ", y.cols());
+      check_targets("fit: validation_data", packed_view(v.y));
+    }
+    const Vector<Scalar> weights = sample_weights(y, options, train_rows);
+
+    std::vector<Index> order(static_cast<std::size_t>(train_rows));
+    std::iota(order.begin(), order.end(), Index{0});
+    const Index steps = (train_rows + options.batch_size - 1) / options.batch_size;
+
+    History<Scalar> history;
+    std::optional<callbacks::ProgbarLogger<Scalar>> progbar;
+    std::vector<Callback<Scalar>*> cbs = options.callbacks;
+    cbs.push_back(&history);
+    if (options.verbose > 0 && options.epochs > options.initial_epoch) {
+      progbar.emplace(options.verbose, options.epochs, steps, *options.out, is_terminal(options.out));
+      cbs.push_back(&*progbar);
+    }
+    for (auto* cb : cbs) {
+      if (cb == nullptr) detail::fail("fit: callbacks contains a null pointer");
+      cb->set_model(this);
+    }
+    this->stop_training = false;
+    Logs logs;
+    for (auto* cb : cbs) cb->on_train_begin(logs);
+
+    Accumulator acc(metrics_.size());
+    Logs batch_logs;  // reused: after the first batch, updating it allocates nothing
+    Logs begin_logs;  // empty at each batch's start, as in Keras
+    for (int epoch = options.initial_epoch; epoch < options.epochs; ++epoch) {
+      Logs epoch_logs;
+      for (auto* cb : cbs) cb->on_epoch_begin(epoch, epoch_logs);
+      if (options.shuffle) {  // a fresh permutation each epoch, so a saved model resumes exactly
+        std::iota(order.begin(), order.end(), Index{0});
+        shuffle_rng_.shuffle(order);
+      }
+      acc.clear();
+      for (Index step = 0; step < steps; ++step) {
+        const Index start = step * options.batch_size;
+        const Index rows = std::min(options.batch_size, train_rows - start);
+        begin_logs.clear();
+        for (auto* cb : cbs) cb->on_batch_begin(static_cast<int>(step), begin_logs);
+        gather(x, y, weights, order.data() + start, rows);
+        train_step(rows, acc);
+        acc.write(*this, batch_logs);
+        for (auto* cb : cbs) cb->on_batch_end(static_cast<int>(step), batch_logs);
+        if (this->stop_training) break;
+      }
+      epoch_logs = acc.logs(*this);
+      if (options.validation_data) {
+        const auto& v = *options.validation_data;
+        add_validation_logs(
+            evaluate_rows(packed_view(v.x), packed_view(v.y), Vector<Scalar>(), options.batch_size, 0, v.x.rows()),
+            epoch_logs);
+      } else if (train_rows < x.rows()) {
+        add_validation_logs(evaluate_rows(x, y, options.sample_weight, options.batch_size, train_rows, x.rows()),
+                            epoch_logs);
+      }
+      for (auto* cb : cbs) cb->on_epoch_end(epoch, epoch_logs);
+      if (this->stop_training) break;
+    }
+    for (auto* cb : cbs) cb->on_train_end(logs);
+    for (auto* cb : cbs) cb->set_model(nullptr);
+    history_ = history;
+    history_.set_model(nullptr);
+    return history;
+  }
+
+  double train_on_batch_views(const StridedView<Scalar>& x, const StridedView<Scalar>& y) {
+    require_compiled("train_on_batch");
+    check_data("train_on_batch", x, y);
+    prepare(x.cols(), y.cols());
+    check_targets("train_on_batch", y);
+    std::vector<Index> rows(static_cast<std::size_t>(x.rows()));
+    std::iota(rows.begin(), rows.end(), Index{0});
+    gather(x, y, Vector<Scalar>(), rows.data(), x.rows());
+    Accumulator acc(metrics_.size());
+    return train_step(x.rows(), acc);
+  }
+
+  Logs evaluate_views(const StridedView<Scalar>& x, const StridedView<Scalar>& y, const EvaluateOptions<Scalar>& options) {
+    require_compiled("evaluate");
+    if (options.batch_size <= 0) detail::fail("evaluate: batch_size must be positive, received batch_size=", options.batch_size);
+    check_data("evaluate", x, y);
+    prepare(x.cols(), y.cols());
+    check_targets("evaluate", y);
+    if (options.sample_weight.size() != 0 && options.sample_weight.size() != x.rows())
+      detail::fail("evaluate: sample_weight has ", options.sample_weight.size(), " entries but x has ", x.rows(), " rows");
+    return evaluate_rows(x, y, options.sample_weight, options.batch_size, 0, x.rows());
+  }
+
+  MatrixType predict_view(const StridedView<Scalar>& x, Index batch_size) {
+    if (!built_)
+      throw StateError(layers_.empty() ? std::string("predict: the model has no layers")
+                                       : std::string("predict: the model is not built yet; give the first layer an "
+                                                     "input_shape, call build(width), or fit it first"));
+    if (batch_size <= 0) detail::fail("predict: batch_size must be positive, received batch_size=", batch_size);
+    check_input_width("predict", x.cols());
+    detail::check_finite_input(x, "predict", "x");
+    MatrixType out(x.rows(), output_width());
+    for (Index start = 0; start < x.rows(); start += batch_size) {
+      const Index rows = std::min(batch_size, x.rows() - start);
+      const Scalar* xp = rows_in_place(x, start);
+      if (xp == nullptr) {
+        auto xb = x_buf_.view(rows, input_width_);
+        for (Index r = 0; r < rows; ++r) xb.row(r) = x.row(start + r);
+        xp = xb.data();
+      }
+      out.middleRows(start, rows) = forward_pass(ConstMatrixView<Scalar>(xp, rows, input_width_), false);
+    }
+    return out;
+  }
+
   static bool is_terminal(std::ostream* out) {
 #if defined(__unix__) || defined(__APPLE__)
     return out == &std::cout && ::isatty(STDOUT_FILENO) != 0;
@@ -518,18 +582,21 @@ class Sequential : public ModelInterface<Scalar> {
       detail::fail(where, ": x has ", cols, " columns but the model expects input width ", input_width_);
   }
 
-  template <typename DX, typename DY>
-  void check_data(const char* where, const Eigen::MatrixBase<DX>& x, const Eigen::MatrixBase<DY>& y) const {
+  /// A packed row-major matrix as a StridedView.
+  static StridedView<Scalar> packed_view(const RowMatrix<Scalar>& m) {
+    return StridedView<Scalar>(m.data(), m.rows(), m.cols(), Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>(m.cols(), 1));
+  }
+
+  void check_data(const char* where, const StridedView<Scalar>& x, const StridedView<Scalar>& y) const {
     if (x.rows() == 0) detail::fail(where, ": x is empty (0 rows); expected at least one sample");
     if (x.rows() != y.rows()) detail::fail(where, ": x has ", x.rows(), " rows but y has ", y.rows());
     if (y.cols() == 0) detail::fail(where, ": y has no columns");
     if (built_) check_input_width(where, x.cols());
-    detail::check_finite(x, where, "x");
-    detail::check_finite(y, where, "y");
+    detail::check_finite_input(x, where, "x");
+    detail::check_finite_input(y, where, "y");
   }
 
-  template <typename DY>
-  void check_targets(const char* where, const Eigen::MatrixBase<DY>& y) const {
+  void check_targets(const char* where, const StridedView<Scalar>& y) const {
     try {
       loss_->check_targets(y, output_width());
     } catch (const ValueError& e) {
@@ -577,8 +644,7 @@ class Sequential : public ModelInterface<Scalar> {
 
   /// Per-row weights for the training rows [0, train_rows): sample_weight, or class_weight looked
   /// up by each row's class (its rounded label, or the argmax of a one-hot row); empty for none.
-  template <typename DY>
-  Vector<Scalar> sample_weights(const Eigen::MatrixBase<DY>& y, const FitOptions<Scalar>& o, Index train_rows) const {
+  Vector<Scalar> sample_weights(const StridedView<Scalar>& y, const FitOptions<Scalar>& o, Index train_rows) const {
     if (o.class_weight.empty()) return o.sample_weight;
     Vector<Scalar> w(train_rows);
     for (Index i = 0; i < train_rows; ++i) {
@@ -593,8 +659,7 @@ class Sequential : public ModelInterface<Scalar> {
   }
 
   /// Copies the given rows of x and y (and their weights) into the batch buffers.
-  template <typename DX, typename DY>
-  void gather(const Eigen::MatrixBase<DX>& x, const Eigen::MatrixBase<DY>& y, const Vector<Scalar>& weights,
+  void gather(const StridedView<Scalar>& x, const StridedView<Scalar>& y, const Vector<Scalar>& weights,
               const Index* rows_index, Index rows) {
     auto xb = x_buf_.view(rows, x.cols());
     auto yb = y_buf_.view(rows, y.cols());
@@ -607,23 +672,20 @@ class Sequential : public ModelInterface<Scalar> {
     set_batch(xb.data(), x.cols(), yb.data(), y.cols(), wb.data());
   }
 
-  /// The data of m when it holds its rows one after another (row-major and densely packed, or a
-  /// single packed column), else null.
-  template <typename D>
-  static const Scalar* packed_rows(const Eigen::MatrixBase<D>& m) {
-    if constexpr ((int(D::Flags) & Eigen::DirectAccessBit) != 0) {
-      const D& d = m.derived();
-      if (d.innerStride() == 1 && (D::IsRowMajor ? d.outerStride() == d.cols() : d.cols() == 1)) return d.data();
-    }
-    return nullptr;
+  /// The data of m when it holds its rows one after another (densely packed rows, or a single
+  /// packed column), else null.
+  static const Scalar* packed_rows(const StridedView<Scalar>& m) {
+    const bool packed_cols = m.cols() <= 1 || m.innerStride() == 1;
+    const bool packed_rows = m.rows() <= 1 || m.outerStride() == m.cols();
+    return packed_cols && packed_rows ? m.data() : nullptr;
   }
 
-  /// out.row(r) = m.row(index[r]): a block copy per row when m stores packed rows, else by element.
-  template <typename D>
-  static void copy_rows(const Eigen::MatrixBase<D>& m, const Index* index, Index rows, MatrixView<Scalar> out) {
+  /// out.row(r) = m.row(index[r]): a block copy per row when each row of m is contiguous, else by
+  /// element.
+  static void copy_rows(const StridedView<Scalar>& m, const Index* index, Index rows, MatrixView<Scalar> out) {
     const Index cols = m.cols();
-    if (const Scalar* data = packed_rows(m)) {
-      for (Index r = 0; r < rows; ++r) std::copy_n(data + index[r] * cols, cols, out.data() + r * cols);
+    if (cols <= 1 || m.innerStride() == 1) {
+      for (Index r = 0; r < rows; ++r) std::copy_n(m.data() + index[r] * m.outerStride(), cols, out.data() + r * cols);
       return;
     }
     for (Index r = 0; r < rows; ++r) out.row(r) = m.row(index[r]);
@@ -631,8 +693,7 @@ class Sequential : public ModelInterface<Scalar> {
 
   /// Points the batch at rows [start, start + rows) of x and y where they are, without copying,
   /// when both store those rows contiguously and suitably aligned; returns false otherwise.
-  template <typename DX, typename DY>
-  bool read_in_place(const Eigen::MatrixBase<DX>& x, const Eigen::MatrixBase<DY>& y, const Vector<Scalar>& weights,
+  bool read_in_place(const StridedView<Scalar>& x, const StridedView<Scalar>& y, const Vector<Scalar>& weights,
                      Index start, Index rows) {
     const Scalar* xp = rows_in_place(x, start);
     const Scalar* yp = rows_in_place(y, start);
@@ -646,8 +707,7 @@ class Sequential : public ModelInterface<Scalar> {
 
   /// Row `start` of m when m holds packed rows and the row is 16-byte aligned, as layer views
   /// require; else null.
-  template <typename D>
-  static const Scalar* rows_in_place(const Eigen::MatrixBase<D>& m, Index start) {
+  static const Scalar* rows_in_place(const StridedView<Scalar>& m, Index start) {
     const Scalar* data = packed_rows(m);
     if (data == nullptr) return nullptr;
     const Scalar* p = data + start * m.cols();
@@ -871,8 +931,7 @@ class Sequential : public ModelInterface<Scalar> {
   }
 
   /// Loss and metrics over rows [begin, end) in inference mode.
-  template <typename DX, typename DY>
-  Logs evaluate_rows(const Eigen::MatrixBase<DX>& x, const Eigen::MatrixBase<DY>& y, const Vector<Scalar>& weights,
+  Logs evaluate_rows(const StridedView<Scalar>& x, const StridedView<Scalar>& y, const Vector<Scalar>& weights,
                      Index batch_size, Index begin, Index end) {
     Accumulator acc(metrics_.size());
     eval_index_.resize(static_cast<std::size_t>(std::min(batch_size, end - begin)));
