@@ -23,6 +23,17 @@ Scalar multiply_add(Scalar x, Scalar y, Scalar z) {
 #endif
 }
 
+/// dst = lhs·rhs by Eigen's blocked matrix product (or its matrix–vector product when one side is a
+/// vector), never by its coefficient-wise product for tiny sizes: that third path would be compiled
+/// into every program for each product shape and only pays for sizes that narrow_product or a
+/// batch of one meet.
+template <typename Dst, typename Lhs, typename Rhs>
+void product(Dst&& dst, const Lhs& lhs, const Rhs& rhs) {
+  using Product = Eigen::internal::generic_product_impl<Lhs, Rhs, Eigen::DenseShape, Eigen::DenseShape, Eigen::GemmProduct>;
+  dst.setZero();
+  Product::scaleAndAddTo(dst, lhs, rhs, typename Lhs::Scalar(1));
+}
+
 /// Calls f(std::integral_constant<int, i>{}) for i = 0 … N−1, unrolled at compile time.
 template <int N, typename F>
 EIGEN_ALWAYS_INLINE void unrolled(F&& f) {
@@ -170,7 +181,7 @@ class Dense : public Layer<Scalar> {
       detail::narrow_product<false>(units_, rows_, in, x.data(), in, 1, kernel_.data(), z.data(),
                                     use_bias_ ? bias_.data() : nullptr, relu);
     } else {
-      z.noalias() = x * kernel_;  // (batch × units) = (batch × in)·(in × units)
+      detail::product(z, x, kernel_);  // (batch × units) = (batch × in)·(in × units)
       if (relu && use_bias_) z = (z.rowwise() + bias_.row(0)).cwiseMax(Scalar(0));  // y = max(z + b, 0)
       else if (relu) z = z.cwiseMax(Scalar(0));
       else if (use_bias_) z.rowwise() += bias_.row(0);  // z = x·W + b
@@ -198,7 +209,7 @@ class Dense : public Layer<Scalar> {
     if (detail::narrow(units_, rows_))  // (in × units) = (in × batch)·(batch × units)
       detail::narrow_product<true>(units_, in, rows_, x.data(), 1, in, dz_data, kernel_grad_.data(), no_bias, false);
     else
-      kernel_grad_.noalias() = x.transpose() * dz;  // (in × units) = (in × batch)·(batch × units)
+      detail::product(kernel_grad_, x.transpose(), dz);  // (in × units) = (in × batch)·(batch × units)
     if (regularizer_.active() && this->regularization_gradient_) regularizer_.add_gradient(kernel_, kernel_grad_);
     if (use_bias_) {  // (1 × units) = Σ_i dz_i
       if (units_ == 1 || detail::narrow(units_, rows_)) {  // as the product 1ᵀ·dz, 8 partial sums over the rows
@@ -215,7 +226,7 @@ class Dense : public Layer<Scalar> {
       kernel_t_ = kernel_.transpose();  // (units × in)
       detail::narrow_product<false>(in, rows_, units_, dz_data, units_, 1, kernel_t_.data(), dx.data(), no_bias, false);
     } else {
-      dx.noalias() = dz * kernel_.transpose();  // (batch × in) = (batch × units)·(units × in)
+      detail::product(dx, dz, kernel_.transpose());  // (batch × in) = (batch × units)·(units × in)
     }
     return as_const(dx);
   }
