@@ -23,7 +23,6 @@
 #include <string>
 #include <string_view>
 #include <system_error>
-#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -177,11 +176,16 @@ inline std::string family_of(std::string_view key) { return std::string(is_valid
 /// Sorts metric names for display: the `loss` family first, then the other families by name, each
 /// training key before its `val_` twin.
 inline void sort_for_display(std::vector<std::string>& keys) {
-  auto rank = [](const std::string& key) {
-    const std::string family = family_of(key);
-    return std::make_tuple(family == "loss" ? 0 : 1, family, is_validation_key(key) ? 1 : 0);
+  const auto before = [](std::string_view a, std::string_view b) {  // whether key a is shown before key b
+    const std::string_view fa = is_validation_key(a) ? a.substr(4) : a;
+    const std::string_view fb = is_validation_key(b) ? b.substr(4) : b;
+    if ((fa == "loss") != (fb == "loss")) return fa == "loss";
+    if (fa != fb) return fa < fb;
+    return !is_validation_key(a) && is_validation_key(b);
   };
-  std::sort(keys.begin(), keys.end(), [&](const std::string& a, const std::string& b) { return rank(a) < rank(b); });
+  // An insertion sort: a history holds a handful of keys, and this compiles to far less than std::sort.
+  for (std::size_t i = 1; i < keys.size(); ++i)
+    for (std::size_t j = i; j > 0 && before(keys[j], keys[j - 1]); --j) std::swap(keys[j], keys[j - 1]);
 }
 
 /// Approximate width in pixels of `text` in a sans-serif font of `font_size` pixels.
