@@ -145,19 +145,6 @@ void through_packets(Index n, Load&& load, Kernel&& kernel, Store&& store) {
 
 namespace activations {
 
-/// Calls f(exp) with exp a function from an array expression x ≤ 0, derived from `z` (x ≥ −|z|), to the
-/// array expression e^x, vectorised. Eigen's vectorised exp clamps its argument at about −88.7 (float),
-/// so when some |z| exceeds c (e^−c the smallest normal number) e^x is computed as e^max(x, −c) ·
-/// e^min(x + c, 0), both factors normal, and a subnormal e^x is rounded once.
-template <typename Scalar, typename Derived, typename F>
-void with_exp_nonpositive(const Eigen::ArrayBase<Derived>& z, F&& f) {
-  constexpr Scalar c = Scalar((1 - std::numeric_limits<Scalar>::min_exponent) * 0.69314718055994530942);  // −ln(min)
-  if (z.size() > 0 && z.abs().maxCoeff() > c)
-    f([c](const auto& x) { return x.max(-c).exp() * (x + c).min(Scalar(0)).exp(); });
-  else
-    f([](const auto& x) { return x.exp(); });
-}
-
 /// y = e^x over n contiguous values x ≤ 0, vectorised, exact where e^x is subnormal. x and y may alias.
 template <typename Scalar>
 void exp_nonpositive(const Scalar* x, Scalar* y, Index n) {
