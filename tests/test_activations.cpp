@@ -105,6 +105,67 @@ TEST_CASE("vectorised float sigmoid: within a few ulps of a double reference fro
   }
 }
 
+TEST_CASE("vectorised float exp_nonpositive: within a few ulps of a double reference down to the subnormal range",
+          "[activations][values][float]") {
+  std::vector<float> x;
+  for (const float v : {0.0f, 1e-30f, 1e-7f, 0.5f, 1.0f, 7.25f, 30.0f, 80.0f, 87.0f, 87.3f, 87.4f, 88.5f, 90.0f, 95.0f,
+                        100.0f, 103.0f, 104.0f, 200.0f})
+    for (int copy = 0; copy < 17; ++copy) x.push_back(-v);  // in every SIMD lane and across a packet boundary
+  const auto n = static_cast<kerascpp::Index>(x.size());
+  std::vector<float> y(x.size());
+  kerascpp::activations::exp_nonpositive(x.data(), y.data(), n);
+  for (std::size_t k = 0; k < x.size(); ++k) {
+    const double reference = std::exp(static_cast<double>(x[k]));
+    const float r = static_cast<float>(reference);
+    const double ulp = std::max<double>(std::nextafter(r, 2.0f) - r, std::numeric_limits<float>::denorm_min());
+    INFO("x = " << x[k] << ": " << y[k] << " against " << reference << " (" << (y[k] - reference) / ulp << " ulp)");
+    CHECK(std::abs(y[k] - reference) <= 4 * ulp);
+  }
+  // in place, NaN kept, −inf gives 0; each value's result is the same wherever it sits
+  float v[5] = {std::numeric_limits<float>::quiet_NaN(), -std::numeric_limits<float>::infinity(), -95.0f, -1.0f, 0.0f};
+  kerascpp::activations::exp_nonpositive(v, v, 5);
+  CHECK(std::isnan(v[0]));
+  CHECK(v[1] == 0.0f);
+  CHECK(v[2] == y[static_cast<std::size_t>(std::find(x.begin(), x.end(), -95.0f) - x.begin())]);
+  CHECK(v[3] == y[static_cast<std::size_t>(std::find(x.begin(), x.end(), -1.0f) - x.begin())]);
+  CHECK(v[4] == 1.0f);
+}
+
+TEST_CASE("float tanh and softmax: against a double reference, every row the same alone as in a batch, rows wider "
+          "than the kernels' 4 KB chunk",
+          "[activations][values][float][softmax]") {
+  using FMat = kerascpp::RowMatrix<float>;
+  const auto forward = [](Activation a, const FMat& z) {
+    FMat y(z.rows(), z.cols());
+    kerascpp::activations::forward<float>(a, kerascpp::ConstMatrixView<float>(z.data(), z.rows(), z.cols()),
+                                          kerascpp::MatrixView<float>(y.data(), y.rows(), y.cols()));
+    return y;
+  };
+  const kerascpp::Index cols = GENERATE(3, 10, 1500);  // 1500 floats: more than one chunk of 1024
+  INFO("rows of " << cols);
+  const Mat zd = kerascpp_test::uniform_matrix(7, cols, -30.0, 30.0, 31);
+  FMat z = zd.cast<float>();
+  z(1, 0) = -150.0f;  // e^(z − max z) below the normal range and below the smallest subnormal
+  z(2, cols - 1) = -110.0f;
+  const FMat t = forward(Activation::tanh, z);
+  const FMat p = forward(Activation::softmax, z);
+  for (kerascpp::Index i = 0; i < z.rows(); ++i) {
+    const Eigen::RowVectorXd zi = z.row(i).cast<double>();
+    const Eigen::RowVectorXd e = (zi.array() - zi.maxCoeff()).exp().matrix();
+    const Eigen::RowVectorXd reference = e / e.sum();
+    const FMat alone = forward(Activation::softmax, FMat(z.row(i)));
+    INFO("row " << i);
+    CHECK((alone.row(0) - p.row(i)).cwiseAbs().maxCoeff() == 0.0f);
+    for (kerascpp::Index j = 0; j < cols; ++j) {
+      INFO("column " << j << ": z = " << z(i, j) << ", " << p(i, j) << " against " << reference(j));
+      // x = z − max z is rounded to float, which moves e^x by up to |x|·2^−24 relative; then a few roundings
+      const double relative = (8.0 + std::abs(zi(j) - zi.maxCoeff())) * 0x1p-24;
+      CHECK(std::abs(p(i, j) - reference(j)) <= relative * reference(j) + 4 * std::numeric_limits<float>::denorm_min());
+      CHECK(std::abs(t(i, j) - std::tanh(zi(j))) <= 1e-6);
+    }
+  }
+}
+
 TEST_CASE("elu and selu values match Keras", "[activations][values]") {
   CHECK(apply1("elu", -1.0) == Approx(-0.6321205588285577).epsilon(1e-15));  // α(e^−1 − 1), α = 1
   CHECK(apply1("elu", 2.0) == 2.0);

@@ -455,6 +455,60 @@ TEST_CASE("categorical and sparse categorical crossentropy values", "[losses][va
   CHECK(gradient(cce, rows({{0.0, 1.0, 0.0}}), rows({{1000.0, 0.0, -1000.0}}), true).allFinite());
 }
 
+TEST_CASE("categorical and sparse categorical crossentropy on logits in float: loss and gradient against a double "
+          "reference, very negative logits and rows wider than the kernels' 4 KB chunk",
+          "[losses][values][cce][scce][float]") {
+  using FMat = kerascpp::RowMatrix<float>;
+  const Index classes = GENERATE(as<Index>{}, 3, 10, 1500);
+  const double smoothing = GENERATE(0.0, 0.1);
+  INFO(classes << " classes, label_smoothing " << smoothing);
+  const Index n = 9;
+  FMat z = kerascpp_test::uniform_matrix(n, classes, -20.0, 20.0, 430).cast<float>();
+  z(1, 0) = -150.0f;  // softmax underflows to 0 (below the smallest subnormal)
+  z(2, 1) = -95.0f;   // e^(z − max z) subnormal
+  z(3, classes - 1) = 60.0f;
+  const Mat label_column = labels(n, classes);
+  const FMat sparse = label_column.cast<float>();
+  const FMat y = one_hot(label_column, classes).cast<float>();
+  const losses::CategoricalCrossentropy<float> cce(false, smoothing);
+  const losses::SparseCategoricalCrossentropy<float> scce;
+  const auto cv = [](const FMat& m) { return kerascpp::ConstMatrixView<float>(m.data(), m.rows(), m.cols()); };
+  Eigen::VectorXf l(n), ls(n);
+  cce.per_sample(cv(y), cv(z), true, l);
+  scce.per_sample(cv(sparse), cv(z), true, ls);
+  FMat g(n, classes), gs(n, classes);
+  const Eigen::VectorXf ones = Eigen::VectorXf::Ones(n);
+  cce.gradient(cv(y), cv(z), true, ones, kerascpp::MatrixView<float>(g.data(), n, classes));
+  scce.gradient(cv(sparse), cv(z), true, ones, kerascpp::MatrixView<float>(gs.data(), n, classes));
+  for (Index i = 0; i < n; ++i) {
+    const Eigen::RowVectorXd zi = z.row(i).cast<double>();
+    const double zmax = zi.maxCoeff();
+    const Eigen::RowVectorXd e = (zi.array() - zmax).exp().matrix();
+    const double lse = zmax + std::log(e.sum());
+    const Eigen::RowVectorXd p = e / e.sum();
+    const Index k = static_cast<Index>(label_column(i, 0));
+    // t = y(1 − s) + s/C in float, as the loss forms it
+    const Eigen::RowVectorXd t =
+        (y.row(i).array() * (1.0f - static_cast<float>(smoothing)) + static_cast<float>(smoothing) / static_cast<float>(classes))
+            .cast<double>()
+            .matrix();
+    const double reference = t.sum() * lse - t.dot(zi);  // Σt·logsumexp(z) − t·z
+    INFO("row " << i << ", class " << k);
+    // the terms Σt·lse and t·z are rounded to float before they cancel: a few ulps of their size
+    const double cancel = 8 * 0x1p-24 * (std::abs(lse) + zi.cwiseAbs().maxCoeff());
+    CHECK(l(i) == Approx(reference).epsilon(1e-6).margin(cancel));
+    CHECK(ls(i) == Approx(lse - zi(k)).epsilon(1e-6).margin(cancel));
+    for (Index j = 0; j < classes; ++j) {
+      INFO("column " << j << ": z = " << zi(j));
+      // z − max z is rounded to float, which moves softmax(z) by up to |z − max z|·2^−24 relative
+      const double relative = (8.0 + std::abs(zi(j) - zmax)) * 0x1p-24;
+      const double expected = p(j) * t.sum() - t(j);  // softmax(z)·Σt − t
+      CHECK(std::abs(g(i, j) - expected) <= relative * p(j) * t.sum() + 2 * 0x1p-24 * t(j) + 1e-30);
+      CHECK(std::abs(gs(i, j) - (p(j) - (j == k ? 1.0 : 0.0))) <= relative * p(j) + (j == k ? 0x1p-24 : 1e-30));
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Names and validation
 

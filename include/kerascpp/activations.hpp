@@ -6,6 +6,7 @@
 
 #include <Eigen/Core>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <limits>
@@ -64,29 +65,120 @@ Scalar sigmoid(Scalar z) {
   return e / (Scalar(1) + e);
 }
 
-/// Calls f(exp) with exp a function from an array expression x ≤ 0, derived from `z` (x ≥ −|z|), to the
-/// array expression e^x, vectorised. Eigen's vectorised exp clamps its argument at about −88.7 (float),
-/// so when some |z| exceeds c (e^−c the smallest normal number) e^x is computed as e^max(x, −c) ·
-/// e^min(x + c, 0), both factors normal, and a subnormal e^x is rounded once.
-template <typename Scalar, typename Derived, typename F>
-void with_exp_nonpositive(const Eigen::ArrayBase<Derived>& z, F&& f) {
+}  // namespace activations
+
+namespace detail {
+
+/// The vectorised kernels below work through a buffer on the stack: 4 KB, aligned for the widest
+/// SIMD packet and filled to whole packets, so that every value goes through Eigen's packet
+/// function and its result does not depend on where it sits in a batch.
+template <typename Scalar>
+inline constexpr Index chunk_size = 4096 / sizeof(Scalar);
+template <typename Scalar>
+inline constexpr Index packet_lanes = 64 / sizeof(Scalar);
+
+/// Sums over a row are accumulated in double for float rows: as accurate as Eigen's vectorised sums of wide rows.
+template <typename Scalar>
+using Accumulator = decltype(Scalar() + 0.0);
+
+template <typename Scalar>
+using AlignedArrayMap = Eigen::Map<Eigen::Array<Scalar, Eigen::Dynamic, 1>, Eigen::Aligned64>;
+
+/// b = e^b over n values, n a multiple of packet_lanes, b 64-byte aligned.
+template <typename Scalar>
+void exp_packets(Scalar* b, Index n) {
+  AlignedArrayMap<Scalar> a(b, n);
+  a = a.exp();
+}
+
+/// b = log(1 + b), as exp_packets.
+template <typename Scalar>
+void log1p_packets(Scalar* b, Index n) {
+  AlignedArrayMap<Scalar> a(b, n);
+  a = a.log1p();
+}
+
+/// b = tanh(b), as exp_packets.
+template <typename Scalar>
+void tanh_packets(Scalar* b, Index n) {
+  AlignedArrayMap<Scalar> a(b, n);
+  a = a.tanh();
+}
+
+/// b = e^b for b ≤ 0, as exp_packets. Eigen's vectorised exp clamps its argument at about −88.7
+/// (float), so where some b < −c (e^−c the smallest normal number) e^b is computed as
+/// e^max(b, −c) · e^min(b + c, 0), both factors normal, and a subnormal e^b is rounded once.
+template <typename Scalar>
+void exp_nonpositive_packets(Scalar* b, Index n) {
   constexpr Scalar c = Scalar((1 - std::numeric_limits<Scalar>::min_exponent) * 0.69314718055994530942);  // −ln(min)
-  if (z.size() > 0 && z.abs().maxCoeff() > c)
-    f([c](const auto& x) { return x.max(-c).exp() * (x + c).min(Scalar(0)).exp(); });
-  else
-    f([](const auto& x) { return x.exp(); });
+  Index below = 0;
+  for (Index k = 0; k < n; ++k) below += b[k] < -c;  // a count, which the compiler vectorises
+  if (below == 0) return exp_packets(b, n);
+  alignas(64) Scalar low[chunk_size<Scalar>];
+  for (Index k = 0; k < n; ++k) {
+    low[k] = std::min(b[k] + c, Scalar(0));
+    b[k] = std::max(b[k], -c);
+  }
+  exp_packets(b, n);
+  exp_packets(low, n);
+  for (Index k = 0; k < n; ++k) b[k] *= low[k];  // e^max(b, −c) · e^min(b + c, 0)
+}
+
+/// For k in [0, n), in chunks: b = load(k) in the aligned buffer (zero-filled to whole packets),
+/// kernel(b, length), then store(k, b). load and store run in increasing k, each chunk's loads
+/// before its stores, so store may overwrite what load read.
+template <typename Scalar, typename Load, typename Kernel, typename Store>
+void through_packets(Index n, Load&& load, Kernel&& kernel, Store&& store) {
+  constexpr Index size = chunk_size<Scalar>, lanes = packet_lanes<Scalar>;
+  alignas(64) Scalar b[size];
+  for (Index start = 0; start < n; start += size) {
+    const Index m = std::min(size, n - start);
+    const Index padded = (m + lanes - 1) / lanes * lanes;
+    for (Index k = 0; k < m; ++k) b[k] = load(start + k);
+    for (Index k = m; k < padded; ++k) b[k] = Scalar(0);
+    kernel(b, padded);
+    for (Index k = 0; k < m; ++k) store(start + k, b[k]);
+  }
+}
+
+}  // namespace detail
+
+namespace activations {
+
+/// y = e^x over n contiguous values x ≤ 0, vectorised, exact where e^x is subnormal. x and y may alias.
+template <typename Scalar>
+void exp_nonpositive(const Scalar* x, Scalar* y, Index n) {
+  detail::through_packets<Scalar>(
+      n, [x](Index k) { return x[k]; }, detail::exp_nonpositive_packets<Scalar>, [y](Index k, Scalar e) { y[k] = e; });
 }
 
 /// y = σ(z) over n contiguous values, vectorised, with sigmoid()'s formula: 1/(1 + e) for z ≥ 0 and
-/// e/(1 + e) below, e = e^−|z|, written as e^min(z, 0) / (1 + e^−|z|). z and y may alias.
+/// e/(1 + e) below, e = e^−|z|. z and y may alias.
 template <typename Scalar>
 void sigmoid(const Scalar* z, Scalar* y, Index n) {
-  using Array = Eigen::Array<Scalar, Eigen::Dynamic, 1>;
-  const Eigen::Map<const Array> za(z, n);
-  Eigen::Map<Array> ya(y, n);
-  with_exp_nonpositive<Scalar>(za, [&](const auto& exp) {
-    ya = exp(za.min(Scalar(0))) / (Scalar(1) + exp(-za.abs()));
-  });
+  detail::through_packets<Scalar>(
+      n, [z](Index k) { return -std::abs(z[k]); }, detail::exp_nonpositive_packets<Scalar>,
+      [z, y](Index k, Scalar e) { y[k] = (z[k] >= Scalar(0) ? Scalar(1) : e) / (Scalar(1) + e); });
+}
+
+/// y = softmax(z) row by row over (rows × cols) contiguous values, vectorised: e^(z − max z) / Σ e^(z − max z).
+/// z and y may alias.
+template <typename Scalar>
+void softmax(const Scalar* z, Scalar* y, Index rows, Index cols) {
+  for (Index i = 0; i < rows; ++i) {
+    const Scalar* zi = z + i * cols;
+    Scalar* yi = y + i * cols;
+    const Scalar zmax = *std::max_element(zi, zi + cols);
+    for (Index j = 0; j < cols; ++j) yi[j] = zi[j] - zmax;
+  }
+  exp_nonpositive(y, y, rows * cols);
+  for (Index i = 0; i < rows; ++i) {
+    Scalar* yi = y + i * cols;
+    detail::Accumulator<Scalar> sum = 0;
+    for (Index j = 0; j < cols; ++j) sum += yi[j];
+    const Scalar total = Scalar(sum);
+    for (Index j = 0; j < cols; ++j) yi[j] /= total;
+  }
 }
 
 template <typename Scalar>
@@ -98,40 +190,35 @@ Scalar softplus(Scalar z) {
 /// y = f(z), element-wise (softmax: row-wise). z and y may alias.
 template <typename Scalar>
 void forward(Activation a, ConstMatrixView<Scalar> z, MatrixView<Scalar> y) {
-  auto za = z.array();
-  auto ya = y.array();
+  const Scalar* zp = z.data();  // z and y are contiguous (batch × units)
+  Scalar* yp = y.data();
+  const Index n = z.size();
+  const auto each = [zp, yp, n](auto f) {
+    for (Index k = 0; k < n; ++k) yp[k] = f(zp[k]);
+  };
   switch (a) {
     case Activation::linear:
-      if (y.data() != z.data()) y = z;
+      if (yp != zp) std::copy_n(zp, n, yp);
       break;
-    case Activation::relu: ya = za.max(Scalar(0)); break;
-    case Activation::sigmoid: sigmoid(z.data(), y.data(), z.size()); break;  // z and y are contiguous
-    case Activation::tanh: ya = za.tanh(); break;
-    case Activation::softmax:
-      for (Index i = 0; i < z.rows(); ++i) {
-        const Scalar zmax = z.row(i).maxCoeff();
-        y.row(i) = (z.row(i).array() - zmax).exp().matrix();  // (1 × units)
-        y.row(i) /= y.row(i).sum();
-      }
+    case Activation::relu: each([](Scalar v) { return std::max(v, Scalar(0)); }); break;
+    case Activation::sigmoid: sigmoid(zp, yp, n); break;
+    case Activation::tanh:
+      detail::through_packets<Scalar>(
+          n, [zp](Index k) { return zp[k]; }, detail::tanh_packets<Scalar>, [yp](Index k, Scalar t) { yp[k] = t; });
       break;
-    case Activation::elu:
-      ya = za.unaryExpr([](Scalar v) { return v > Scalar(0) ? v : Scalar(elu_alpha) * std::expm1(v); });
-      break;
+    case Activation::softmax: softmax(zp, yp, z.rows(), z.cols()); break;
+    case Activation::elu: each([](Scalar v) { return v > Scalar(0) ? v : Scalar(elu_alpha) * std::expm1(v); }); break;
     case Activation::selu:
-      ya = za.unaryExpr([](Scalar v) {
-        return Scalar(selu_scale) * (v > Scalar(0) ? v : Scalar(selu_alpha) * std::expm1(v));
-      });
+      each([](Scalar v) { return Scalar(selu_scale) * (v > Scalar(0) ? v : Scalar(selu_alpha) * std::expm1(v)); });
       break;
     case Activation::gelu:  // exact form: 0.5 z (1 + erf(z / sqrt 2))
-      ya = za.unaryExpr([](Scalar v) { return Scalar(0.5) * v * (Scalar(1) + std::erf(v * Scalar(inv_sqrt2))); });
+      each([](Scalar v) { return Scalar(0.5) * v * (Scalar(1) + std::erf(v * Scalar(inv_sqrt2))); });
       break;
-    case Activation::swish: ya = za.unaryExpr([](Scalar v) { return v * sigmoid(v); }); break;
-    case Activation::leaky_relu:
-      ya = za.unaryExpr([](Scalar v) { return v > Scalar(0) ? v : Scalar(leaky_relu_slope) * v; });
-      break;
-    case Activation::softplus: ya = za.unaryExpr([](Scalar v) { return softplus(v); }); break;
+    case Activation::swish: each([](Scalar v) { return v * sigmoid(v); }); break;
+    case Activation::leaky_relu: each([](Scalar v) { return v > Scalar(0) ? v : Scalar(leaky_relu_slope) * v; }); break;
+    case Activation::softplus: each([](Scalar v) { return softplus(v); }); break;
     case Activation::hard_sigmoid:  // relu6(z + 3) / 6
-      ya = ((za + Scalar(3)).max(Scalar(0)).min(Scalar(6))) / Scalar(6);
+      each([](Scalar v) { return std::min(std::max(v + Scalar(3), Scalar(0)), Scalar(6)) / Scalar(6); });
       break;
   }
 }
@@ -140,54 +227,61 @@ void forward(Activation a, ConstMatrixView<Scalar> z, MatrixView<Scalar> y) {
 template <typename Scalar>
 void backward(Activation a, ConstMatrixView<Scalar> z, ConstMatrixView<Scalar> y, ConstMatrixView<Scalar> dy,
               MatrixView<Scalar> dz) {
-  auto za = z.array();
-  auto ya = y.array();
-  auto g = dy.array();
-  auto out = dz.array();
+  const Scalar* zp = z.data();  // all four are contiguous (batch × units); plain loops, vectorised by the compiler
+  const Scalar* yp = y.data();
+  const Scalar* gp = dy.data();
+  Scalar* dp = dz.data();
+  const Index n = z.size();
+  const auto each = [zp, yp, gp, dp, n](auto f) {
+    for (Index k = 0; k < n; ++k) dp[k] = f(zp[k], yp[k], gp[k]);
+  };
   switch (a) {
     case Activation::linear:
-      if (dz.data() != dy.data()) dz = dy;
+      if (dp != gp) std::copy_n(gp, n, dp);
       break;
-    case Activation::relu: {  // a plain loop over contiguous rows: the compiler vectorizes it with masks
-      const Scalar* zp = z.data();
-      const Scalar* gp = dy.data();
-      Scalar* dp = dz.data();
-      for (Index i = 0, n = z.size(); i < n; ++i) dp[i] = zp[i] > Scalar(0) ? gp[i] : Scalar(0);
-      break;
-    }
-    case Activation::sigmoid: out = g * ya * (Scalar(1) - ya); break;
-    case Activation::tanh: out = g * (Scalar(1) - ya.square()); break;
-    case Activation::softmax:  // dz = y ∘ (dy − Σ_j dy_j y_j), per row
+    case Activation::relu: each([](Scalar v, Scalar, Scalar g) { return v > Scalar(0) ? g : Scalar(0); }); break;
+    case Activation::sigmoid: each([](Scalar, Scalar f, Scalar g) { return g * f * (Scalar(1) - f); }); break;  // dy σ(1 − σ)
+    case Activation::tanh: each([](Scalar, Scalar f, Scalar g) { return g * (Scalar(1) - f * f); }); break;  // dy (1 − y²)
+    case Activation::softmax: {  // dz = y ∘ (dy − Σ_j dy_j y_j), per row
+      const Index units = z.cols();
       for (Index i = 0; i < z.rows(); ++i) {
-        const Scalar dot = dy.row(i).dot(y.row(i));
-        dz.row(i) = (y.row(i).array() * (dy.row(i).array() - dot)).matrix();
+        const Scalar* yi = yp + i * units;
+        const Scalar* gi = gp + i * units;
+        Scalar* di = dp + i * units;
+        detail::Accumulator<Scalar> sum = 0;
+        for (Index j = 0; j < units; ++j) sum += gi[j] * yi[j];
+        const Scalar dot = Scalar(sum);
+        for (Index j = 0; j < units; ++j) di[j] = yi[j] * (gi[j] - dot);
       }
       break;
-    case Activation::elu:
-      out = g * za.binaryExpr(ya, [](Scalar v, Scalar f) { return v > Scalar(0) ? Scalar(1) : f + Scalar(elu_alpha); });
+    }
+    case Activation::elu:  // dy · (1 for z > 0, else y + α)
+      each([](Scalar v, Scalar f, Scalar g) { return g * (v > Scalar(0) ? Scalar(1) : f + Scalar(elu_alpha)); });
       break;
-    case Activation::selu:
-      out = g * za.binaryExpr(ya, [](Scalar v, Scalar f) {
-        return v > Scalar(0) ? Scalar(selu_scale) : f + Scalar(selu_scale * selu_alpha);
+    case Activation::selu:  // dy · (scale for z > 0, else y + scale·α)
+      each([](Scalar v, Scalar f, Scalar g) {
+        return g * (v > Scalar(0) ? Scalar(selu_scale) : f + Scalar(selu_scale * selu_alpha));
       });
       break;
     case Activation::gelu:  // Φ(z) + z φ(z)
-      out = g * za.unaryExpr([](Scalar v) {
+      each([](Scalar v, Scalar, Scalar g) {
         const Scalar cdf = Scalar(0.5) * (Scalar(1) + std::erf(v * Scalar(inv_sqrt2)));
         const Scalar pdf = std::exp(Scalar(-0.5) * v * v) * Scalar(0.39894228040143267793994605993438);
-        return cdf + v * pdf;
+        return g * (cdf + v * pdf);
       });
       break;
     case Activation::swish:  // σ(z) (1 + z (1 − σ(z)))
-      out = g * za.unaryExpr([](Scalar v) {
+      each([](Scalar v, Scalar, Scalar g) {
         const Scalar s = sigmoid(v);
-        return s * (Scalar(1) + v * (Scalar(1) - s));
+        return g * (s * (Scalar(1) + v * (Scalar(1) - s)));
       });
       break;
-    case Activation::leaky_relu: out = (za > Scalar(0)).select(g, Scalar(leaky_relu_slope) * g); break;
-    case Activation::softplus: out = g * za.unaryExpr([](Scalar v) { return sigmoid(v); }); break;
-    case Activation::hard_sigmoid:
-      out = ((za > Scalar(-3)) && (za < Scalar(3))).select(g / Scalar(6), Scalar(0));
+    case Activation::leaky_relu:
+      each([](Scalar v, Scalar, Scalar g) { return v > Scalar(0) ? g : Scalar(leaky_relu_slope) * g; });
+      break;
+    case Activation::softplus: each([](Scalar v, Scalar, Scalar g) { return g * sigmoid(v); }); break;  // dy σ(z)
+    case Activation::hard_sigmoid:  // dy/6 inside (−3, 3), else 0
+      each([](Scalar v, Scalar, Scalar g) { return v > Scalar(-3) && v < Scalar(3) ? g / Scalar(6) : Scalar(0); });
       break;
   }
 }

@@ -48,8 +48,15 @@ class Loss {
   void gradient(ConstMatrixView<Scalar> y_true, ConstMatrixView<Scalar> pred, bool fused,
                 const Eigen::Ref<const Vector<Scalar>>& scale, MatrixView<Scalar> grad) const {
     unscaled_gradient(y_true, pred, fused, grad);
-    if (grad.cols() == 1) grad.col(0).array() *= scale.array();  // one contiguous column: vectorised
-    else grad.array().colwise() *= scale.array();
+    Scalar* g = grad.data();
+    const Scalar* w = scale.data();
+    const Index c = grad.cols();
+    if (c == 1) {
+      for (Index i = 0; i < grad.rows(); ++i) g[i] *= w[i];  // one contiguous column: vectorised
+    } else {
+      for (Index i = 0; i < grad.rows(); ++i)
+        for (Index j = 0; j < c; ++j) g[i * c + j] *= w[i];  // g_ij · scale_i
+    }
   }
 
  protected:
@@ -62,6 +69,109 @@ namespace losses {
 
 inline constexpr double epsilon = 1e-7;  // Keras backend epsilon, clips probabilities
 
+namespace detail {
+
+/// out_i = Σ_j f(ŷ_ij, y_ij) / C over the rows of y and ŷ (rows × C).
+template <typename Scalar, typename F>
+void row_means(ConstMatrixView<Scalar> y, ConstMatrixView<Scalar> p, Scalar* out, F f) {
+  const Scalar* yp = y.data();
+  const Scalar* pp = p.data();
+  const Index c = p.cols();
+  if (c == 1) {  // one contiguous column: vectorised
+    for (Index i = 0; i < p.rows(); ++i) out[i] = f(pp[i], yp[i]);
+    return;
+  }
+  for (Index i = 0; i < p.rows(); ++i) {
+    kerascpp::detail::Accumulator<Scalar> sum = 0;
+    for (Index j = 0; j < c; ++j) sum += f(pp[i * c + j], yp[i * c + j]);
+    out[i] = Scalar(sum) / Scalar(c);
+  }
+}
+
+/// g_k = f(ŷ_k, y_k) over every element.
+template <typename Scalar, typename F>
+void elementwise(ConstMatrixView<Scalar> y, ConstMatrixView<Scalar> p, MatrixView<Scalar> g, F f) {
+  const Scalar* yp = y.data();
+  const Scalar* pp = p.data();
+  Scalar* gp = g.data();
+  for (Index k = 0, n = p.size(); k < n; ++k) gp[k] = f(pp[k], yp[k]);
+}
+
+/// Σ_j v_j over n values.
+template <typename Scalar>
+Scalar sum(const Scalar* v, Index n) {
+  kerascpp::detail::Accumulator<Scalar> total = 0;
+  for (Index j = 0; j < n; ++j) total += v[j];
+  return Scalar(total);
+}
+
+/// out_i = mean_j |ŷ_ij − y_ij| (shared with metrics::MeanAbsoluteError).
+template <typename Scalar>
+void mean_absolute_error(ConstMatrixView<Scalar> y, ConstMatrixView<Scalar> p, Scalar* out) {
+  row_means(y, p, out, [](Scalar a, Scalar b) { return std::abs(a - b); });
+}
+
+/// out_i = mean_j (ŷ_ij − y_ij)² (shared with metrics::MeanSquaredError).
+template <typename Scalar>
+void mean_squared_error(ConstMatrixView<Scalar> y, ConstMatrixView<Scalar> p, Scalar* out) {
+  row_means(y, p, out, [](Scalar a, Scalar b) { return (a - b) * (a - b); });
+}
+
+/// logsumexp(z) = max z + log Σ e^(z − max z) over c logits, vectorised.
+template <typename Scalar>
+Scalar logsumexp(const Scalar* z, Index c) {
+  const Scalar zmax = *std::max_element(z, z + c);
+  kerascpp::detail::Accumulator<Scalar> total = 0;
+  kerascpp::detail::through_packets<Scalar>(
+      c, [z, zmax](Index k) { return z[k] - zmax; }, kerascpp::detail::exp_nonpositive_packets<Scalar>,
+      [&total](Index, Scalar e) { total += e; });
+  return zmax + std::log(Scalar(total));
+}
+
+/// Cross-entropy of one row of c values against the targets t = y(1 − s) + s/c (any non-negative weights):
+/// probabilities: q = clip(p / Σp, ε, 1 − ε), l = −Σ t·log q;
+/// logits:        l = Σt · logsumexp(z) − t·z.
+template <typename Scalar>
+Scalar cross_entropy_row(const Scalar* y, const Scalar* p, Index c, Scalar s, bool logits) {
+  const Scalar shift = s / Scalar(c);
+  if (logits) {
+    const Scalar lse = logsumexp(p, c);
+    kerascpp::detail::Accumulator<Scalar> t_sum = 0, t_dot_z = 0;
+    for (Index j = 0; j < c; ++j) {
+      const Scalar t = y[j] * (Scalar(1) - s) + shift;
+      t_sum += t;
+      t_dot_z += t * p[j];
+    }
+    return Scalar(t_sum) * lse - Scalar(t_dot_z);
+  }
+  const Scalar total = sum(p, c);
+  kerascpp::detail::Accumulator<Scalar> t_log_q = 0;
+  for (Index j = 0; j < c; ++j) {
+    const Scalar q = std::min(std::max(p[j] / total, Scalar(epsilon)), Scalar(1 - epsilon));
+    t_log_q += (y[j] * (Scalar(1) - s) + shift) * std::log(q);
+  }
+  return -Scalar(t_log_q);
+}
+
+/// Gradient of cross_entropy_row with respect to p (probabilities), written into g:
+/// q_j = p_j / S clipped; dl/dp_k = −t_k·[k unclipped]/(q_k S) + Σ_j t_j·[j unclipped]·p_j/(q_j S²)
+template <typename Scalar>
+void cross_entropy_row_gradient(const Scalar* y, const Scalar* p, Index c, Scalar s, Scalar* g) {
+  const Scalar shift = s / Scalar(c);
+  const Scalar total = sum(p, c);
+  kerascpp::detail::Accumulator<Scalar> acc = 0;
+  for (Index k = 0; k < c; ++k) {
+    const Scalar t = y[k] * (Scalar(1) - s) + shift;
+    const Scalar q = p[k] / total;
+    const bool inside = q >= Scalar(epsilon) && q <= Scalar(1 - epsilon);
+    g[k] = inside ? -t / (q * total) : Scalar(0);
+    if (inside) acc += t * p[k] / (q * total * total);
+  }
+  for (Index k = 0; k < c; ++k) g[k] += Scalar(acc);
+}
+
+}  // namespace detail
+
 /// mae: l = mean |ŷ − y|
 template <typename Scalar = float>
 class MeanAbsoluteError : public Loss<Scalar> {
@@ -69,12 +179,16 @@ class MeanAbsoluteError : public Loss<Scalar> {
   std::string name() const override { return "mean_absolute_error"; }
   std::unique_ptr<Loss<Scalar>> clone() const override { return std::make_unique<MeanAbsoluteError>(*this); }
   void per_sample(ConstMatrixView<Scalar> y, ConstMatrixView<Scalar> p, bool, Eigen::Ref<Vector<Scalar>> out) const override {
-    out = (p - y).cwiseAbs().rowwise().mean();
+    detail::mean_absolute_error(y, p, out.data());
   }
 
  protected:
   void unscaled_gradient(ConstMatrixView<Scalar> y, ConstMatrixView<Scalar> p, bool, MatrixView<Scalar> g) const override {
-    g = (p - y).array().sign().matrix() / Scalar(p.cols());  // sign(ŷ − y) / C
+    const Scalar inv_c = Scalar(1) / Scalar(p.cols());
+    detail::elementwise(y, p, g, [inv_c](Scalar a, Scalar b) {
+      const Scalar e = a - b;
+      return Scalar((e > Scalar(0)) - (e < Scalar(0))) * inv_c;  // sign(ŷ − y) / C
+    });
   }
 };
 
@@ -85,12 +199,13 @@ class MeanSquaredError : public Loss<Scalar> {
   std::string name() const override { return "mean_squared_error"; }
   std::unique_ptr<Loss<Scalar>> clone() const override { return std::make_unique<MeanSquaredError>(*this); }
   void per_sample(ConstMatrixView<Scalar> y, ConstMatrixView<Scalar> p, bool, Eigen::Ref<Vector<Scalar>> out) const override {
-    out = (p - y).array().square().matrix().rowwise().mean();
+    detail::mean_squared_error(y, p, out.data());
   }
 
  protected:
   void unscaled_gradient(ConstMatrixView<Scalar> y, ConstMatrixView<Scalar> p, bool, MatrixView<Scalar> g) const override {
-    g = (p - y) * (Scalar(2) / Scalar(p.cols()));  // 2(ŷ − y) / C
+    const Scalar k = Scalar(2) / Scalar(p.cols());
+    detail::elementwise(y, p, g, [k](Scalar a, Scalar b) { return (a - b) * k; });  // 2(ŷ − y) / C
   }
 };
 
@@ -99,26 +214,27 @@ template <typename Scalar = float>
 class Huber : public Loss<Scalar> {
  public:
   explicit Huber(double delta = 1.0) : delta_(delta) {
-    if (!(delta > 0.0)) detail::fail("Huber: delta must be positive, received delta=", delta);
+    if (!(delta > 0.0)) kerascpp::detail::fail("Huber: delta must be positive, received delta=", delta);
   }
   std::string name() const override { return "huber"; }
   std::unique_ptr<Loss<Scalar>> clone() const override { return std::make_unique<Huber>(*this); }
   double delta() const { return delta_; }
   void per_sample(ConstMatrixView<Scalar> y, ConstMatrixView<Scalar> p, bool, Eigen::Ref<Vector<Scalar>> out) const override {
     const Scalar d = Scalar(delta_);
-    out = (p - y).array().unaryExpr([d](Scalar e) {
-      const Scalar a = std::abs(e);
-      return a <= d ? Scalar(0.5) * e * e : d * a - Scalar(0.5) * d * d;
-    }).matrix().rowwise().mean();
+    detail::row_means(y, p, out.data(), [d](Scalar a, Scalar b) {
+      const Scalar e = a - b, m = std::abs(e);
+      return m <= d ? Scalar(0.5) * e * e : d * m - Scalar(0.5) * d * d;  // ½e², or δ|e| − ½δ²
+    });
   }
 
  protected:
   void unscaled_gradient(ConstMatrixView<Scalar> y, ConstMatrixView<Scalar> p, bool, MatrixView<Scalar> g) const override {
     const Scalar d = Scalar(delta_);
     const Scalar inv_c = Scalar(1) / Scalar(p.cols());
-    g = (p - y).array().unaryExpr([d, inv_c](Scalar e) {
-      return (std::abs(e) <= d ? e : d * (e > 0 ? Scalar(1) : Scalar(-1))) * inv_c;
-    }).matrix();
+    detail::elementwise(y, p, g, [d, inv_c](Scalar a, Scalar b) {
+      const Scalar e = a - b;
+      return (std::abs(e) <= d ? e : d * (e > 0 ? Scalar(1) : Scalar(-1))) * inv_c;  // e, or δ·sign(e); / C
+    });
   }
 
  private:
@@ -133,7 +249,8 @@ class BinaryCrossentropy : public Loss<Scalar> {
   explicit BinaryCrossentropy(bool from_logits = false, double label_smoothing = 0.0)
       : from_logits_(from_logits), smoothing_(label_smoothing) {
     if (!(label_smoothing >= 0.0 && label_smoothing <= 1.0))
-      detail::fail("BinaryCrossentropy: label_smoothing must be in [0, 1], received label_smoothing=", label_smoothing);
+      kerascpp::detail::fail("BinaryCrossentropy: label_smoothing must be in [0, 1], received label_smoothing=",
+                             label_smoothing);
   }
   std::string name() const override { return "binary_crossentropy"; }
   std::unique_ptr<Loss<Scalar>> clone() const override { return std::make_unique<BinaryCrossentropy>(*this); }
@@ -143,95 +260,60 @@ class BinaryCrossentropy : public Loss<Scalar> {
 
   void per_sample(ConstMatrixView<Scalar> y, ConstMatrixView<Scalar> p, bool fused, Eigen::Ref<Vector<Scalar>> out) const override {
     const Scalar s = Scalar(smoothing_);
+    const auto target = [s](Scalar v) { return v * (Scalar(1) - s) + Scalar(0.5) * s; };  // y(1 − s) + s/2
     if (fused || from_logits_) {
-      if (p.cols() == 1) {  // one flat column: vectorised
-        logits_loss(Eigen::Map<const Array>(p.data(), p.rows()), Eigen::Map<const Array>(y.data(), y.rows()), s,
-                    [&](const auto& l) { out.array() = l; });
+      if (p.cols() == 1) {  // one contiguous column: vectorised, log(1 + e^−|z|) through the packet kernels
+        const Scalar* zp = p.data();
+        const Scalar* yp = y.data();
+        Scalar* o = out.data();
+        kerascpp::detail::through_packets<Scalar>(
+            p.rows(), [zp](Index k) { return -std::abs(zp[k]); },
+            [](Scalar* b, Index m) {
+              kerascpp::detail::exp_nonpositive_packets(b, m);
+              kerascpp::detail::log1p_packets(b, m);
+            },
+            [zp, yp, o, target](Index k, Scalar l) { o[k] = std::max(zp[k], Scalar(0)) - zp[k] * target(yp[k]) + l; });
       } else {
-        for (Index i = 0; i < p.rows(); ++i)
-          logits_loss(p.row(i).transpose().array(), y.row(i).transpose().array(), s,
-                      [&](const auto& l) { out(i) = l.mean(); });
+        detail::row_means(y, p, out.data(), [target](Scalar z, Scalar v) {
+          return std::max(z, Scalar(0)) - z * target(v) + std::log1p(std::exp(-std::abs(z)));
+        });
       }
     } else {
-      const auto t = y.array() * (Scalar(1) - s) + Scalar(0.5) * s;
-      const auto q = p.array().max(Scalar(epsilon)).min(Scalar(1 - epsilon));
-      out = (-(t * q.log() + (Scalar(1) - t) * (Scalar(1) - q).log())).matrix().rowwise().mean();
+      detail::row_means(y, p, out.data(), [target](Scalar v, Scalar yv) {
+        const Scalar q = std::min(std::max(v, Scalar(epsilon)), Scalar(1 - epsilon));
+        const Scalar t = target(yv);
+        return -(t * std::log(q) + (Scalar(1) - t) * std::log(Scalar(1) - q));
+      });
     }
   }
 
  protected:
   void check_target(double v, Index row, Index col, Index) const override {
     if (!(v >= 0.0 && v <= 1.0))
-      detail::fail("binary_crossentropy: labels must be in [0, 1], received ", v, " at row ", row, ", column ", col);
+      kerascpp::detail::fail("binary_crossentropy: labels must be in [0, 1], received ", v, " at row ", row,
+                             ", column ", col);
   }
   void unscaled_gradient(ConstMatrixView<Scalar> y, ConstMatrixView<Scalar> p, bool fused, MatrixView<Scalar> g) const override {
     const Scalar s = Scalar(smoothing_);
     const Scalar inv_c = Scalar(1) / Scalar(p.cols());
-    const auto t = y.array() * (Scalar(1) - s) + Scalar(0.5) * s;
+    const auto target = [s](Scalar v) { return v * (Scalar(1) - s) + Scalar(0.5) * s; };
     if (fused || from_logits_) {
-      activations::sigmoid(p.data(), g.data(), p.size());      // σ(z), flat over the contiguous batch
-      g = ((g.array() - t) * inv_c).matrix();                  // (σ(z) − y)/C
+      activations::sigmoid(p.data(), g.data(), p.size());  // σ(z), flat over the contiguous batch
+      const Scalar* yp = y.data();
+      Scalar* gp = g.data();
+      for (Index k = 0, n = p.size(); k < n; ++k) gp[k] = (gp[k] - target(yp[k])) * inv_c;  // (σ(z) − y)/C
     } else {
       const Scalar lo = Scalar(epsilon), hi = Scalar(1 - epsilon);
-      g = ((p.array() >= lo && p.array() <= hi)
-               .select((p.array() - t) / (p.array() * (Scalar(1) - p.array())), Scalar(0)) * inv_c).matrix();  // (p − y)/(p(1 − p))/C
+      detail::elementwise(y, p, g, [=](Scalar v, Scalar yv) {
+        return v >= lo && v <= hi ? (v - target(yv)) / (v * (Scalar(1) - v)) * inv_c : Scalar(0);  // (p − y)/(p(1 − p))/C
+      });
     }
   }
 
  private:
-  using Array = Eigen::Array<Scalar, Eigen::Dynamic, 1>;
-
-  /// Calls f(l) with l the array expression max(z, 0) − z·t + log(1 + e^−|z|) for logits z and
-  /// targets y smoothed to t = y(1 − s) + s/2.
-  template <typename Z, typename Y, typename F>
-  static void logits_loss(const Z& z, const Y& y, Scalar s, F&& f) {
-    activations::with_exp_nonpositive<Scalar>(z, [&](const auto& exp) {
-      f(z.max(Scalar(0)) - z * (y * (Scalar(1) - s) + Scalar(0.5) * s) + exp(-z.abs()).log1p());
-    });
-  }
-
   bool from_logits_;
   double smoothing_;
 };
-
-namespace detail {
-/// Cross-entropy of one row against target distribution t (any non-negative weights):
-/// probabilities: q = clip(p / Σp, ε, 1 − ε), l = −Σ t·log q;
-/// logits:        l = Σt · logsumexp(z) − t·z.
-template <typename Scalar, typename RowT, typename RowP>
-Scalar cross_entropy_row(const RowT& t, const RowP& p, bool logits) {
-  if (logits) {
-    const Scalar zmax = p.maxCoeff();
-    const Scalar lse = zmax + std::log((p.array() - zmax).exp().sum());
-    return t.sum() * lse - t.dot(p);
-  }
-  const Scalar total = p.sum();
-  const auto q = (p.array() / total).max(Scalar(epsilon)).min(Scalar(1 - epsilon));
-  return -(t.array() * q.log()).sum();
-}
-
-/// Gradient of cross_entropy_row with respect to p (or z), written into g.
-template <typename Scalar, typename RowT, typename RowP, typename RowG>
-void cross_entropy_row_gradient(const RowT& t, const RowP& p, bool logits, RowG&& g) {
-  if (logits) {  // softmax(z)·Σt − t
-    const Scalar zmax = p.maxCoeff();
-    g = (p.array() - zmax).exp().matrix();
-    g *= t.sum() / g.sum();
-    g -= t;
-    return;
-  }
-  // q_j = p_j / S clipped; dl/dp_k = −t_k·[k unclipped]/(q_k S) + Σ_j t_j·[j unclipped]·p_j/(q_j S²)
-  const Scalar total = p.sum();
-  Scalar acc = 0;
-  for (Index k = 0; k < p.size(); ++k) {
-    const Scalar q = p(k) / total;
-    const bool inside = q >= Scalar(epsilon) && q <= Scalar(1 - epsilon);
-    g(k) = inside ? -t(k) / (q * total) : Scalar(0);
-    if (inside) acc += t(k) * p(k) / (q * total * total);
-  }
-  g.array() += acc;
-}
-}  // namespace detail
 
 /// categorical_crossentropy: l = −Σ_j y_j log p_j over one-hot (or soft) targets; with a final
 /// softmax the logits are used: l = logsumexp(z) − y·z, gradient softmax(z) − y.
@@ -251,10 +333,9 @@ class CategoricalCrossentropy : public Loss<Scalar> {
   bool fuses(Activation a) const override { return !from_logits_ && a == Activation::softmax; }
 
   void per_sample(ConstMatrixView<Scalar> y, ConstMatrixView<Scalar> p, bool fused, Eigen::Ref<Vector<Scalar>> out) const override {
-    const Scalar s = Scalar(smoothing_), c = Scalar(p.cols());
+    const Index c = p.cols();
     for (Index i = 0; i < p.rows(); ++i)
-      out(i) = detail::cross_entropy_row<Scalar>((y.row(i).array() * (Scalar(1) - s) + s / c).matrix(), p.row(i),
-                                                 fused || from_logits_);
+      out(i) = detail::cross_entropy_row(y.data() + i * c, p.data() + i * c, c, Scalar(smoothing_), fused || from_logits_);
   }
 
  protected:
@@ -264,10 +345,22 @@ class CategoricalCrossentropy : public Loss<Scalar> {
                              row, ", column ", col);
   }
   void unscaled_gradient(ConstMatrixView<Scalar> y, ConstMatrixView<Scalar> p, bool fused, MatrixView<Scalar> g) const override {
-    const Scalar s = Scalar(smoothing_), c = Scalar(p.cols());
+    const Scalar s = Scalar(smoothing_), shift = s / Scalar(p.cols());
+    const Index c = p.cols();
+    if (fused || from_logits_) {  // softmax(z)·Σt − t, the softmax vectorised over the whole batch
+      activations::softmax(p.data(), g.data(), p.rows(), c);
+      for (Index i = 0; i < p.rows(); ++i) {
+        const Scalar* yi = y.data() + i * c;
+        Scalar* gi = g.data() + i * c;
+        kerascpp::detail::Accumulator<Scalar> sum_t = 0;
+        for (Index j = 0; j < c; ++j) sum_t += yi[j] * (Scalar(1) - s) + shift;
+        const Scalar t_sum = Scalar(sum_t);
+        for (Index j = 0; j < c; ++j) gi[j] = gi[j] * t_sum - (yi[j] * (Scalar(1) - s) + shift);
+      }
+      return;
+    }
     for (Index i = 0; i < p.rows(); ++i)
-      detail::cross_entropy_row_gradient<Scalar>((y.row(i).array() * (Scalar(1) - s) + s / c).matrix(), p.row(i),
-                                                 fused || from_logits_, g.row(i));
+      detail::cross_entropy_row_gradient(y.data() + i * c, p.data() + i * c, c, s, g.data() + i * c);
   }
 
  private:
@@ -296,14 +389,16 @@ class SparseCategoricalCrossentropy : public Loss<Scalar> {
   }
 
   void per_sample(ConstMatrixView<Scalar> y, ConstMatrixView<Scalar> p, bool fused, Eigen::Ref<Vector<Scalar>> out) const override {
+    const Index c = p.cols();
     for (Index i = 0; i < p.rows(); ++i) {
-      const Index k = static_cast<Index>(y(i, 0));
+      const Scalar* pi = p.data() + i * c;
+      const Index k = static_cast<Index>(y.data()[i]);
       if (fused || from_logits_) {
-        const Scalar zmax = p.row(i).maxCoeff();
-        out(i) = zmax + std::log((p.row(i).array() - zmax).exp().sum()) - p(i, k);  // logsumexp(z) − z_k
+        out(i) = detail::logsumexp(pi, c) - pi[k];  // logsumexp(z) − z_k
       } else {
-        const Scalar q = std::clamp(p(i, k) / p.row(i).sum(), Scalar(epsilon), Scalar(1 - epsilon));
-        out(i) = -std::log(q);
+        const Scalar total = detail::sum(pi, c);
+        const Scalar q = std::clamp(pi[k] / total, Scalar(epsilon), Scalar(1 - epsilon));
+        out(i) = -std::log(q);  // −log clip(p_k / Σp)
       }
     }
   }
@@ -315,23 +410,21 @@ class SparseCategoricalCrossentropy : public Loss<Scalar> {
                              "), received ", v, " at row ", row);
   }
   void unscaled_gradient(ConstMatrixView<Scalar> y, ConstMatrixView<Scalar> p, bool fused, MatrixView<Scalar> g) const override {
-    for (Index i = 0; i < p.rows(); ++i) {
-      const Index k = static_cast<Index>(y(i, 0));
-      if (fused || from_logits_) {  // softmax(z) − onehot
-        const Scalar zmax = p.row(i).maxCoeff();
-        g.row(i) = (p.row(i).array() - zmax).exp().matrix();
-        g.row(i) /= g.row(i).sum();
-        g(i, k) -= Scalar(1);
-      } else {  // only q_k enters: dl/dp_j = 1/S − [j = k]/p_k, zero where q_k is clipped
-        const Scalar total = p.row(i).sum();
-        const Scalar q = p(i, k) / total;
-        if (q < Scalar(epsilon) || q > Scalar(1 - epsilon)) {
-          g.row(i).setZero();
-        } else {
-          g.row(i).setConstant(Scalar(1) / total);
-          g(i, k) -= Scalar(1) / p(i, k);
-        }
-      }
+    const Index c = p.cols();
+    if (fused || from_logits_) {  // softmax(z) − onehot, the softmax vectorised over the whole batch
+      activations::softmax(p.data(), g.data(), p.rows(), c);
+      for (Index i = 0; i < p.rows(); ++i) g.data()[i * c + static_cast<Index>(y.data()[i])] -= Scalar(1);
+      return;
+    }
+    for (Index i = 0; i < p.rows(); ++i) {  // only q_k enters: dl/dp_j = 1/S − [j = k]/p_k, zero where q_k is clipped
+      const Scalar* pi = p.data() + i * c;
+      Scalar* gi = g.data() + i * c;
+      const Index k = static_cast<Index>(y.data()[i]);
+      const Scalar total = detail::sum(pi, c);
+      const Scalar q = pi[k] / total;
+      const bool clipped = q < Scalar(epsilon) || q > Scalar(1 - epsilon);
+      for (Index j = 0; j < c; ++j) gi[j] = clipped ? Scalar(0) : Scalar(1) / total;
+      if (!clipped) gi[k] -= Scalar(1) / pi[k];
     }
   }
 

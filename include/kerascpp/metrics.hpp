@@ -9,6 +9,17 @@
 
 namespace kerascpp {
 
+namespace detail {
+/// The index of the first largest of n values (numpy/TF argmax on ties).
+template <typename Scalar>
+Index argmax(const Scalar* v, Index n) {
+  Index best = 0;
+  for (Index j = 1; j < n; ++j)
+    if (v[j] > v[best]) best = j;
+  return best;
+}
+}  // namespace detail
+
 template <typename Scalar = float>
 class Metric {
  public:
@@ -40,7 +51,9 @@ class BinaryAccuracy : public Metric<Scalar> {
   std::unique_ptr<Metric<Scalar>> clone() const override { return std::make_unique<BinaryAccuracy>(*this); }
   void per_sample(ConstMatrixView<Scalar> y, ConstMatrixView<Scalar> p, Eigen::Ref<Vector<Scalar>> out) const override {
     const Scalar t = Scalar(threshold_);
-    out = ((p.array() > t).template cast<Scalar>() == y.array()).template cast<Scalar>().matrix().rowwise().mean();
+    losses::detail::row_means(y, p, out.data(), [t](Scalar v, Scalar label) {
+      return Scalar(v > t) == label ? Scalar(1) : Scalar(0);  // [(ŷ > threshold) = y]
+    });
   }
 
  private:
@@ -54,12 +67,9 @@ class CategoricalAccuracy : public Metric<Scalar> {
   explicit CategoricalAccuracy(std::string name = "categorical_accuracy") : Metric<Scalar>(std::move(name)) {}
   std::unique_ptr<Metric<Scalar>> clone() const override { return std::make_unique<CategoricalAccuracy>(*this); }
   void per_sample(ConstMatrixView<Scalar> y, ConstMatrixView<Scalar> p, Eigen::Ref<Vector<Scalar>> out) const override {
-    for (Index i = 0; i < p.rows(); ++i) {
-      Index kp = 0, ky = 0;
-      p.row(i).maxCoeff(&kp);
-      y.row(i).maxCoeff(&ky);
-      out(i) = kp == ky ? Scalar(1) : Scalar(0);
-    }
+    const Index c = p.cols();
+    for (Index i = 0; i < p.rows(); ++i)
+      out(i) = detail::argmax(p.data() + i * c, c) == detail::argmax(y.data() + i * c, c) ? Scalar(1) : Scalar(0);
   }
 };
 
@@ -71,11 +81,9 @@ class SparseCategoricalAccuracy : public Metric<Scalar> {
       : Metric<Scalar>(std::move(name)) {}
   std::unique_ptr<Metric<Scalar>> clone() const override { return std::make_unique<SparseCategoricalAccuracy>(*this); }
   void per_sample(ConstMatrixView<Scalar> y, ConstMatrixView<Scalar> p, Eigen::Ref<Vector<Scalar>> out) const override {
-    for (Index i = 0; i < p.rows(); ++i) {
-      Index kp = 0;
-      p.row(i).maxCoeff(&kp);
-      out(i) = static_cast<Scalar>(kp) == y(i, 0) ? Scalar(1) : Scalar(0);
-    }
+    const Index c = p.cols();
+    for (Index i = 0; i < p.rows(); ++i)
+      out(i) = static_cast<Scalar>(detail::argmax(p.data() + i * c, c)) == y.data()[i] ? Scalar(1) : Scalar(0);
   }
 };
 
@@ -86,7 +94,7 @@ class MeanAbsoluteError : public Metric<Scalar> {
   explicit MeanAbsoluteError(std::string name = "mean_absolute_error") : Metric<Scalar>(std::move(name)) {}
   std::unique_ptr<Metric<Scalar>> clone() const override { return std::make_unique<MeanAbsoluteError>(*this); }
   void per_sample(ConstMatrixView<Scalar> y, ConstMatrixView<Scalar> p, Eigen::Ref<Vector<Scalar>> out) const override {
-    out = (p - y).cwiseAbs().rowwise().mean();
+    losses::detail::mean_absolute_error(y, p, out.data());
   }
 };
 
@@ -97,7 +105,7 @@ class MeanSquaredError : public Metric<Scalar> {
   explicit MeanSquaredError(std::string name = "mean_squared_error") : Metric<Scalar>(std::move(name)) {}
   std::unique_ptr<Metric<Scalar>> clone() const override { return std::make_unique<MeanSquaredError>(*this); }
   void per_sample(ConstMatrixView<Scalar> y, ConstMatrixView<Scalar> p, Eigen::Ref<Vector<Scalar>> out) const override {
-    out = (p - y).array().square().matrix().rowwise().mean();
+    losses::detail::mean_squared_error(y, p, out.data());
   }
 };
 
