@@ -7,6 +7,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <utility>
@@ -341,6 +342,75 @@ TEST_CASE("Adam in float follows the double reference", "[optimizers][adam][floa
   CHECK(w(0, 0) == Approx(0.9990000316217766).epsilon(1e-6));
   CHECK(w(0, 1) == Approx(2.0009999841888617).epsilon(1e-6));
   CHECK(adam.iterations() == 1);
+}
+
+TEST_CASE("every optimizer in float follows a double reference over several thousand weights",
+          "[optimizers][float][values]") {
+  // 2500 elements: the square roots run in chunks of 1024 with a short last chunk, and every element
+  // must meet the formula of its own index.
+  const int which = GENERATE(0, 1, 2, 3, 4, 5);
+  const kerascpp::Index n = 2500;
+  std::unique_ptr<kerascpp::Optimizer<float>> opt;
+  switch (which) {
+    case 0: opt = std::make_unique<optimizers::SGD<float>>(0.1, 0.9, true); break;
+    case 1: opt = std::make_unique<optimizers::Adam<float>>(0.01); break;
+    case 2: opt = std::make_unique<optimizers::AdamW<float>>(0.01, 0.1); break;
+    case 3: opt = std::make_unique<optimizers::RMSprop<float>>(0.01, 0.9, 0.5, 1e-7, true); break;
+    case 4: opt = std::make_unique<optimizers::RMSprop<float>>(0.01); break;
+    default: opt = std::make_unique<optimizers::Adagrad<float>>(0.1); break;
+  }
+  INFO(opt->name() << " (case " << which << ")");
+  kerascpp::RowMatrix<float> w(1, n), g(1, n);
+  Eigen::ArrayXd wd(n), m = Eigen::ArrayXd::Zero(n), v = Eigen::ArrayXd::Zero(n), mg = Eigen::ArrayXd::Zero(n);
+  Eigen::ArrayXd a = Eigen::ArrayXd::Constant(n, 0.1);
+  for (kerascpp::Index i = 0; i < n; ++i) {
+    w(0, i) = static_cast<float>(std::sin(0.37 * static_cast<double>(i)));
+    wd(i) = w(0, i);
+  }
+  const std::vector<kerascpp::Weight<float>> weights{{"w", &w, &g}};
+  for (int t = 1; t <= 3; ++t) {
+    for (kerascpp::Index i = 0; i < n; ++i) g(0, i) = static_cast<float>(std::cos(0.11 * static_cast<double>(i * t)));
+    opt->apply(weights);
+    for (kerascpp::Index i = 0; i < n; ++i) {
+      const double gi = g(0, i);
+      switch (which) {
+        case 0:  // Nesterov SGD: v = μv − lr·g, w += μv − lr·g
+          m(i) = 0.9 * m(i) - 0.1 * gi;
+          wd(i) += 0.9 * m(i) - 0.1 * gi;
+          break;
+        case 1:
+        case 2: {  // (AdamW: w ·= 1 − lr·λ) m = β₁m + (1−β₁)g, v = β₂v + (1−β₂)g², w −= α·m/(sqrt(v)+ε)
+          if (which == 2) wd(i) *= 1.0 - 0.01 * 0.1;
+          m(i) = 0.9 * m(i) + 0.1 * gi;
+          v(i) = 0.999 * v(i) + 0.001 * gi * gi;
+          const double alpha = 0.01 * std::sqrt(1.0 - std::pow(0.999, t)) / (1.0 - std::pow(0.9, t));
+          wd(i) -= alpha * m(i) / (std::sqrt(v(i)) + 1e-7);
+          break;
+        }
+        case 3:  // centered RMSprop with momentum 0.5
+          v(i) = 0.9 * v(i) + 0.1 * gi * gi;
+          mg(i) = 0.9 * mg(i) + 0.1 * gi;
+          m(i) = 0.5 * m(i) + 0.01 * gi / std::sqrt(v(i) - mg(i) * mg(i) + 1e-7);
+          wd(i) -= m(i);
+          break;
+        case 4:  // RMSprop
+          v(i) = 0.9 * v(i) + 0.1 * gi * gi;
+          wd(i) -= 0.01 * gi / std::sqrt(v(i) + 1e-7);
+          break;
+        default:  // Adagrad
+          a(i) += gi * gi;
+          wd(i) -= 0.1 * gi / std::sqrt(a(i) + 1e-7);
+          break;
+      }
+    }
+  }
+  double worst = 0.0, moved = 0.0;
+  for (kerascpp::Index i = 0; i < n; ++i) {
+    worst = std::max(worst, std::abs(static_cast<double>(w(0, i)) - wd(i)));
+    moved = std::max(moved, std::abs(wd(i) - static_cast<double>(static_cast<float>(std::sin(0.37 * static_cast<double>(i))))));
+  }
+  CHECK(worst <= 2e-5);
+  CHECK(moved > 1e-2);  // the steps did move the weights
 }
 
 TEST_CASE("a step taken in parts (as threads share it) equals one apply", "[optimizers][parts]") {

@@ -105,6 +105,13 @@ void tanh_packets(Scalar* b, Index n) {
   a = a.tanh();
 }
 
+/// b = sqrt(b), as exp_packets.
+template <typename Scalar>
+void sqrt_packets(Scalar* b, Index n) {
+  AlignedArrayMap<Scalar> a(b, n);
+  a = a.sqrt();
+}
+
 /// b = e^b for b ≤ 0, as exp_packets. Eigen's vectorised exp clamps its argument at about −88.7
 /// (float), so where some b < −c (e^−c the smallest normal number) e^b is computed as
 /// e^max(b, −c) · e^min(b + c, 0), both factors normal, and a subnormal e^b is rounded once.

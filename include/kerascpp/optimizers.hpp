@@ -4,6 +4,7 @@
 // state persists across `fit` calls, and `reset()` starts over.
 #pragma once
 
+#include <kerascpp/activations.hpp>
 #include <kerascpp/layers/layer.hpp>
 
 #include <array>
@@ -11,6 +12,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace kerascpp {
@@ -118,6 +120,15 @@ class Optimizer {
 
   static Flat flat(RowMatrix<Scalar>& m, Index begin, Index end) { return Flat(m.data() + begin, end - begin); }
 
+  /// For i in [0, n): r = sqrt(radicand(i)), then finish(i, r). The updates are plain loops that the
+  /// compiler vectorises, and the square roots run in chunks through one vectorised kernel, so each
+  /// element is read and written once per step instead of once per Eigen expression.
+  template <typename Radicand, typename Finish>
+  static void with_sqrt(Index n, Radicand&& radicand, Finish&& finish) {
+    detail::through_packets<Scalar>(n, std::forward<Radicand>(radicand), detail::sqrt_packets<Scalar>,
+                                    std::forward<Finish>(finish));
+  }
+
   static void check_learning_rate(double lr) {
     if (!(lr >= 0.0) || !std::isfinite(lr))
       detail::fail("optimizer: learning_rate must be a finite non-negative number, received learning_rate=", lr);
@@ -160,15 +171,20 @@ class SGD : public Optimizer<Scalar> {
   using typename Optimizer<Scalar>::ConstFlat;
   void update_step(Flat w, ConstFlat g, Flat* s) override {
     const Scalar lr = Scalar(this->learning_rate_);
+    Scalar* wp = w.data();
+    const Scalar* gp = g.data();
+    const Index n = w.size();
     if (momentum_ == 0.0) {
-      w -= lr * g;  // w −= lr·g
+      for (Index i = 0; i < n; ++i) wp[i] -= lr * gp[i];  // w −= lr·g
       return;
     }
     const Scalar mu = Scalar(momentum_);
-    Flat& v = s[0];
-    v = mu * v - lr * g;  // v = μv − lr·g
-    if (nesterov_) w += mu * v - lr * g;
-    else w += v;
+    Scalar* v = s[0].data();
+    for (Index i = 0; i < n; ++i) v[i] = mu * v[i] - lr * gp[i];  // v = μv − lr·g
+    if (nesterov_)
+      for (Index i = 0; i < n; ++i) wp[i] += mu * v[i] - lr * gp[i];  // w += μv − lr·g
+    else
+      for (Index i = 0; i < n; ++i) wp[i] += v[i];  // w += v
   }
 
  private:
@@ -204,11 +220,18 @@ class Adam : public Optimizer<Scalar> {
   using typename Optimizer<Scalar>::ConstFlat;
   void update_step(Flat w, ConstFlat g, Flat* s) override {
     const Scalar b1 = Scalar(beta_1_), b2 = Scalar(beta_2_), eps = Scalar(epsilon_), alpha = Scalar(alpha_);
-    Flat& m = s[0];
-    Flat& v = s[1];
-    m = b1 * m + (Scalar(1) - b1) * g;           // m = β₁m + (1−β₁)g
-    v = b2 * v + (Scalar(1) - b2) * g.square();  // v = β₂v + (1−β₂)g²
-    w -= alpha * m / (v.sqrt() + eps);           // w −= α·m/(sqrt(v)+ε)
+    Scalar* wp = w.data();
+    const Scalar* gp = g.data();
+    Scalar* m = s[0].data();
+    Scalar* v = s[1].data();
+    this->with_sqrt(
+        w.size(),
+        [=](Index i) {
+          m[i] = b1 * m[i] + (Scalar(1) - b1) * gp[i];          // m = β₁m + (1−β₁)g
+          v[i] = b2 * v[i] + (Scalar(1) - b2) * gp[i] * gp[i];  // v = β₂v + (1−β₂)g²
+          return v[i];
+        },
+        [=](Index i, Scalar root) { wp[i] -= alpha * m[i] / (root + eps); });  // w −= α·m/(sqrt(v)+ε)
   }
 
   double beta_1_, beta_2_, epsilon_;
@@ -236,7 +259,9 @@ class AdamW : public Adam<Scalar> {
   using typename Optimizer<Scalar>::Flat;
   using typename Optimizer<Scalar>::ConstFlat;
   void update_step(Flat w, ConstFlat g, Flat* s) override {
-    w *= Scalar(1.0 - this->learning_rate_ * weight_decay_);  // w −= lr·λ·w, decoupled from the gradient
+    const Scalar decay = Scalar(1.0 - this->learning_rate_ * weight_decay_);
+    Scalar* wp = w.data();
+    for (Index i = 0, n = w.size(); i < n; ++i) wp[i] *= decay;  // w −= lr·λ·w, decoupled from the gradient
     Adam<Scalar>::update_step(w, g, s);
   }
 
@@ -271,26 +296,29 @@ class RMSprop : public Optimizer<Scalar> {
   using typename Optimizer<Scalar>::ConstFlat;
   void update_step(Flat w, ConstFlat g, Flat* s) override {
     const Scalar rho = Scalar(rho_), lr = Scalar(this->learning_rate_), eps = Scalar(epsilon_);
-    Flat& v = s[0];
-    const ConstFlat& ga = g;
-    v = rho * v + (Scalar(1) - rho) * ga.square();  // v = ρv + (1−ρ)g²
-    // denominator: v + ε, or v − ḡ² + ε when centered (ḡ = ρḡ + (1−ρ)g)
-    const auto update = [&](const auto& denominator) {
-      if (momentum_ == 0.0) {
-        w -= lr * ga / denominator.sqrt();  // w −= lr·g / sqrt(denominator)
-        return;
-      }
-      Flat& m = s[1];
-      m = Scalar(momentum_) * m + lr * ga / denominator.sqrt();  // m = μm + lr·g / sqrt(denominator)
-      w -= m;
-    };
-    if (centered_) {
-      Flat& mean_g = s[momentum_ != 0.0 ? 2 : 1];
-      mean_g = rho * mean_g + (Scalar(1) - rho) * ga;
-      update(v - mean_g.square() + eps);
-    } else {
-      update(v + eps);
-    }
+    const Scalar mu = Scalar(momentum_);
+    Scalar* wp = w.data();
+    const Scalar* gp = g.data();
+    Scalar* v = s[0].data();
+    Scalar* m = momentum_ != 0.0 ? s[1].data() : nullptr;
+    Scalar* mean_g = centered_ ? s[momentum_ != 0.0 ? 2 : 1].data() : nullptr;
+    this->with_sqrt(
+        w.size(),
+        [=](Index i) {  // the denominator: v + ε, or v − ḡ² + ε when centered
+          v[i] = rho * v[i] + (Scalar(1) - rho) * gp[i] * gp[i];  // v = ρv + (1−ρ)g²
+          if (mean_g == nullptr) return v[i] + eps;
+          mean_g[i] = rho * mean_g[i] + (Scalar(1) - rho) * gp[i];  // ḡ = ρḡ + (1−ρ)g
+          return v[i] - mean_g[i] * mean_g[i] + eps;
+        },
+        [=](Index i, Scalar root) {
+          const Scalar step = lr * gp[i] / root;  // lr·g / sqrt(denominator)
+          if (m == nullptr) {
+            wp[i] -= step;
+          } else {
+            m[i] = mu * m[i] + step;  // m = μm + lr·g / sqrt(denominator)
+            wp[i] -= m[i];
+          }
+        });
   }
 
  private:
@@ -322,9 +350,17 @@ class Adagrad : public Optimizer<Scalar> {
   using typename Optimizer<Scalar>::Flat;
   using typename Optimizer<Scalar>::ConstFlat;
   void update_step(Flat w, ConstFlat g, Flat* s) override {
-    Flat& a = s[0];
-    a += g.square();                                                        // a += g²
-    w -= Scalar(this->learning_rate_) * g / (a + Scalar(epsilon_)).sqrt();  // w −= lr·g/sqrt(a+ε)
+    const Scalar lr = Scalar(this->learning_rate_), eps = Scalar(epsilon_);
+    Scalar* wp = w.data();
+    const Scalar* gp = g.data();
+    Scalar* a = s[0].data();
+    this->with_sqrt(
+        w.size(),
+        [=](Index i) {
+          a[i] += gp[i] * gp[i];  // a += g²
+          return a[i] + eps;
+        },
+        [=](Index i, Scalar root) { wp[i] -= lr * gp[i] / root; });  // w −= lr·g/sqrt(a+ε)
   }
 
  private:
