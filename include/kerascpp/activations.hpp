@@ -84,35 +84,24 @@ using Accumulator = decltype(Scalar() + 0.0);
 template <typename Scalar>
 using AlignedArrayMap = Eigen::Map<Eigen::Array<Scalar, Eigen::Dynamic, 1>, Eigen::Aligned64>;
 
-/// b = e^b over n values, n a multiple of packet_lanes, b 64-byte aligned.
-template <typename Scalar>
-void exp_packets(Scalar* b, Index n) {
+/// b = f(b) over n values, n a multiple of packet_lanes, b 64-byte aligned, with f one of Eigen's
+/// vectorised array functions: the only Eigen expressions of the element-wise code.
+template <typename Scalar, typename F>
+void packets(Scalar* b, Index n, F f) {
   AlignedArrayMap<Scalar> a(b, n);
-  a = a.exp();
+  a = f(a);
 }
 
-/// b = log(1 + b), as exp_packets.
 template <typename Scalar>
-void log1p_packets(Scalar* b, Index n) {
-  AlignedArrayMap<Scalar> a(b, n);
-  a = a.log1p();
-}
-
-/// b = tanh(b), as exp_packets.
+void exp_packets(Scalar* b, Index n) { packets(b, n, [](const auto& a) { return a.exp(); }); }  // b = e^b
 template <typename Scalar>
-void tanh_packets(Scalar* b, Index n) {
-  AlignedArrayMap<Scalar> a(b, n);
-  a = a.tanh();
-}
-
-/// b = sqrt(b), as exp_packets.
+void log1p_packets(Scalar* b, Index n) { packets(b, n, [](const auto& a) { return a.log1p(); }); }  // b = log(1 + b)
 template <typename Scalar>
-void sqrt_packets(Scalar* b, Index n) {
-  AlignedArrayMap<Scalar> a(b, n);
-  a = a.sqrt();
-}
+void tanh_packets(Scalar* b, Index n) { packets(b, n, [](const auto& a) { return a.tanh(); }); }  // b = tanh(b)
+template <typename Scalar>
+void sqrt_packets(Scalar* b, Index n) { packets(b, n, [](const auto& a) { return a.sqrt(); }); }  // b = sqrt(b)
 
-/// b = e^b for b ≤ 0, as exp_packets. Eigen's vectorised exp clamps its argument at about −88.7
+/// b = e^b for b ≤ 0, as `packets`. Eigen's vectorised exp clamps its argument at about −88.7
 /// (float), so where some b < −c (e^−c the smallest normal number) e^b is computed as
 /// e^max(b, −c) · e^min(b + c, 0), both factors normal, and a subnormal e^b is rounded once.
 template <typename Scalar>
