@@ -48,13 +48,22 @@ StridedView<typename D::Scalar> strided_view(const Eigen::MatrixBase<D>& m, RowM
   }
 }
 
-/// The first element of v when its elements fill rows·cols consecutive places (packed row-major or
-/// column-major), else null.
+/// The data of v when it holds its rows one after another (densely packed rows, or a single packed
+/// column), else null.
+template <typename Scalar>
+const Scalar* packed_rows(const StridedView<Scalar>& v) {
+  const bool packed_cols = v.cols() <= 1 || v.innerStride() == 1;
+  const bool packed_rows = v.rows() <= 1 || v.outerStride() == v.cols();
+  return packed_cols && packed_rows ? v.data() : nullptr;
+}
+
+/// The first element of v when its elements fill rows·cols consecutive places (packed rows, or
+/// packed columns), else null.
 template <typename Scalar>
 const Scalar* contiguous(const StridedView<Scalar>& v) {
-  const bool by_rows = (v.cols() <= 1 || v.innerStride() == 1) && (v.rows() <= 1 || v.outerStride() == v.cols());
+  if (const Scalar* p = packed_rows(v)) return p;
   const bool by_cols = (v.rows() <= 1 || v.outerStride() == 1) && (v.cols() <= 1 || v.innerStride() == v.rows());
-  return by_rows || by_cols ? v.data() : nullptr;
+  return by_cols ? v.data() : nullptr;
 }
 
 /// check_finite for data from users: a vectorised pass when the elements are contiguous, the
@@ -672,14 +681,6 @@ class Sequential : public ModelInterface<Scalar> {
     set_batch(xb.data(), x.cols(), yb.data(), y.cols(), wb.data());
   }
 
-  /// The data of m when it holds its rows one after another (densely packed rows, or a single
-  /// packed column), else null.
-  static const Scalar* packed_rows(const StridedView<Scalar>& m) {
-    const bool packed_cols = m.cols() <= 1 || m.innerStride() == 1;
-    const bool packed_rows = m.rows() <= 1 || m.outerStride() == m.cols();
-    return packed_cols && packed_rows ? m.data() : nullptr;
-  }
-
   /// out.row(r) = m.row(index[r]): a block copy per row when each row of m is contiguous, else by
   /// element.
   static void copy_rows(const StridedView<Scalar>& m, const Index* index, Index rows, MatrixView<Scalar> out) {
@@ -708,7 +709,7 @@ class Sequential : public ModelInterface<Scalar> {
   /// Row `start` of m when m holds packed rows and the row is 16-byte aligned, as layer views
   /// require; else null.
   static const Scalar* rows_in_place(const StridedView<Scalar>& m, Index start) {
-    const Scalar* data = packed_rows(m);
+    const Scalar* data = detail::packed_rows(m);
     if (data == nullptr) return nullptr;
     const Scalar* p = data + start * m.cols();
     return reinterpret_cast<std::uintptr_t>(p) % 16 == 0 ? p : nullptr;
