@@ -81,6 +81,14 @@ inline constexpr Index packet_lanes = 64 / sizeof(Scalar);
 template <typename Scalar>
 using Accumulator = decltype(Scalar() + 0.0);
 
+/// Σ_j v_j over n values, accumulated as above.
+template <typename Scalar>
+Scalar sum(const Scalar* v, Index n) {
+  Accumulator<Scalar> total = 0;
+  for (Index j = 0; j < n; ++j) total += v[j];
+  return Scalar(total);
+}
+
 template <typename Scalar>
 using AlignedArrayMap = Eigen::Map<Eigen::Array<Scalar, Eigen::Dynamic, 1>, Eigen::Aligned64>;
 
@@ -170,9 +178,7 @@ void softmax(const Scalar* z, Scalar* y, Index rows, Index cols) {
   exp_nonpositive(y, y, rows * cols);
   for (Index i = 0; i < rows; ++i) {
     Scalar* yi = y + i * cols;
-    detail::Accumulator<Scalar> sum = 0;
-    for (Index j = 0; j < cols; ++j) sum += yi[j];
-    const Scalar total = Scalar(sum);
+    const Scalar total = detail::sum(yi, cols);
     for (Index j = 0; j < cols; ++j) yi[j] /= total;
   }
 }

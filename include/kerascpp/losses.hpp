@@ -97,14 +97,6 @@ void elementwise(ConstMatrixView<Scalar> y, ConstMatrixView<Scalar> p, MatrixVie
   for (Index k = 0, n = p.size(); k < n; ++k) gp[k] = f(pp[k], yp[k]);
 }
 
-/// Σ_j v_j over n values.
-template <typename Scalar>
-Scalar sum(const Scalar* v, Index n) {
-  kerascpp::detail::Accumulator<Scalar> total = 0;
-  for (Index j = 0; j < n; ++j) total += v[j];
-  return Scalar(total);
-}
-
 /// out_i = mean_j |ŷ_ij − y_ij| (shared with metrics::MeanAbsoluteError).
 template <typename Scalar>
 void mean_absolute_error(ConstMatrixView<Scalar> y, ConstMatrixView<Scalar> p, Scalar* out) {
@@ -144,7 +136,7 @@ Scalar cross_entropy_row(const Scalar* y, const Scalar* p, Index c, Scalar s, bo
     }
     return Scalar(t_sum) * lse - Scalar(t_dot_z);
   }
-  const Scalar total = sum(p, c);
+  const Scalar total = kerascpp::detail::sum(p, c);
   kerascpp::detail::Accumulator<Scalar> t_log_q = 0;
   for (Index j = 0; j < c; ++j) {
     const Scalar q = std::min(std::max(p[j] / total, Scalar(epsilon)), Scalar(1 - epsilon));
@@ -158,7 +150,7 @@ Scalar cross_entropy_row(const Scalar* y, const Scalar* p, Index c, Scalar s, bo
 template <typename Scalar>
 void cross_entropy_row_gradient(const Scalar* y, const Scalar* p, Index c, Scalar s, Scalar* g) {
   const Scalar shift = s / Scalar(c);
-  const Scalar total = sum(p, c);
+  const Scalar total = kerascpp::detail::sum(p, c);
   kerascpp::detail::Accumulator<Scalar> acc = 0;
   for (Index k = 0; k < c; ++k) {
     const Scalar t = y[k] * (Scalar(1) - s) + shift;
@@ -396,7 +388,7 @@ class SparseCategoricalCrossentropy : public Loss<Scalar> {
       if (fused || from_logits_) {
         out(i) = detail::logsumexp(pi, c) - pi[k];  // logsumexp(z) − z_k
       } else {
-        const Scalar total = detail::sum(pi, c);
+        const Scalar total = kerascpp::detail::sum(pi, c);
         const Scalar q = std::clamp(pi[k] / total, Scalar(epsilon), Scalar(1 - epsilon));
         out(i) = -std::log(q);  // −log clip(p_k / Σp)
       }
@@ -420,7 +412,7 @@ class SparseCategoricalCrossentropy : public Loss<Scalar> {
       const Scalar* pi = p.data() + i * c;
       Scalar* gi = g.data() + i * c;
       const Index k = static_cast<Index>(y.data()[i]);
-      const Scalar total = detail::sum(pi, c);
+      const Scalar total = kerascpp::detail::sum(pi, c);
       const Scalar q = pi[k] / total;
       const bool clipped = q < Scalar(epsilon) || q > Scalar(1 - epsilon);
       for (Index j = 0; j < c; ++j) gi[j] = clipped ? Scalar(0) : Scalar(1) / total;
