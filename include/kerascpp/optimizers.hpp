@@ -180,11 +180,17 @@ class SGD : public Optimizer<Scalar> {
     }
     const Scalar mu = Scalar(momentum_);
     Scalar* v = s[0].data();
-    for (Index i = 0; i < n; ++i) v[i] = mu * v[i] - lr * gp[i];  // v = μv − lr·g
-    if (nesterov_)
-      for (Index i = 0; i < n; ++i) wp[i] += mu * v[i] - lr * gp[i];  // w += μv − lr·g
-    else
-      for (Index i = 0; i < n; ++i) wp[i] += v[i];  // w += v
+    if (nesterov_) {
+      for (Index i = 0; i < n; ++i) {
+        v[i] = mu * v[i] - lr * gp[i];  // v = μv − lr·g
+        wp[i] += mu * v[i] - lr * gp[i];  // w += μv − lr·g
+      }
+    } else {
+      for (Index i = 0; i < n; ++i) {
+        v[i] = mu * v[i] - lr * gp[i];  // v = μv − lr·g
+        wp[i] += v[i];                  // w += v
+      }
+    }
   }
 
  private:
