@@ -93,7 +93,7 @@ struct CheckSettings {
 
 /// Compares an analytic gradient with central differences of f over the entries of `param`, which f
 /// reads. `param` is restored after each entry. Reports the worst entry on failure.
-inline void check_against_central_differences(const std::string& what, Mat& param, const Mat& analytic,
+inline void check_against_central_differences(const std::string& what, Eigen::Ref<Mat> param, const Mat& analytic,
                                               const std::function<double()>& f, const CheckSettings& s) {
   INFO("gradient of " << what);
   REQUIRE(analytic.rows() == param.rows());
@@ -162,7 +162,7 @@ inline void check_layer_gradients(kerascpp::Layer<double>& layer, const Mat& x0,
   const Mat dx = layer.backward(cview(g), true, c.logits);
   std::vector<Mat> grads;
   std::vector<std::string> names;
-  std::vector<Mat*> values;
+  std::vector<kerascpp::Param<double>*> values;
   for (const auto& w : layer.weights())
     if (w.trainable()) {
       grads.push_back(*w.grad);

@@ -493,7 +493,7 @@ TEST_CASE("Dropout keeps about 1 − rate of 10^5 entries and scales them by 1/(
   CHECK((dx - 2.0 * y).cwiseAbs().maxCoeff() < 1e-12);
 }
 
-TEST_CASE("Dropout masks: same seed gives the same mask, the stream advances between batches",
+TEST_CASE("Dropout masks: same seed gives the same mask, a new step gives a new mask",
           "[layers][dropout]") {
   const Mat x = kerascpp_test::uniform_matrix(20, 10, 1.0, 2.0, 206);
   Rng rng(1);
@@ -506,8 +506,12 @@ TEST_CASE("Dropout masks: same seed gives the same mask, the stream advances bet
   const Mat yc = c.forward(cview(x), true);
   CHECK((ya - yb).cwiseAbs().maxCoeff() == 0.0);
   CHECK((ya - yc).cwiseAbs().maxCoeff() > 0.0);
+  const Mat ya_again = a.forward(cview(x), true);
+  CHECK((ya_again - ya).cwiseAbs().maxCoeff() == 0.0);  // the same step and rows draw the same mask
+  a.set_position({1, 0});
   const Mat ya2 = a.forward(cview(x), true);
   CHECK((ya2 - ya).cwiseAbs().maxCoeff() > 0.0);
+  a.set_position({0, 0});
 
   // seed_layer re-seeds a layer created without a seed, and leaves an explicit seed alone.
   Dropout<double> unseeded(0.5), seeded(0.5, 43);
@@ -517,6 +521,26 @@ TEST_CASE("Dropout masks: same seed gives the same mask, the stream advances bet
   seeded.seed_layer(42);
   CHECK((Mat(unseeded.forward(cview(x), true)) - ya).cwiseAbs().maxCoeff() == 0.0);
   CHECK((Mat(seeded.forward(cview(x), true)) - yc).cwiseAbs().maxCoeff() == 0.0);
+}
+
+TEST_CASE("Dropout masks depend on a row's place in the whole batch, not on how the batch is split",
+          "[layers][dropout]") {
+  const Mat x = kerascpp_test::uniform_matrix(20, 7, 1.0, 2.0, 207);
+  Rng rng(1);
+  Dropout<double> whole(0.4, 9), part(0.4, 9);
+  whole.build(7, rng);
+  part.build(7, rng);
+  whole.set_position({5, 0});
+  const Mat y = whole.forward(cview(x), true);
+  for (const Index split : {Index{4}, Index{8}, Index{13}}) {
+    INFO("rows " << split << " to 20 run as a batch of their own");
+    const Mat rest = x.bottomRows(20 - split);
+    part.set_position({5, split});
+    const Mat y_rest = part.forward(cview(rest), true);
+    CHECK((y_rest - y.bottomRows(20 - split)).cwiseAbs().maxCoeff() == 0.0);
+  }
+  whole.set_position({6, 0});
+  CHECK((Mat(whole.forward(cview(x), true)) - y).cwiseAbs().maxCoeff() > 0.0);
 }
 
 TEST_CASE("Dropout rejects a rate of 1, a negative rate and NaN", "[layers][dropout][errors]") {

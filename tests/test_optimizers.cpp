@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <initializer_list>
 #include <cmath>
 #include <memory>
 #include <utility>
@@ -22,7 +23,37 @@ namespace optimizers = kerascpp::optimizers;
 
 namespace {
 
-using Weights = std::vector<kerascpp::Weight<double>>;
+/// Weights laid out in one parameter store, built from (name, value, gradient) triples: `value(i)`
+/// and `grad(i)` are the Params of weight i, viewing `store`'s flat buffers.
+template <typename Scalar>
+struct ParamsOf {
+  struct Triple {
+    std::string name;
+    kerascpp::RowMatrix<Scalar> value, grad;
+  };
+
+  ParamsOf(std::initializer_list<Triple> triples) {
+    values.reserve(triples.size());  // the store's Weights point at these Params: no reallocation
+    grads.reserve(triples.size());
+    std::vector<kerascpp::Weight<Scalar>> weights;
+    for (const auto& t : triples) {
+      values.emplace_back() = t.value;  // an empty Param takes the shape of what it is assigned
+      grads.emplace_back() = t.grad;
+      weights.push_back({t.name, &values.back(), &grads.back()});
+    }
+    store.adopt(weights);
+  }
+  ParamsOf(const ParamsOf&) = delete;
+  ParamsOf& operator=(const ParamsOf&) = delete;
+
+  kerascpp::Param<Scalar>& value(std::size_t i) { return values.at(i); }
+  kerascpp::Param<Scalar>& grad(std::size_t i) { return grads.at(i); }
+
+  std::vector<kerascpp::Param<Scalar>> values, grads;
+  kerascpp::ParameterStore<Scalar> store;
+};
+
+using Params = ParamsOf<double>;
 
 Mat row(std::initializer_list<double> values) {
   Mat m(1, static_cast<kerascpp::Index>(values.size()));
@@ -47,43 +78,42 @@ void check_close(const Mat& actual, const Mat& expected, double tolerance = 1e-1
 // SGD
 
 TEST_CASE("SGD: w −= lr·g", "[optimizers][sgd][values]") {
-  Mat w = row({1.0, -2.0}), g = row({0.5, -1.0});
+  Params p{{"w", row({1.0, -2.0}), row({0.5, -1.0})}};
   optimizers::SGD<double> sgd(0.1);
-  sgd.apply(Weights{{"w", &w, &g}});
+  sgd.apply(p.store);
   // 1 − 0.1·0.5 = 0.95; −2 − 0.1·(−1) = −1.9
-  check_close(w, row({0.95, -1.9}));
+  check_close(p.value(0), row({0.95, -1.9}));
   CHECK(sgd.iterations() == 1);
-  CHECK(sgd.slots().empty());
+  CHECK(sgd.slots_per_weight() == 0);
 }
 
 TEST_CASE("SGD with momentum 0.9: v = μv − lr·g, w += v, over two steps", "[optimizers][sgd][values]") {
-  Mat w = row({1.0, -2.0}), g = row({0.5, -1.0});
+  Params p{{"w", row({1.0, -2.0}), row({0.5, -1.0})}};
   optimizers::SGD<double> sgd(0.1, 0.9);
-  const Weights weights{{"w", &w, &g}};
-  sgd.apply(weights);
+  sgd.apply(p.store);
   // v1 = −0.1·(0.5, −1) = (−0.05, 0.1); w1 = (0.95, −1.9)
-  check_close(w, row({0.95, -1.9}));
-  g = row({1.0, 0.5});
-  sgd.apply(weights);
+  check_close(p.value(0), row({0.95, -1.9}));
+  p.grad(0) = row({1.0, 0.5});
+  sgd.apply(p.store);
   // v2 = 0.9·(−0.05, 0.1) − 0.1·(1, 0.5) = (−0.045 − 0.1, 0.09 − 0.05) = (−0.145, 0.04)
   // w2 = (0.95 − 0.145, −1.9 + 0.04) = (0.805, −1.86)
-  check_close(w, row({0.805, -1.86}));
-  REQUIRE(sgd.slots().size() == 1);
-  check_close(sgd.slots()[0], row({-0.145, 0.04}));
+  check_close(p.value(0), row({0.805, -1.86}));
+  REQUIRE(sgd.slot_weights() == 1);
+  REQUIRE(sgd.slots_per_weight() == 1);
+  check_close(sgd.slot(0, 0), row({-0.145, 0.04}));
   CHECK(sgd.iterations() == 2);
 }
 
 TEST_CASE("SGD with Nesterov momentum: w += μv − lr·g with the new v", "[optimizers][sgd][values]") {
-  Mat w = row({1.0, -2.0}), g = row({0.5, -1.0});
+  Params p{{"w", row({1.0, -2.0}), row({0.5, -1.0})}};
   optimizers::SGD<double> sgd(0.1, 0.9, true);
-  const Weights weights{{"w", &w, &g}};
-  sgd.apply(weights);
+  sgd.apply(p.store);
   // v1 = (−0.05, 0.1); w1 = w0 + 0.9·v1 − 0.1·g1 = (1 − 0.045 − 0.05, −2 + 0.09 + 0.1) = (0.905, −1.81)
-  check_close(w, row({0.905, -1.81}));
-  g = row({1.0, 0.5});
-  sgd.apply(weights);
+  check_close(p.value(0), row({0.905, -1.81}));
+  p.grad(0) = row({1.0, 0.5});
+  sgd.apply(p.store);
   // v2 = (−0.145, 0.04); w2 = w1 + 0.9·v2 − 0.1·g2 = (0.905 − 0.1305 − 0.1, −1.81 + 0.036 − 0.05) = (0.6745, −1.824)
-  check_close(w, row({0.6745, -1.824}));
+  check_close(p.value(0), row({0.6745, -1.824}));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -93,41 +123,40 @@ TEST_CASE("Adam on two weights: one apply is one step (iterations 1), not one pe
           "[optimizers][adam][values]") {
   // The MiniDNN / tiny-dnn bug advances t once per weight tensor, so the second weight would be
   // updated with t = 2: α = 0.001·sqrt(1 − 0.999²)/(1 − 0.9²) = 2.353e-4 instead of 3.162e-4.
-  Mat a = row({1.0, 2.0}), ga = row({0.1, -0.2});
-  Mat b = row({-1.0}), gb = row({3.0});
+  Params p{{"kernel", row({1.0, 2.0}), row({0.1, -0.2})}, {"bias", row({-1.0}), row({3.0})}};
   optimizers::Adam<double> adam;  // lr 0.001, β₁ 0.9, β₂ 0.999, ε 1e-7
-  adam.apply(Weights{{"kernel", &a, &ga}, {"bias", &b, &gb}});
+  adam.apply(p.store);
   CHECK(adam.iterations() == 1);
   // t = 1: m = 0.1·g, v = 0.001·g², α = 0.001·sqrt(1 − 0.999)/(1 − 0.9) = 3.1622776601683816e-4
   // w − α·m/(sqrt(v) + ε) = w − 3.1622776601683816e-4 · 0.1g / (0.031622776601683794·|g| + 1e-7)
   //   a: 1 − 1e-3·(1 − 3.16e-5) = 0.9990000316217766;  2 + 1e-3·(1 − 1.58e-5) = 2.0009999841888617
   //   b: −1 − 1e-3·(1 − 1.05e-6) = −1.0009999989459086
-  check_close(a, row({0.9990000316217766, 2.0009999841888617}));
-  check_close(b, row({-1.0009999989459086}));
-  REQUIRE(adam.slots().size() == 4);  // m, v of each weight
-  check_close(adam.slots()[0], row({0.01, -0.02}));
-  check_close(adam.slots()[1], row({1e-5, 4e-5}));
-  check_close(adam.slots()[2], row({0.3}));
-  check_close(adam.slots()[3], row({9e-3}));
+  check_close(p.value(0), row({0.9990000316217766, 2.0009999841888617}));
+  check_close(p.value(1), row({-1.0009999989459086}));
+  REQUIRE(adam.slot_weights() == 2);
+  REQUIRE(adam.slots_per_weight() == 2);  // m, v of each weight
+  check_close(adam.slot(0, 0), row({0.01, -0.02}));
+  check_close(adam.slot(0, 1), row({1e-5, 4e-5}));
+  check_close(adam.slot(1, 0), row({0.3}));
+  check_close(adam.slot(1, 1), row({9e-3}));
 }
 
 TEST_CASE("Adam over three steps with changing gradients", "[optimizers][adam][values]") {
-  Mat w = row({1.0, 2.0}), g = row({0.1, -0.2});
+  Params p{{"w", row({1.0, 2.0}), row({0.1, -0.2})}};
   optimizers::Adam<double> adam;
-  const Weights weights{{"w", &w, &g}};
   // t = 1: α₁ = 0.001·sqrt(0.001)/0.1 = 3.1622776601683816e-4; m = (0.01, −0.02); v = (1e-5, 4e-5)
-  adam.apply(weights);
-  check_close(w, row({0.9990000316217766, 2.0009999841888617}));
+  adam.apply(p.store);
+  check_close(p.value(0), row({0.9990000316217766, 2.0009999841888617}));
   // t = 2, g = (0.3, 0.1): m = 0.9·(0.01, −0.02) + 0.1·(0.3, 0.1) = (0.039, −0.008)
   //   v = 0.999·(1e-5, 4e-5) + 0.001·(0.09, 0.01) = (9.999e-5, 4.996e-5)
   //   α₂ = 0.001·sqrt(1 − 0.999²)/(1 − 0.9²) = 2.3531672532745276e-4
-  g = row({0.3, 0.1});
-  adam.apply(weights);
-  check_close(w, row({0.9980822596809746, 2.001266317460493}));
+  p.grad(0) = row({0.3, 0.1});
+  adam.apply(p.store);
+  check_close(p.value(0), row({0.9980822596809746, 2.001266317460493}));
   // t = 3, g = (−0.2, 0.05): α₃ = 0.001·sqrt(1 − 0.999³)/(1 − 0.9³) = 2.020105974389679e-4
-  g = row({-0.2, 0.05});
-  adam.apply(weights);
-  check_close(w, row({0.9978243580564026, 2.0013277054753233}));
+  p.grad(0) = row({-0.2, 0.05});
+  adam.apply(p.store);
+  check_close(p.value(0), row({0.9978243580564026, 2.0013277054753233}));
   CHECK(adam.iterations() == 3);
 }
 
@@ -135,25 +164,24 @@ TEST_CASE("Adam adds epsilon to sqrt(v) before bias correction (Keras's epsilon 
   // g = 1e-6, t = 1: m = 1e-7, v = 1e-15, sqrt(v) = 3.1623e-8, comparable with ε = 1e-7.
   // Keras: 1 − α·m/(sqrt(v) + ε) = 1 − 3.1623e-4·1e-7/1.31623e-7 = 0.9997597469266479
   // libtorch's m̂/(sqrt(v̂) + ε) would give 1 − 0.001·1e-6/(1e-6 + 1e-7) = 0.9990909090909091.
-  Mat w = row({1.0}), g = row({1e-6});
+  Params p{{"w", row({1.0}), row({1e-6})}};
   optimizers::Adam<double> adam;
-  adam.apply(Weights{{"w", &w, &g}});
-  check_close(w, row({0.9997597469266479}));
+  adam.apply(p.store);
+  check_close(p.value(0), row({0.9997597469266479}));
 }
 
 TEST_CASE("AdamW decays w·(1 − lr·wd) before the Adam step", "[optimizers][adamw][values]") {
-  Mat w = row({1.0, -2.0}), g = row({0.5, 0.5});
+  Params p{{"w", row({1.0, -2.0}), row({0.5, 0.5})}};
   optimizers::AdamW<double> adamw(0.01, 0.1);
-  const Weights weights{{"w", &w, &g}};
-  adamw.apply(weights);
+  adamw.apply(p.store);
   // decay: w·(1 − 0.01·0.1) = (0.999, −1.998)
   // Adam t = 1: α = 0.01·sqrt(0.001)/0.1 = 3.162277660168381e-3; m/(sqrt(v)+ε) = 0.05/(0.0158113883 + 1e-7)
   //   step = 0.01·(1 − 6.32e-6) for both: (0.999 − 0.0099999368, −1.998 − 0.0099999368)
-  check_close(w, row({0.9890000632451532, -2.007999936754847}));
-  g = row({-0.25, 1.0});
-  adamw.apply(weights);
+  check_close(p.value(0), row({0.9890000632451532, -2.007999936754847}));
+  p.grad(0) = row({-0.25, 1.0});
+  adamw.apply(p.store);
   // t = 2: decay by 0.999 again, then the Adam step from m = (0.02, 0.14), v = (2.1e-4, 1.2495e-3)
-  check_close(w, row({0.985347707857547, -2.0156437297741863}));
+  check_close(p.value(0), row({0.985347707857547, -2.0156437297741863}));
   CHECK(adamw.iterations() == 2);
   CHECK(adamw.name() == "AdamW");
   CHECK(std::stod(adamw.config().at("weight_decay")) == 0.1);
@@ -163,67 +191,63 @@ TEST_CASE("AdamW decays w·(1 − lr·wd) before the Adam step", "[optimizers][a
 // RMSprop and Adagrad
 
 TEST_CASE("RMSprop: v = ρv + (1−ρ)g², w −= lr·g/sqrt(v + ε)", "[optimizers][rmsprop][values]") {
-  Mat w = row({1.0, -2.0}), g = row({0.5, -1.0});
+  Params p{{"w", row({1.0, -2.0}), row({0.5, -1.0})}};
   optimizers::RMSprop<double> rms(0.01);  // ρ 0.9, ε 1e-7
-  const Weights weights{{"w", &w, &g}};
-  rms.apply(weights);
+  rms.apply(p.store);
   // v = 0.1·(0.25, 1) = (0.025, 0.1); w = (1 − 0.01·0.5/sqrt(0.0250001), −2 + 0.01/sqrt(0.1000001))
   //   = (1 − 0.031622713, −2 + 0.031622761)
-  check_close(w, row({0.9683772866436797, -1.9683772392096925}));
-  g = row({0.25, 2.0});
-  rms.apply(weights);
+  check_close(p.value(0), row({0.9683772866436797, -1.9683772392096925}));
+  p.grad(0) = row({0.25, 2.0});
+  rms.apply(p.store);
   // v = 0.9·(0.025, 0.1) + 0.1·(0.0625, 4) = (0.02875, 0.49); w −= 0.01·(0.25/sqrt(0.0287501), 2/sqrt(0.4900001))
-  check_close(w, row({0.9536331166702025, -1.9969486648656696}));
+  check_close(p.value(0), row({0.9536331166702025, -1.9969486648656696}));
 }
 
 TEST_CASE("RMSprop with momentum 0.9: m = μm + lr·g/sqrt(v + ε), w −= m", "[optimizers][rmsprop][values]") {
-  Mat w = row({1.0, -2.0}), g = row({0.5, -1.0});
+  Params p{{"w", row({1.0, -2.0}), row({0.5, -1.0})}};
   optimizers::RMSprop<double> rms(0.01, 0.9, 0.9);
-  const Weights weights{{"w", &w, &g}};
-  rms.apply(weights);
-  check_close(w, row({0.9683772866436797, -1.9683772392096925}));  // m = the plain step
-  g = row({0.25, 2.0});
-  rms.apply(weights);
+  rms.apply(p.store);
+  check_close(p.value(0), row({0.9683772866436797, -1.9683772392096925}));  // m = the plain step
+  p.grad(0) = row({0.25, 2.0});
+  rms.apply(p.store);
   // m2 = 0.9·m1 + step2: (0.9·0.031622713 + 0.014744170, 0.9·(−0.031622761) + 0.028571426)
-  check_close(w, row({0.9251726746495141, -1.968488180154393}));
+  check_close(p.value(0), row({0.9251726746495141, -1.968488180154393}));
 }
 
 TEST_CASE("RMSprop centered: sqrt(v − ḡ² + ε) with ḡ = ρḡ + (1−ρ)g", "[optimizers][rmsprop][values]") {
-  Mat w = row({1.0, -2.0}), g = row({0.5, -1.0});
+  Params p{{"w", row({1.0, -2.0}), row({0.5, -1.0})}};
   optimizers::RMSprop<double> rms(0.01, 0.9, 0.0, 1e-7, true);
-  const Weights weights{{"w", &w, &g}};
-  rms.apply(weights);
+  rms.apply(p.store);
   // ḡ = 0.1g; v − ḡ² = 0.1g² − 0.01g² = 0.09g²; step = 0.01·g/sqrt(0.09g² + 1e-7) ≈ (0.01/0.3)·sign(g)
-  check_close(w, row({0.9666667407404939, -1.9666666851851697}));
-  g = row({0.25, 2.0});
-  rms.apply(weights);
-  check_close(w, row({0.9504786769717445, -1.9955975512651452}));
+  check_close(p.value(0), row({0.9666667407404939, -1.9666666851851697}));
+  p.grad(0) = row({0.25, 2.0});
+  rms.apply(p.store);
+  check_close(p.value(0), row({0.9504786769717445, -1.9955975512651452}));
 
-  Mat w2 = row({1.0, -2.0}), g2 = row({0.5, -1.0});
+  Params p2{{"w", row({1.0, -2.0}), row({0.5, -1.0})}};
   optimizers::RMSprop<double> rms_momentum(0.01, 0.9, 0.9, 1e-7, true);
-  const Weights weights2{{"w", &w2, &g2}};
-  rms_momentum.apply(weights2);
-  g2 = row({0.25, 2.0});
-  rms_momentum.apply(weights2);
+  rms_momentum.apply(p2.store);
+  p2.grad(0) = row({0.25, 2.0});
+  rms_momentum.apply(p2.store);
   // m2 = 0.9·m1 + step2 with the centered steps above
-  check_close(w2, row({0.9204787436381889, -1.9655975679317979}));
+  check_close(p2.value(0), row({0.9204787436381889, -1.9655975679317979}));
 }
 
 TEST_CASE("Adagrad: a starts at 0.1, a += g², w −= lr·g/sqrt(a + ε)", "[optimizers][adagrad][values]") {
-  Mat w = row({1.0, -2.0}), g = row({0.5, -1.0});
+  Params p{{"w", row({1.0, -2.0}), row({0.5, -1.0})}};
   optimizers::Adagrad<double> adagrad(0.1);
-  const Weights weights{{"w", &w, &g}};
-  adagrad.build(weights);
-  REQUIRE(adagrad.slots().size() == 1);
-  check_close(adagrad.slots()[0], row({0.1, 0.1}));
-  adagrad.apply(weights);
+  adagrad.build(p.store);
+  REQUIRE(adagrad.slot_weights() == 1);
+  REQUIRE(adagrad.slots_per_weight() == 1);
+  check_close(adagrad.slot(0, 0), row({0.1, 0.1}));
+  adagrad.apply(p.store);
   // a = 0.1 + (0.25, 1) = (0.35, 1.1); w = (1 − 0.05/sqrt(0.3500001), −2 + 0.1/sqrt(1.1000001))
-  check_close(w, row({0.9154845866007779, -1.9046537454093613}));
-  check_close(adagrad.slots()[0], row({0.35, 1.1}));
-  g = row({0.25, 2.0});
-  adagrad.apply(weights);
+  check_close(p.value(0), row({0.9154845866007779, -1.9046537454093613}));
+  check_close(adagrad.slot(0, 0), row({0.35, 1.1}));
+  p.grad(0) = row({0.25, 2.0});
+  adagrad.apply(p.store);
   // a = (0.4125, 5.1); w −= 0.1·(0.25/sqrt(0.4125001), 2/sqrt(5.1000001))
-  check_close(w, row({0.8765596441108763, -1.993215233095121}));
+  check_close(p.value(0), row({0.8765596441108763, -1.993215233095121}));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -275,62 +299,65 @@ TEST_CASE("optimizer hyper-parameters are validated", "[optimizers][errors]") {
 }
 
 TEST_CASE("apply with other weights than the optimizer was built for is a ValueError", "[optimizers][errors]") {
-  Mat a = row({1.0, 2.0}), ga = row({0.1, 0.2});
-  Mat b = row({3.0}), gb = row({0.3});
+  Params p{{"a", row({1.0, 2.0}), row({0.1, 0.2})}, {"b", row({3.0}), row({0.3})}};
   optimizers::Adam<double> adam;
-  adam.apply(Weights{{"a", &a, &ga}, {"b", &b, &gb}});
-  const Mat a_after = a;
-  CHECK_THAT(kerascpp_test::thrown_message<ValueError>([&] { adam.apply(Weights{{"a", &a, &ga}}); }),
-             Contains("Adam: apply received 1 weights but the optimizer was built for 2"));
+  adam.apply(p.store);
+  const Mat a_after = p.value(0);
+  // Stores of another layout: one weight fewer (2 elements instead of 4 with padding), and the same
+  // number of weights and elements but a first weight of another shape.
+  Params fewer{{"a", a_after, row({0.1, 0.2})}};
   Mat tall(2, 1), gtall(2, 1);
   tall << 1.0, 2.0;
   gtall << 0.1, 0.2;
-  CHECK_THAT(kerascpp_test::thrown_message<ValueError>([&] { adam.apply(Weights{{"a", &tall, &gtall}, {"b", &b, &gb}}); }),
-             Contains("weight 0 has shape (2, 1) but the optimizer was built for (1, 2)"));
+  Params reshaped{{"a", tall, gtall}, {"b", row({3.0}), row({0.3})}};
+  CHECK_THAT(kerascpp_test::thrown_message<ValueError>([&] { adam.apply(fewer.store); }),
+             Contains("Adam: apply received 1 trainable weights (2 elements) but the optimizer was built for 2 (4 elements)"));
+  CHECK_THAT(kerascpp_test::thrown_message<ValueError>([&] { adam.apply(reshaped.store); }),
+             Contains("Adam: weight 0 has shape (2, 1) but the optimizer was built for (1, 2)"));
   CHECK(adam.iterations() == 1);  // a rejected apply is not a step
-  CHECK((a - a_after).isZero(0.0));
+  CHECK((fewer.value(0) - a_after).isZero(0.0));
+  CHECK((reshaped.value(0) - tall).isZero(0.0));
+  CHECK((p.value(0) - a_after).isZero(0.0));
 }
 
 TEST_CASE("optimizer state persists across apply calls and reset() starts over", "[optimizers][state]") {
-  Mat w = row({1.0, 2.0}), g = row({0.1, -0.2});
-  const Weights weights{{"w", &w, &g}};
+  Params p{{"w", row({1.0, 2.0}), row({0.1, -0.2})}};
   optimizers::Adam<double> adam;
-  adam.apply(weights);
-  adam.apply(weights);
+  adam.apply(p.store);
+  adam.apply(p.store);
   CHECK(adam.iterations() == 2);
-  CHECK_FALSE(adam.slots()[0].isZero(0.0));
+  CHECK_FALSE(adam.slot(0, 0).isZero(0.0));
 
   // A copy carries the state: the next step of the clone equals the next step of the original.
   const auto copy = adam.clone();
-  Mat w_copy = w, g_copy = g;
-  copy->apply(Weights{{"w", &w_copy, &g_copy}});
-  adam.apply(weights);
+  Params p_copy{{"w", p.value(0), p.grad(0)}};
+  copy->apply(p_copy.store);
+  adam.apply(p.store);
   CHECK(copy->iterations() == 3);
-  CHECK((w_copy - w).isZero(0.0));
+  CHECK((p_copy.value(0) - p.value(0)).isZero(0.0));
 
   adam.reset();
   CHECK(adam.iterations() == 0);
   CHECK_FALSE(adam.built());
-  CHECK(adam.slots().empty());
+  CHECK(adam.slot_weights() == 0);
   // After reset the next step is a first step again: t = 1 and zero moments.
-  w = row({1.0, 2.0});
-  adam.apply(weights);
+  p.value(0) = row({1.0, 2.0});
+  adam.apply(p.store);
   CHECK(adam.iterations() == 1);
-  check_close(w, row({0.9990000316217766, 2.0009999841888617}));
+  check_close(p.value(0), row({0.9990000316217766, 2.0009999841888617}));
   // reset also allows weights of another shape
   adam.reset();
-  Mat other = row({1.0}), g_other = row({1.0});
-  CHECK_NOTHROW(adam.apply(Weights{{"other", &other, &g_other}}));
+  Params other{{"other", row({1.0}), row({1.0})}};
+  CHECK_NOTHROW(adam.apply(other.store));
 }
 
 TEST_CASE("a learning rate changed between steps applies from the next step", "[optimizers][state]") {
-  Mat w = row({1.0}), g = row({1.0});
-  const Weights weights{{"w", &w, &g}};
+  Params p{{"w", row({1.0}), row({1.0})}};
   optimizers::SGD<double> sgd(0.1, 0.5);
-  sgd.apply(weights);  // v = −0.1, w = 0.9
+  sgd.apply(p.store);  // v = −0.1, w = 0.9
   sgd.set_learning_rate(0.2);
-  sgd.apply(weights);  // v = 0.5·(−0.1) − 0.2 = −0.25, w = 0.65
-  check_close(w, row({0.65}));
+  sgd.apply(p.store);  // v = 0.5·(−0.1) − 0.2 = −0.25, w = 0.65
+  check_close(p.value(0), row({0.65}));
 }
 
 TEST_CASE("Adam in float follows the double reference", "[optimizers][adam][float]") {
@@ -338,9 +365,10 @@ TEST_CASE("Adam in float follows the double reference", "[optimizers][adam][floa
   w << 1.0f, 2.0f;
   g << 0.1f, -0.2f;
   optimizers::Adam<float> adam;
-  adam.apply(std::vector<kerascpp::Weight<float>>{{"w", &w, &g}});
-  CHECK(w(0, 0) == Approx(0.9990000316217766).epsilon(1e-6));
-  CHECK(w(0, 1) == Approx(2.0009999841888617).epsilon(1e-6));
+  ParamsOf<float> p{{"w", w, g}};
+  adam.apply(p.store);
+  CHECK(p.value(0)(0, 0) == Approx(0.9990000316217766).epsilon(1e-6));
+  CHECK(p.value(0)(0, 1) == Approx(2.0009999841888617).epsilon(1e-6));
   CHECK(adam.iterations() == 1);
 }
 
@@ -360,17 +388,19 @@ TEST_CASE("every optimizer in float follows a double reference over several thou
     default: opt = std::make_unique<optimizers::Adagrad<float>>(0.1); break;
   }
   INFO(opt->name() << " (case " << which << ")");
-  kerascpp::RowMatrix<float> w(1, n), g(1, n);
+  kerascpp::RowMatrix<float> w0(1, n);
   Eigen::ArrayXd wd(n), m = Eigen::ArrayXd::Zero(n), v = Eigen::ArrayXd::Zero(n), mg = Eigen::ArrayXd::Zero(n);
   Eigen::ArrayXd a = Eigen::ArrayXd::Constant(n, 0.1);
   for (kerascpp::Index i = 0; i < n; ++i) {
-    w(0, i) = static_cast<float>(std::sin(0.37 * static_cast<double>(i)));
-    wd(i) = w(0, i);
+    w0(0, i) = static_cast<float>(std::sin(0.37 * static_cast<double>(i)));
+    wd(i) = w0(0, i);
   }
-  const std::vector<kerascpp::Weight<float>> weights{{"w", &w, &g}};
+  ParamsOf<float> p{{"w", w0, kerascpp::RowMatrix<float>::Zero(1, n)}};
+  kerascpp::Param<float>& w = p.value(0);
+  kerascpp::Param<float>& g = p.grad(0);
   for (int t = 1; t <= 3; ++t) {
     for (kerascpp::Index i = 0; i < n; ++i) g(0, i) = static_cast<float>(std::cos(0.11 * static_cast<double>(i * t)));
-    opt->apply(weights);
+    opt->apply(p.store);
     for (kerascpp::Index i = 0; i < n; ++i) {
       const double gi = g(0, i);
       switch (which) {
@@ -424,32 +454,38 @@ TEST_CASE("a step taken in parts (as threads share it) equals one apply", "[opti
     }
   };
   for (int which = 0; which < 5; ++which) {
-    // A 7 × 5 kernel, a 1 × 5 bias and a 1 × 2 weight: 4 parts leave some parts of the small one empty.
-    Mat a = Mat::Random(7, 5), b = Mat::Random(1, 5), c = Mat::Random(1, 2);
-    const Mat a0 = a;
-    Mat a2 = a, b2 = b, c2 = c;
-    Mat ga(7, 5), gb(1, 5), gc(1, 2);
-    const Weights whole{{"a", &a, &ga}, {"b", &b, &gb}, {"c", &c, &gc}};
-    const Weights parts{{"a", &a2, &ga}, {"b", &b2, &gb}, {"c", &c2, &gc}};
-    auto one = make(which), split = make(which);
+    // A 7 × 5 kernel, a 1 × 5 bias and a 1 × 2 weight: 44 elements of the flat buffers with padding.
+    // 4 parts start and end inside weights and padding; 64 parts leave some parts empty.
+    const Mat a0 = Mat::Random(7, 5), b0 = Mat::Random(1, 5), c0 = Mat::Random(1, 2);
+    const std::initializer_list<Params::Triple> layout{
+        {"a", a0, Mat::Zero(7, 5)}, {"b", b0, Mat::Zero(1, 5)}, {"c", c0, Mat::Zero(1, 2)}};
+    Params whole(layout), parts(layout), many(layout);
+    auto one = make(which), split = make(which), split_many = make(which);
     INFO(one->name());
     for (int step = 0; step < 3; ++step) {
-      ga.setRandom();
-      gb.setRandom();
-      gc.setRandom();
-      one->apply(whole);
-      split->begin_apply(parts);
-      for (int part = 3; part >= 0; --part) split->apply_part(parts, part, 4);
+      const Mat ga = Mat::Random(7, 5), gb = Mat::Random(1, 5), gc = Mat::Random(1, 2);
+      for (Params* p : {&whole, &parts, &many}) {
+        p->grad(0) = ga;
+        p->grad(1) = gb;
+        p->grad(2) = gc;
+      }
+      one->apply(whole.store);
+      split->begin_apply(parts.store);
+      for (int part = 3; part >= 0; --part) split->apply_part(parts.store, part, 4);
+      split_many->begin_apply(many.store);
+      for (int part = 63; part >= 0; --part) split_many->apply_part(many.store, part, 64);
     }
-    // Equal up to rounding: where a part starts decides which elements take Eigen's vectorized path
-    // and which its scalar one, and the compiler may contract a·b + c into one FMA in only one of them.
-    CHECK(split->iterations() == 3);
-    CHECK(a2.isApprox(a, 1e-14));
-    CHECK(b2.isApprox(b, 1e-14));
-    CHECK(c2.isApprox(c, 1e-14));
-    REQUIRE(split->slots().size() == one->slots().size());
-    for (std::size_t k = 0; k < one->slots().size(); ++k) CHECK(split->slots()[k].isApprox(one->slots()[k], 1e-14));
-    CHECK_FALSE(a == a0);  // the steps did move the weights
+    // Equal up to rounding: where a part starts decides which elements take the vectorized path
+    // and which the scalar one, and the compiler may contract a·b + c into one FMA in only one of them.
+    for (const auto& [p, opt] : {std::pair{&parts, split.get()}, std::pair{&many, split_many.get()}}) {
+      CHECK(opt->iterations() == 3);
+      for (std::size_t i = 0; i < 3; ++i) CHECK(p->value(i).isApprox(whole.value(i), 1e-14));
+      REQUIRE(opt->slot_weights() == one->slot_weights());
+      REQUIRE(opt->slots_per_weight() == one->slots_per_weight());
+      for (std::size_t i = 0; i < one->slot_weights(); ++i)
+        for (int k = 0; k < one->slots_per_weight(); ++k) CHECK(opt->slot(i, k).isApprox(one->slot(i, k), 1e-14));
+    }
+    CHECK_FALSE(whole.value(0) == a0);  // the steps did move the weights
   }
 }
 

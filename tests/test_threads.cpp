@@ -4,6 +4,9 @@
 #include <catch2/catch.hpp>
 #include <kerascpp/kerascpp.hpp>
 
+#include <algorithm>
+#include <filesystem>
+#include <utility>
 #include <vector>
 
 namespace keras = kerascpp;
@@ -57,40 +60,139 @@ TEST_CASE("a batch split between two threads gives the one-thread step", "[threa
   check_same_weights(one.get_weights(), two.get_weights());
 }
 
-TEST_CASE("two-thread training is reproducible and matches the metrics of one thread", "[threads]") {
-  const keras::Matrix<float> x = keras::Matrix<float>::Random(500, 6);
-  const keras::Matrix<float> y = (keras::Matrix<float>::Random(500, 1).array() > 0).cast<float>();
-  const auto run = [&](int threads) {
-    ThreadsGuard guard(threads);
-    keras::Sequential model{Dense(64, "relu", keras::input_shape{6}), Dropout(0.2), Dense(64, "relu"),
-                            Dense(1, "sigmoid")};
-    model.set_seed(11);
-    model.compile("adam", "binary_crossentropy", {"binary_accuracy"});
-    return model.fit(x, y, {.batch_size = 128, .epochs = 4, .verbose = 0, .validation_data = keras::Dataset{x, y}});
-  };
-  const auto a = run(2), b = run(2), c = run(1);
-  CHECK(a.history == b.history);
-  // Dropout draws other masks on the second thread, so two threads differ from one; both learn.
-  CHECK(a.at("loss").back() < a.at("loss").front());
-  CHECK(c.at("loss").back() < c.at("loss").front());
-  // Validation has no dropout: the first epoch's validation loss before any difference in
-  // training can only differ through the first epoch's updates, so it stays close.
-  CHECK(a.at("val_loss").front() == Approx(c.at("val_loss").front()).epsilon(0.05));
+namespace {
+
+/// A model whose batches of 256 rows split between threads (256 · ~4,700 weights > 10^6).
+template <typename Scalar>
+keras::Sequential<Scalar> dropout_model(bool batch_norm) {
+  keras::Sequential<Scalar> model;
+  model.add(Dense<Scalar>(64, "relu", keras::input_shape{6}));
+  model.add(Dropout<Scalar>(0.3));
+  if (batch_norm) model.add(BatchNormalization<Scalar>());
+  model.add(Dense<Scalar>(64, "relu"));
+  model.add(Dropout<Scalar>(0.2));
+  model.add(Dense<Scalar>(1, "sigmoid"));
+  model.set_seed(11);
+  model.compile("adam", "binary_crossentropy", {"binary_accuracy"});
+  return model;
+}
+
+template <typename Scalar>
+struct Run {
+  keras::History<Scalar> history;
+  std::vector<keras::Matrix<Scalar>> weights;
+  int threads_used = 0;
+};
+
+/// 500 rows of 6 features and a 0/1 label, the same on every call.
+template <typename Scalar>
+std::pair<keras::Matrix<Scalar>, keras::Matrix<Scalar>> classification_data() {
+  keras::Rng rng(2024);
+  keras::Matrix<Scalar> x(500, 6), y(500, 1);
+  for (keras::Index i = 0; i < x.rows(); ++i) {
+    for (keras::Index j = 0; j < x.cols(); ++j) x(i, j) = Scalar(rng.uniform(-1.0, 1.0));
+    y(i, 0) = x(i, 0) + Scalar(0.5) * x(i, 1) * x(i, 2) > Scalar(0) ? Scalar(1) : Scalar(0);
+  }
+  return {x, y};
+}
+
+/// 4 epochs of 500 rows in batches of 256 (the last one partial) on `threads` threads.
+template <typename Scalar>
+Run<Scalar> train_dropout_model(int threads, bool batch_norm) {
+  const auto [x, y] = classification_data<Scalar>();
+  ThreadsGuard guard(threads);
+  auto model = dropout_model<Scalar>(batch_norm);
+  Run<Scalar> run;
+  run.history = model.fit(x, y, {.batch_size = 256, .epochs = 4, .verbose = 0, .validation_data = keras::Dataset{x, y}});
+  run.threads_used = model.trainer().workers().most_threads();
+  run.weights = model.get_weights();
+  return run;
+}
+
+/// History and weights of `b` equal those of `a` to `tolerance` relative.
+template <typename Scalar>
+void check_same_run(const Run<Scalar>& a, const Run<Scalar>& b, double tolerance) {
+  REQUIRE(a.history.history.size() == b.history.history.size());
+  for (const auto& [key, values] : a.history.history) {
+    INFO("history key " << key);
+    REQUIRE(b.history.has(key));
+    const auto& other = b.history.at(key);
+    REQUIRE(other.size() == values.size());
+    for (std::size_t e = 0; e < values.size(); ++e) CHECK(other[e] == Approx(values[e]).epsilon(tolerance));
+  }
+  REQUIRE(a.weights.size() == b.weights.size());
+  for (std::size_t k = 0; k < a.weights.size(); ++k) {
+    INFO("weight " << k);
+    const double scale = std::max(1.0, static_cast<double>(a.weights[k].cwiseAbs().maxCoeff()));
+    CHECK(static_cast<double>((a.weights[k] - b.weights[k]).cwiseAbs().maxCoeff()) <= tolerance * scale);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("Dropout on 1, 2 and 3 threads gives the History and weights of one thread", "[threads][dropout]") {
+  for (const bool batch_norm : {false, true}) {
+    INFO((batch_norm ? "with" : "without") << " BatchNormalization");
+    const auto one = train_dropout_model<float>(1, batch_norm);
+    const auto two = train_dropout_model<float>(2, batch_norm);
+    const auto three = train_dropout_model<float>(3, batch_norm);
+    CHECK(one.threads_used == 1);
+    // BatchNormalization's statistics need the whole batch, which then stays on one thread.
+    CHECK(two.threads_used == (batch_norm ? 1 : 2));
+    CHECK(three.threads_used == (batch_norm ? 1 : 3));
+    check_same_run(one, two, 1e-6);
+    check_same_run(one, three, 1e-6);
+    CHECK(one.history.at("loss").back() < one.history.at("loss").front());
+    const auto one_d = train_dropout_model<double>(1, batch_norm);
+    const auto three_d = train_dropout_model<double>(3, batch_norm);
+    check_same_run(one_d, three_d, 1e-12);
+  }
+  // A fixed thread count gives the same numbers bit for bit.
+  CHECK(train_dropout_model<float>(2, false).history.history == train_dropout_model<float>(2, false).history.history);
+}
+
+TEST_CASE("a run saved after epoch 2 on two threads resumes bit-identically", "[threads][dropout][serialization]") {
+  const auto [x, y] = classification_data<float>();
+  ThreadsGuard guard(2);
+  auto whole = dropout_model<float>(false);
+  const auto full = whole.fit(x, y, {.batch_size = 256, .epochs = 4, .verbose = 0});
+  REQUIRE(whole.trainer().workers().most_threads() == 2);
+
+  auto first = dropout_model<float>(false);
+  first.fit(x, y, {.batch_size = 256, .epochs = 2, .verbose = 0});
+  const auto path = std::filesystem::temp_directory_path() / "kerascpp_test_threads_resume.kcpp";
+  first.save(path);
+  auto resumed = keras::load_model<float>(path);
+  std::filesystem::remove(path);
+  const auto rest = resumed.fit(x, y, {.batch_size = 256, .epochs = 4, .verbose = 0, .initial_epoch = 2});
+  REQUIRE(rest.at("loss").size() == 2);
+  for (std::size_t e = 0; e < 2; ++e) CHECK(rest.at("loss")[e] == full.at("loss")[e + 2]);
+  const auto a = whole.get_weights(), b = resumed.get_weights();
+  REQUIRE(a.size() == b.size());
+  for (std::size_t k = 0; k < a.size(); ++k) CHECK(a[k] == b[k]);
 }
 
 TEST_CASE("models with BatchNormalization keep whole batches on two threads", "[threads]") {
-  const keras::Matrix<double> x = keras::Matrix<double>::Random(256, 6);
-  const keras::Matrix<double> y = keras::Matrix<double>::Random(256, 1);
-  const auto step = [&](int threads) {
+  // 512 rows · ~4,600 weights: a batch the same model without BatchNormalization splits.
+  const keras::Matrix<double> x = keras::Matrix<double>::Random(512, 6);
+  const keras::Matrix<double> y = keras::Matrix<double>::Random(512, 1);
+  const auto step = [&](int threads, bool batch_norm) {
     ThreadsGuard guard(threads);
-    keras::Sequential<double> model{Dense<double>(64, "relu", keras::input_shape{6}), BatchNormalization<double>(),
-                                    Dense<double>(1)};
+    keras::Sequential<double> model{Dense<double>(64, "relu", keras::input_shape{6})};
+    if (batch_norm) model.add(BatchNormalization<double>());
+    model.add(Dense<double>(64, "relu"));
+    model.add(Dense<double>(1));
     model.set_seed(3);
     model.compile(keras::optimizers::SGD<double>(0.1), "mse");
     model.train_on_batch(x, y);
-    return model.get_weights();
+    return std::make_pair(model.get_weights(), model.trainer().workers().most_threads());
   };
-  check_same_weights(step(1), step(2));
+  const auto [plain, plain_threads] = step(2, false);
+  CHECK(plain_threads == 2);
+  const auto [one, one_threads] = step(1, true);
+  const auto [two, two_threads] = step(2, true);
+  CHECK(two_threads == 1);
+  for (std::size_t k = 0; k < one.size(); ++k) CHECK(one[k] == two[k]);  // the same arithmetic: bit for bit
 }
 
 TEST_CASE("an unsplit batch shares its optimizer step between threads and equals one thread's", "[threads]") {

@@ -37,6 +37,9 @@ template <typename Scalar>
 using RowVector = Eigen::Matrix<Scalar, 1, Eigen::Dynamic>;
 
 template <typename Scalar>
+using Vector = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;
+
+template <typename Scalar>
 using MatrixView = Eigen::Map<RowMatrix<Scalar>, Eigen::Aligned16>;
 
 template <typename Scalar>
@@ -57,6 +60,9 @@ ConstMatrixView<Scalar> as_const(const MatrixView<Scalar>& v) {
 /// Per-epoch or per-batch values by name (`loss`, `val_loss`, `binary_accuracy`, ...).
 /// Ordered, so printing is deterministic.
 using Logs = std::map<std::string, double>;
+
+/// A layer's, optimizer's or loss's configuration as text, for summary and saving.
+using Config = std::map<std::string, std::string>;
 
 // ---------------------------------------------------------------------------------------------
 // Exceptions. Every message says what was wrong, what was expected and what was received.

@@ -14,9 +14,6 @@
 
 namespace kerascpp {
 
-template <typename Scalar>
-using Vector = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;
-
 template <typename Scalar = float>
 class Loss {
  public:

@@ -1,11 +1,12 @@
 // kerascpp/optimizers.hpp — Keras optimizers with Keras defaults and formulas. One `apply` per
-// batch increments `iterations` once, then updates every trainable weight from its gradient.
-// Slots (momentum, velocity, ...) are aligned by index with the weights given to `build`; the
-// state persists across `fit` calls, and `reset()` starts over.
+// batch increments `iterations` once, then updates the parameter store's trainable weights from
+// their gradients in one pass over its flat buffers. Each slot (momentum, velocity, ...) is one flat
+// buffer laid out like the store; the state persists across `fit` calls, and `reset()` starts over.
 #pragma once
 
-#include <kerascpp/activations.hpp>
-#include <kerascpp/layers/layer.hpp>
+#include <kerascpp/core.hpp>
+#include <kerascpp/kernels/packets.hpp>
+#include <kerascpp/weights.hpp>
 
 #include <array>
 #include <cmath>
@@ -35,59 +36,54 @@ class Optimizer {
   void set_iterations(std::int64_t n) { iterations_ = n; }
   bool built() const { return built_; }
 
-  /// Allocates zeroed slots shaped like each trainable weight.
-  void build(const std::vector<Weight<Scalar>>& weights) {
+  /// Allocates the slots for the store's trainable weights: one flat buffer per slot, laid out like
+  /// the store's values, filled with the slot's initial value (zero in the padding).
+  void build(const ParameterStore<Scalar>& store) {
     if (slots_per_weight() < 0 || slots_per_weight() > max_slots)
       detail::fail(name(), ": slots_per_weight must be in [0, ", max_slots, "], received ", slots_per_weight());
-    slots_.clear();
-    for (const auto& w : weights)
-      for (int k = 0; k < slots_per_weight(); ++k)
-        slots_.push_back(RowMatrix<Scalar>::Constant(w.value->rows(), w.value->cols(), Scalar(initial_slot_value())));
-    shapes_.clear();
-    for (const auto& w : weights) shapes_.emplace_back(w.value->rows(), w.value->cols());
+    entries_ = store.trainable();
+    size_ = store.size();
+    slots_.assign(static_cast<std::size_t>(slots_per_weight()), Vector<Scalar>::Zero(size_));
+    for (auto& s : slots_)
+      for (const auto& e : entries_) s.segment(e.offset, e.rows * e.cols).setConstant(Scalar(initial_slot_value()));
     built_ = true;
   }
 
-  /// One optimization step over all weights.
-  void apply(const std::vector<Weight<Scalar>>& weights) {
-    begin_apply(weights);
-    apply_part(weights, 0, 1);
+  /// One optimization step over all of the store's trainable weights.
+  void apply(ParameterStore<Scalar>& store) {
+    begin_apply(store);
+    apply_part(store, 0, 1);
   }
 
-  /// The first half of `apply`, for several threads sharing one step: checks the weights, counts
-  /// the iteration and computes the step's constants. Call it once, then `apply_part` for every
-  /// part.
-  void begin_apply(const std::vector<Weight<Scalar>>& weights) {
-    if (!built_) build(weights);
-    if (weights.size() != shapes_.size())
-      detail::fail(name(), ": apply received ", weights.size(), " weights but the optimizer was built for ",
-                   shapes_.size());
-    for (std::size_t i = 0; i < weights.size(); ++i) {
-      if (weights[i].grad == nullptr)
-        detail::fail(name(), ": weight ", i, " ('", weights[i].name, "') is not trainable; apply takes trainable weights only");
-      if (weights[i].value->rows() != shapes_[i].first || weights[i].value->cols() != shapes_[i].second)
-        detail::fail(name(), ": weight ", i, " has shape ",
-                     detail::shape_string(weights[i].value->rows(), weights[i].value->cols()),
-                     " but the optimizer was built for ", detail::shape_string(shapes_[i].first, shapes_[i].second));
-    }
+  /// The first half of `apply`, for several threads sharing one step: checks the store's layout,
+  /// counts the iteration and computes the step's constants. Call it once, then `apply_part` for
+  /// every part.
+  void begin_apply(const ParameterStore<Scalar>& store) {
+    if (!built_) build(store);
+    const auto& now = store.trainable();
+    if (now.size() != entries_.size() || store.size() != size_)
+      detail::fail(name(), ": apply received ", now.size(), " trainable weights (", store.size(),
+                   " elements) but the optimizer was built for ", entries_.size(), " (", size_, " elements)");
+    for (std::size_t i = 0; i < now.size(); ++i)
+      if (now[i].rows != entries_[i].rows || now[i].cols != entries_[i].cols)
+        detail::fail(name(), ": weight ", i, " has shape ", detail::shape_string(now[i].rows, now[i].cols),
+                     " but the optimizer was built for ", detail::shape_string(entries_[i].rows, entries_[i].cols));
+    if (iterations_ == std::numeric_limits<std::int64_t>::max())
+      detail::fail(name(), ": iterations has reached its limit ", iterations_, "; no further step can be counted");
     ++iterations_;
     begin_step();
   }
 
-  /// The second half of `apply`: updates part `part` of `parts` equal element ranges of every
-  /// weight. Parts touch disjoint elements, so threads may run them concurrently.
-  void apply_part(const std::vector<Weight<Scalar>>& weights, int part, int parts) {
+  /// The second half of `apply`: updates part `part` of `parts` equal element ranges of the flat
+  /// buffers. Parts touch disjoint elements, so threads may run them concurrently.
+  void apply_part(ParameterStore<Scalar>& store, int part, int parts) {
+    const auto [begin, end] = part_range(size_, part, parts);
+    if (begin == end) return;
     const int k = slots_per_weight();
-    for (std::size_t i = 0; i < weights.size(); ++i) {
-      const auto range = part_range(weights[i].value->size(), part, parts);
-      const Index begin = range.first, end = range.second;
-      if (begin == end) continue;
-      RowMatrix<Scalar>* s = slots_.data() + i * static_cast<std::size_t>(k);
-      const auto slot = [&](int j) { return j < k ? flat(s[j], begin, end) : Flat(nullptr, 0); };
-      std::array<Flat, max_slots> slot_parts{slot(0), slot(1), slot(2)};
-      update_step(flat(*weights[i].value, begin, end),
-                  ConstFlat(weights[i].grad->data() + begin, end - begin), slot_parts.data());
-    }
+    const auto slot = [&](int j) { return j < k ? Flat(slots_[static_cast<std::size_t>(j)].data() + begin, end - begin) : Flat(nullptr, 0); };
+    std::array<Flat, max_slots> slot_parts{slot(0), slot(1), slot(2)};
+    update_step(Flat(store.values() + begin, end - begin), ConstFlat(store.grads() + begin, end - begin),
+                slot_parts.data());
   }
 
   /// Element range [begin, end) of part `part` of `parts` of an array of `size` elements.
@@ -98,18 +94,27 @@ class Optimizer {
   void reset() {
     iterations_ = 0;
     slots_.clear();
-    shapes_.clear();
+    entries_.clear();
+    size_ = 0;
     built_ = false;
   }
 
-  /// The slot matrices, weight by weight (k per weight), for saving and restoring state.
-  std::vector<RowMatrix<Scalar>>& slots() { return slots_; }
-  const std::vector<RowMatrix<Scalar>>& slots() const { return slots_; }
+  /// Slot k of trainable weight i (shaped like the weight), for saving and restoring state.
+  MatrixView<Scalar> slot(std::size_t i, int k) {
+    const auto& e = entries_.at(i);
+    return MatrixView<Scalar>(slots_.at(static_cast<std::size_t>(k)).data() + e.offset, e.rows, e.cols);
+  }
+  ConstMatrixView<Scalar> slot(std::size_t i, int k) const {
+    const auto& e = entries_.at(i);
+    return ConstMatrixView<Scalar>(slots_.at(static_cast<std::size_t>(k)).data() + e.offset, e.rows, e.cols);
+  }
+  /// The number of trainable weights the slots are built for (0 before the first step).
+  std::size_t slot_weights() const { return entries_.size(); }
   virtual int slots_per_weight() const = 0;
 
  protected:
   virtual double initial_slot_value() const { return 0.0; }
-  /// A contiguous range of a weight's (or slot's) elements, as a 1-D array.
+  /// A contiguous range of the flat buffers, as a 1-D array.
   using Flat = Eigen::Map<Eigen::Array<Scalar, Eigen::Dynamic, 1>>;
   using ConstFlat = Eigen::Map<const Eigen::Array<Scalar, Eigen::Dynamic, 1>>;
   static constexpr int max_slots = 3;
@@ -117,8 +122,6 @@ class Optimizer {
   virtual void begin_step() {}
   /// Updates the elements w from their gradients g and their slots s[0 .. slots_per_weight()).
   virtual void update_step(Flat w, ConstFlat g, Flat* s) = 0;
-
-  static Flat flat(RowMatrix<Scalar>& m, Index begin, Index end) { return Flat(m.data() + begin, end - begin); }
 
   /// For i in [0, n): r = sqrt(radicand(i)), then finish(i, r). The updates are plain loops that the
   /// compiler vectorises, and the square roots run in chunks through one vectorised kernel, so each
@@ -143,8 +146,9 @@ class Optimizer {
 
   double learning_rate_;
   std::int64_t iterations_ = 0;
-  std::vector<RowMatrix<Scalar>> slots_;
-  std::vector<std::pair<Index, Index>> shapes_;
+  std::vector<Vector<Scalar>> slots_;
+  std::vector<typename ParameterStore<Scalar>::Entry> entries_;
+  Index size_ = 0;
   bool built_ = false;
 };
 

@@ -189,8 +189,10 @@ class Writer {
   }
 
   /// dtype byte, rows, cols (uint64), then the values row by row.
-  template <typename Scalar>
-  void tensor(const RowMatrix<Scalar>& m) {
+  template <typename Derived>
+  void tensor(const Eigen::MatrixBase<Derived>& tensor) {
+    using Scalar = typename Derived::Scalar;
+    const RowMatrix<Scalar>& m = tensor.derived();  // a weight of the store, or a copy of an expression
     u8(static_cast<std::uint8_t>(dtype_of<Scalar>()));
     u64(static_cast<std::uint64_t>(m.rows()));
     u64(static_cast<std::uint64_t>(m.cols()));
@@ -367,10 +369,13 @@ inline TensorRecord read_tensor(Reader& r, std::string_view what) {
   return t;
 }
 
-/// Copies a tensor into `out`, converting float32 and float64 to the model's Scalar.
+/// Copies a tensor into `out` (a weight or slot whose shape the caller checked against the
+/// record's), converting float32 and float64 to the model's Scalar.
 template <typename Scalar>
-void copy_tensor(const TensorRecord& t, RowMatrix<Scalar>& out) {
-  out.resize(t.rows, t.cols);
+void copy_tensor(const TensorRecord& t, MatrixView<Scalar> out) {
+  if (out.rows() != t.rows || out.cols() != t.cols)
+    kerascpp::detail::fail("copy_tensor: the destination has shape ", kerascpp::detail::shape_string(out.rows(), out.cols()), " but the record has ",
+                           kerascpp::detail::shape_string(t.rows, t.cols));
   Scalar* dst = out.data();
   const char* src = t.data.data();
   const auto n = static_cast<std::size_t>(t.rows * t.cols);
@@ -1045,8 +1050,10 @@ std::string encode_model(const Sequential<Scalar>& model) {
     const Optimizer<Scalar>& optimizer = model.optimizer();
     w.i64(optimizer.iterations());
     w.boolean(optimizer.built());
-    w.count(optimizer.slots().size(), "optimizer slots");
-    for (const auto& slot : optimizer.slots()) w.tensor(slot);
+    const int per_weight = optimizer.slots_per_weight();
+    w.count(optimizer.slot_weights() * static_cast<std::size_t>(per_weight), "optimizer slots");
+    for (std::size_t i = 0; i < optimizer.slot_weights(); ++i)
+      for (int k = 0; k < per_weight; ++k) w.tensor(optimizer.slot(i, k));
   } else {
     w.i64(0);
     w.boolean(false);
@@ -1054,7 +1061,7 @@ std::string encode_model(const Sequential<Scalar>& model) {
   }
   std::vector<std::pair<std::size_t, std::uint64_t>> dropout;
   for (std::size_t i = 0; i < model.layers().size(); ++i)
-    if (auto* d = dynamic_cast<layers::Dropout<Scalar>*>(model.layers()[i].get())) dropout.emplace_back(i, d->rng().state());
+    if (auto* d = dynamic_cast<layers::Dropout<Scalar>*>(model.layers()[i].get())) dropout.emplace_back(i, d->key());
   w.count(dropout.size(), "Dropout states");
   for (const auto& [index, rng_state] : dropout) {
     w.u32(static_cast<std::uint32_t>(index));
@@ -1203,17 +1210,19 @@ Sequential<Scalar> decode_model(std::string_view bytes, std::string_view source 
     if (wr.input_width != 0 && !model.built()) model.build(wr.input_width);
     for (std::size_t i = 0; i < arch.size(); ++i) {
       const auto weights = model.layer(i).weights();
-      for (std::size_t k = 0; k < weights.size(); ++k) detail::copy_tensor(wr.layers[i].weights[k], *weights[k].value);
+      for (std::size_t k = 0; k < weights.size(); ++k) detail::copy_tensor<Scalar>(wr.layers[i].weights[k], weights[k].value->view());
     }
     for (const auto& [index, rng_state] : st.dropout_states)
-      dynamic_cast<layers::Dropout<Scalar>&>(model.layer(index)).rng().seed(rng_state);
+      dynamic_cast<layers::Dropout<Scalar>&>(model.layer(index)).set_key(rng_state);
     model.shuffle_rng().seed(st.shuffle_state);
     if (comp.compiled) {
       model.compile(*optimizer, *loss, std::move(metric_specs));
       Optimizer<Scalar>& opt = model.optimizer();
       if (st.optimizer_built) {
-        opt.build(detail::trainable_weights(model));
-        for (std::size_t k = 0; k < st.slots.size(); ++k) detail::copy_tensor(st.slots[k], opt.slots()[k]);
+        opt.build(model.parameters());
+        const auto per_weight = static_cast<std::size_t>(opt.slots_per_weight());
+        for (std::size_t k = 0; k < st.slots.size(); ++k)
+          detail::copy_tensor<Scalar>(st.slots[k], opt.slot(k / per_weight, static_cast<int>(k % per_weight)));
       }
       opt.set_iterations(st.iterations);
     }
@@ -1300,7 +1309,7 @@ void decode_weights_into(Sequential<Scalar>& model, std::string_view bytes, std:
   }
   for (std::size_t i = 0; i < wr.layers.size(); ++i) {
     const auto weights = model.layer(i).weights();
-    for (std::size_t k = 0; k < weights.size(); ++k) detail::copy_tensor(wr.layers[i].weights[k], *weights[k].value);
+    for (std::size_t k = 0; k < weights.size(); ++k) detail::copy_tensor<Scalar>(wr.layers[i].weights[k], weights[k].value->view());
   }
 }
 

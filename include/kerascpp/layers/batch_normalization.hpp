@@ -102,8 +102,8 @@ class BatchNormalization : public Layer<Scalar> {
  private:
   double momentum_;
   double epsilon_;
-  RowMatrix<Scalar> gamma_, beta_, moving_mean_, moving_variance_;  // (1 × n)
-  RowMatrix<Scalar> gamma_grad_, beta_grad_;                       // (1 × n)
+  Param<Scalar> gamma_, beta_, moving_mean_, moving_variance_;  // (1 × n)
+  Param<Scalar> gamma_grad_, beta_grad_;                       // (1 × n)
   RowVector<Scalar> mean_, var_, inv_std_;                         // (1 × n)
   RowVector<Scalar> scale_, mean_dy_, mean_dy_xhat_;               // (1 × n), backward's
 

@@ -1,5 +1,8 @@
 // kerascpp/layers/dropout.hpp — Dropout: in training, y = x ∘ mask / (1 − rate) with mask ~
-// Bernoulli(1 − rate); at inference, y = x.
+// Bernoulli(1 − rate); at inference, y = x. The mask comes from a counter-based generator: the draw
+// for element (row, col) is a hash of (key, optimizer step, row within the whole batch, col), so it
+// does not depend on how the batch is split between threads or processes, and a resumed run draws
+// the same masks as an uninterrupted one.
 #pragma once
 
 #include <kerascpp/layers/layer.hpp>
@@ -15,7 +18,7 @@ class Dropout : public Layer<Scalar> {
   /// from the model's seed when the model is built.
   explicit Dropout(double rate, std::optional<std::uint64_t> seed = std::nullopt) : rate_(rate), seed_(seed) {
     if (!(rate >= 0.0 && rate < 1.0)) detail::fail("Dropout: rate must be in [0, 1), received rate=", rate);
-    if (seed) rng_.seed(*seed);
+    if (seed) key_ = *seed;
   }
 
   std::string type() const override { return "Dropout"; }
@@ -29,12 +32,14 @@ class Dropout : public Layer<Scalar> {
   Index output_width() const override { return this->input_width_; }
   double rate() const { return rate_; }
   std::optional<std::uint64_t> seed() const { return seed_; }
-  Rng& rng() { return rng_; }
+  /// The generator's whole state: the masks of a step are a function of it and the step.
+  std::uint64_t key() const { return key_; }
+  void set_key(std::uint64_t key) { key_ = key; }
 
   void seed_layer(std::uint64_t seed) override {
-    if (!seed_) rng_.seed(seed);
+    if (!seed_) key_ = seed;
   }
-  void seed_replica(std::uint64_t seed) override { rng_.seed(seed); }
+  void set_position(BatchPosition position) override { position_ = position; }
 
   /// Uses the given mask (1 keeps, 0 drops) instead of random draws; for tests.
   void set_fixed_mask(RowMatrix<Scalar> mask) { fixed_mask_ = std::move(mask); }
@@ -52,17 +57,20 @@ class Dropout : public Layer<Scalar> {
                      " but the input has shape ", detail::shape_string(rows_, cols));
       mask = fixed_mask_ * keep_scale;
     } else {
-      // One 64-bit draw gives two 32-bit uniforms; an input is kept when its uniform ≥ rate.
+      // One 64-bit hash gives the 32-bit uniforms of two neighbouring inputs; an input is kept when
+      // its uniform ≥ rate.
       const auto threshold = static_cast<std::uint64_t>(rate_ * 4294967296.0);
-      Scalar* m = mask.data();
-      const Index n = mask.size();
-      Index i = 0;
-      for (; i + 1 < n; i += 2) {
-        const std::uint64_t r = rng_.next();
-        m[i] = (r & 0xFFFFFFFFULL) >= threshold ? keep_scale : Scalar(0);
-        m[i + 1] = (r >> 32) >= threshold ? keep_scale : Scalar(0);
+      const std::uint64_t step_key = mix(key_ + (position_.step + 1) * 0x9E3779B97F4A7C15ULL);
+      for (Index r = 0; r < rows_; ++r) {
+        const auto row = static_cast<std::uint64_t>(position_.first_row + r);
+        const std::uint64_t row_key = mix(step_key ^ (row * 0xD1B54A32D192ED03ULL + 1));
+        Scalar* m = mask.data() + r * cols;
+        for (Index j = 0; j < cols; j += 2) {
+          const std::uint64_t u = mix(row_key + static_cast<std::uint64_t>(j + 2) * 0x9E3779B97F4A7C15ULL);
+          m[j] = (u & 0xFFFFFFFFULL) >= threshold ? keep_scale : Scalar(0);
+          if (j + 1 < cols) m[j + 1] = (u >> 32) >= threshold ? keep_scale : Scalar(0);
+        }
       }
-      if (i < n) m[i] = (rng_.next() & 0xFFFFFFFFULL) >= threshold ? keep_scale : Scalar(0);
     }
     auto y = y_.view(rows_, cols);
     y.array() = x.array() * mask.array();  // y = x ∘ mask / (1 − rate)
@@ -83,9 +91,17 @@ class Dropout : public Layer<Scalar> {
   void build_weights(Rng&) override {}
 
  private:
+  /// splitmix64's output function: a bijection of 64-bit words that mixes every input bit.
+  static std::uint64_t mix(std::uint64_t z) {
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+  }
+
   double rate_;
   std::optional<std::uint64_t> seed_;
-  Rng rng_;
+  std::uint64_t key_ = 0;
+  BatchPosition position_;
   RowMatrix<Scalar> fixed_mask_;
   Buffer<Scalar> mask_, y_, dx_;
   Index rows_ = -1;

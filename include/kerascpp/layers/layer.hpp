@@ -4,6 +4,7 @@
 
 #include <kerascpp/activations.hpp>
 #include <kerascpp/core.hpp>
+#include <kerascpp/weights.hpp>
 
 #include <map>
 #include <memory>
@@ -32,17 +33,13 @@ class Buffer {
   Eigen::Matrix<Scalar, Eigen::Dynamic, 1> storage_;
 };
 
-/// One weight tensor of a layer. Trainable weights carry a gradient of the same shape.
-template <typename Scalar>
-struct Weight {
-  std::string name;           // "kernel", "bias", "gamma", "beta", "moving_mean", "moving_variance"
-  RowMatrix<Scalar>* value;   // (rows × cols), Keras layout
-  RowMatrix<Scalar>* grad;    // same shape, or nullptr when not trainable
-  bool trainable() const { return grad != nullptr; }
+/// Where the rows of the next forward pass sit: the optimizer step they train (the number of steps
+/// taken before it) and the index of their first row within the whole batch. Layers that draw
+/// random numbers key them by it, so that how a batch is split never changes the draws.
+struct BatchPosition {
+  std::uint64_t step = 0;
+  Index first_row = 0;
 };
-
-/// Layer configuration as text, for summary and saving.
-using Config = std::map<std::string, std::string>;
 
 /// The layer interface. Contract:
 /// - `build(input_width, rng)` creates and initialises the weights; called once, lazily.
@@ -97,13 +94,13 @@ class Layer {
   /// Regularization penalty of the current weights, added to the reported loss.
   virtual double regularization_penalty() const { return 0.0; }
 
-  /// Re-seeds the layer's own random stream (Dropout) unless the user gave it a seed.
+  /// Re-seeds the layer's own random numbers (Dropout) unless the user gave it a seed.
   virtual void seed_layer(std::uint64_t) {}
   /// Whether the layer's training output depends on the whole batch (batch statistics), so that the
   /// batch cannot be split between threads.
   virtual bool needs_whole_batch() const { return false; }
-  /// Re-seeds the random stream of a copy that trains on another share of each batch.
-  virtual void seed_replica(std::uint64_t) {}
+  /// Tells the layer where the rows of the next forward pass sit (see BatchPosition).
+  virtual void set_position(BatchPosition) {}
   /// Whether backward adds the regularization penalty's gradient (off in all but one copy when
   /// threads share a batch, so that it is added once).
   void set_regularization_gradient(bool on) { regularization_gradient_ = on; }

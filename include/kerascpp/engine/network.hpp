@@ -1,0 +1,82 @@
+// kerascpp/engine/network.hpp — what the engine trains: the layers, their parameter store, and what
+// compile and the data's widths resolved (optimizer, loss, metrics, whether the loss is fused with
+// the last activation). The model owns one Network; the engine's loops take it by reference.
+#pragma once
+
+#include <kerascpp/core.hpp>
+#include <kerascpp/layers/layer.hpp>
+#include <kerascpp/losses.hpp>
+#include <kerascpp/metrics.hpp>
+#include <kerascpp/optimizers.hpp>
+#include <kerascpp/weights.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+namespace kerascpp::engine {
+
+/// The one forward loop of the library: runs x (rows × input width) through `layers` and returns
+/// the last layer's output, which lives in that layer's buffer until its next forward.
+template <typename Scalar>
+ConstMatrixView<Scalar> forward(std::vector<LayerPtr<Scalar>>& layers, ConstMatrixView<Scalar> x, bool training,
+                                BatchPosition position) {
+  const Scalar* h = x.data();
+  Index cols = x.cols();
+  for (auto& l : layers) {
+    l->set_position(position);
+    h = l->forward(ConstMatrixView<Scalar>(h, x.rows(), cols), training).data();
+    cols = l->output_width();
+  }
+  return ConstMatrixView<Scalar>(h, x.rows(), cols);
+}
+
+/// Backward through `layers` from dL/d(output) `dy` (rows × output width); every layer's weight
+/// gradients are overwritten. When `logits_grad`, dy is dL/dz of the last layer's pre-activation.
+template <typename Scalar>
+void backward(std::vector<LayerPtr<Scalar>>& layers, ConstMatrixView<Scalar> dy, bool logits_grad) {
+  const Scalar* g = dy.data();
+  const Index rows = dy.rows();
+  for (std::size_t i = layers.size(); i-- > 0;) {
+    const bool last = i + 1 == layers.size();
+    g = layers[i]->backward(ConstMatrixView<Scalar>(g, rows, layers[i]->output_width()), i > 0, last && logits_grad)
+            .data();
+  }
+}
+
+template <typename Scalar>
+struct Network {
+  std::vector<LayerPtr<Scalar>> layers;
+  ParameterStore<Scalar> store;
+  Index input_width = 0;
+  bool built = false;
+
+  std::unique_ptr<Optimizer<Scalar>> optimizer;
+  std::unique_ptr<Loss<Scalar>> loss;
+  std::vector<std::shared_ptr<const Metric<Scalar>>> metrics;  // resolved for the data's widths
+  bool fused = false;          // the loss takes the last layer's logits
+  Rng shuffle_rng{0};          // the permutation of every epoch
+  std::uint64_t generation = 0;  // changes whenever layers or weights are re-laid out
+
+  Index output_width() const { return layers.empty() ? 0 : layers.back()->output_width(); }
+
+  /// Σ of the layers' regularization penalties for the current weights.
+  double regularization() const {
+    double p = 0.0;
+    for (const auto& l : layers) p += l->regularization_penalty();
+    return p;
+  }
+
+  /// Lays every layer's weights out in the store (in Keras order) and restarts the optimizer's
+  /// slots, which are laid out like it.
+  void adopt_weights() {
+    std::vector<Weight<Scalar>> all;
+    for (auto& l : layers)
+      for (const auto& w : l->weights()) all.push_back(w);
+    store.adopt(all);
+    ++generation;
+    if (optimizer && optimizer->built()) optimizer->reset();
+  }
+};
+
+}  // namespace kerascpp::engine

@@ -1,0 +1,215 @@
+// kerascpp/engine/workers.hpp — runs one batch on the threads that `set_num_threads` allows: each
+// thread takes a contiguous share of the rows (thread 0 with the model's layers, the others with
+// copies whose weights view the model's and whose gradients have buffers of their own), then the
+// Reduction sums the shares' gradients into the parameter store and the optimizer takes its step,
+// both split between the same threads by element range.
+#pragma once
+
+#include <kerascpp/core.hpp>
+#include <kerascpp/engine/batch.hpp>
+#include <kerascpp/engine/network.hpp>
+#include <kerascpp/reduction.hpp>
+#include <kerascpp/threads.hpp>
+
+#include <algorithm>
+#include <memory>
+#include <span>
+#include <vector>
+
+namespace kerascpp::engine {
+
+template <typename Scalar>
+class Workers {
+ public:
+  /// Forward (and, when training, loss gradient, backward, gradient sum and one optimizer step) of
+  /// `batch`; adds each share's sample-weighted sums into `totals` in thread order (so a thread
+  /// count always gives the same numbers) and returns Σ w_i·l_i over the batch.
+  double run(Network<Scalar>& net, const Batch<Scalar>& batch, bool training, Totals& totals) {
+    if (generation_ != net.generation) {
+      workers_.clear();
+      generation_ = net.generation;
+    }
+    if (workers_.empty()) workers_.resize(1);
+    const int n = threads_for(net, batch.rows);
+    most_threads_ = std::max(most_threads_, n);
+    if (n == 1) {
+      run_share(net, 0, batch, training);
+      if (training) step(net);
+      return collect(1, totals);
+    }
+    prepare(net, n);
+    if (training) net.optimizer->begin_apply(net.store);
+    const bool local = !reduction().spans_processes();
+    detail::SpinBarrier shares_done(n);
+    auto task = [&](int t) {
+      const auto st = static_cast<std::size_t>(t);
+      try {
+        run_share(net, st, batch.share(share_begin(batch.rows, t, n), share_begin(batch.rows, t + 1, n)), training);
+      } catch (...) {
+        if (training) shares_done.arrive_and_wait(false);
+        throw;
+      }
+      if (training && shares_done.arrive_and_wait(true)) {
+        const auto [begin, end] = Optimizer<Scalar>::part_range(net.store.size(), t, n);
+        Reduction<Scalar>::sum_workers(grads_, begin, end);
+        if (local) net.optimizer->apply_part(net.store, t, n);
+      }
+    };
+    if (!pool_) pool_ = std::make_unique<detail::WorkerPool>();
+    {
+      detail::EigenThreadsScope single(1);
+      pool_->run(n, task);
+    }
+    if (training && !local) {
+      reduction().sum_gradient(std::span<Scalar>(net.store.grads(), static_cast<std::size_t>(net.store.size())));
+      apply_parts(net, false);
+    }
+    return collect(n, totals);
+  }
+
+  /// The most threads that have shared one batch of this model.
+  int most_threads() const { return most_threads_; }
+
+  /// Where gradients of other processes come in (nullptr: this process alone). Not owned.
+  void set_reduction(Reduction<Scalar>* r) { reduction_ = r; }
+  Reduction<Scalar>& reduction() { return reduction_ != nullptr ? *reduction_ : local_; }
+
+ private:
+  /// What one thread computes on its share of a batch: the layers it runs (the model's own for
+  /// thread 0, copies for the others), its gradient buffers, its scratch and its partial sums.
+  struct Worker {
+    std::vector<LayerPtr<Scalar>> replica;  // empty for thread 0
+    ParameterStore<Scalar> store;           // the replica's gradients; its values view the model's
+    Buffer<Scalar> per_sample, scale, grad, metric;
+    Totals sums;
+  };
+
+  std::vector<LayerPtr<Scalar>>& layers_of(Network<Scalar>& net, std::size_t t) {
+    return t == 0 ? net.layers : workers_[t].replica;
+  }
+
+  /// How many threads share a batch of `rows`: more than one only when the model has no layer that
+  /// needs the whole batch, each thread gets at least 16 rows, and the batch holds at least about a
+  /// million multiply-adds (below that, waking threads costs more than it saves).
+  static int threads_for(const Network<Scalar>& net, Index rows) {
+    const int wanted = get_num_threads();
+    if (wanted <= 1 || rows < 32) return 1;
+    for (const auto& l : net.layers)
+      if (l->needs_whole_batch()) return 1;
+    if (static_cast<double>(rows) * static_cast<double>(net.store.count_trainable()) < 1e6) return 1;
+    return static_cast<int>(std::min<Index>(wanted, rows / 16));
+  }
+
+  /// First row of thread t's share of a batch of `rows` (t = n gives rows): about rows·t/n, rounded
+  /// down to a multiple of 4 rows so that every share starts 16-byte aligned, as layer views require.
+  static Index share_begin(Index rows, int t, int n) {
+    if (t == n) return rows;
+    return (rows * t / n) & ~Index{3};
+  }
+
+  /// Creates the layer copies of threads 1..n-1 (once; again after the model changes).
+  void prepare(Network<Scalar>& net, int n) {
+    if (static_cast<int>(workers_.size()) < n) {
+      const std::size_t first = std::max<std::size_t>(workers_.size(), 1);
+      workers_.resize(static_cast<std::size_t>(n));
+      for (std::size_t t = first; t < workers_.size(); ++t) {
+        Worker& w = workers_[t];
+        std::vector<Weight<Scalar>> weights;
+        for (const auto& layer : net.layers) {
+          w.replica.push_back(layer->clone());
+          w.replica.back()->set_regularization_gradient(false);  // added once, by thread 0
+          for (const auto& weight : w.replica.back()->weights()) weights.push_back(weight);
+        }
+        w.store.adopt_sharing(weights, net.store);
+      }
+    }
+    grads_.resize(static_cast<std::size_t>(n));
+    grads_[0] = net.store.grads();
+    for (std::size_t t = 1; t < grads_.size(); ++t) grads_[t] = workers_[t].store.grads();
+  }
+
+  /// Forward (and, when training, loss gradient and backward) of thread t on its share; the loss
+  /// gradient is scaled by w_i / total_rows so that the shares' weight gradients add up to the
+  /// batch's.
+  void run_share(Network<Scalar>& net, std::size_t t, const Batch<Scalar>& b, bool training) {
+    Worker& w = workers_[t];
+    auto& layers = layers_of(net, t);
+    w.sums.metric_sums.assign(net.metrics.size(), 0.0);
+    w.sums.clear();
+    if (b.rows <= 0) return;
+    ConstMatrixView<Scalar> yb(b.y, b.rows, b.y_cols);
+    Eigen::Map<const Vector<Scalar>> wb(b.w, b.rows);
+    const auto out = forward(layers, ConstMatrixView<Scalar>(b.x, b.rows, b.x_cols), training,
+                             BatchPosition{b.step, b.first_row});
+    const ConstMatrixView<Scalar> pred = net.fused ? layers.back()->logits() : out;
+    Eigen::Map<Vector<Scalar>> per_sample(w.per_sample.view(b.rows, 1).data(), b.rows);
+    net.loss->per_sample(yb, pred, net.fused, per_sample);
+    w.sums.loss_sum = static_cast<double>((per_sample.array() * wb.array()).sum());
+    w.sums.weight_sum = static_cast<double>(wb.sum());
+    if (!net.metrics.empty()) {
+      Eigen::Map<Vector<Scalar>> values(w.metric.view(b.rows, 1).data(), b.rows);
+      for (std::size_t k = 0; k < net.metrics.size(); ++k) {
+        net.metrics[k]->per_sample(yb, out, values);
+        w.sums.metric_sums[k] = static_cast<double>((values.array() * wb.array()).sum());
+      }
+    }
+    if (!training) return;
+    Eigen::Map<Vector<Scalar>> scale(w.scale.view(b.rows, 1).data(), b.rows);
+    scale = wb / Scalar(b.total_rows);  // dL/dl_i = w_i / batch
+    auto grad = w.grad.view(b.rows, out.cols());
+    net.loss->gradient(yb, pred, net.fused, scale, grad);
+    backward(layers, as_const(grad), net.fused);
+  }
+
+  /// The optimizer step after a batch that one thread ran (a small batch, or a model that needs the
+  /// whole batch): the gradient first goes through the reduction when other processes share the
+  /// batch; then, with several threads and enough weights, the threads update parts of the flat
+  /// buffers.
+  void step(Network<Scalar>& net) {
+    if (reduction().spans_processes())
+      reduction().sum_gradient(std::span<Scalar>(net.store.grads(), static_cast<std::size_t>(net.store.size())));
+    apply_parts(net, true);
+  }
+
+  /// Optimizer step (begun here when `begin`) in element parts. Under OpenMP, whose threads Eigen's
+  /// products then use, the parts run on them, so that two thread pools do not compete for the cores;
+  /// with products in a BLAS, on the pool, whose threads sleep while the BLAS runs.
+  void apply_parts(Network<Scalar>& net, bool begin) {
+    const int parts = static_cast<int>(std::min<Index>(get_num_threads(), net.store.count_trainable() / (Index{1} << 16)));
+    if (begin) net.optimizer->begin_apply(net.store);
+    if (parts <= 1) {
+      net.optimizer->apply_part(net.store, 0, 1);
+      return;
+    }
+#if defined(_OPENMP) && !defined(EIGEN_USE_BLAS)
+#pragma omp parallel for num_threads(parts) schedule(static, 1)
+    for (int t = 0; t < parts; ++t) net.optimizer->apply_part(net.store, t, parts);
+#else
+    if (!pool_) pool_ = std::make_unique<detail::WorkerPool>();
+    auto task = [&](int t) { net.optimizer->apply_part(net.store, t, parts); };
+    pool_->run(parts, task);
+#endif
+  }
+
+  /// Adds the sums of threads 0..n-1 into `totals`; returns their Σ w_i·l_i.
+  double collect(int n, Totals& totals) const {
+    double loss_sum = 0.0;
+    for (int t = 0; t < n; ++t) {
+      const Totals& s = workers_[static_cast<std::size_t>(t)].sums;
+      loss_sum += s.loss_sum;
+      totals.weight_sum += s.weight_sum;
+      for (std::size_t k = 0; k < s.metric_sums.size(); ++k) totals.metric_sums[k] += s.metric_sums[k];
+    }
+    return loss_sum;
+  }
+
+  std::vector<Worker> workers_;
+  std::vector<Scalar*> grads_;
+  std::unique_ptr<detail::WorkerPool> pool_;
+  std::uint64_t generation_ = 0;
+  int most_threads_ = 0;
+  Reduction<Scalar> local_;
+  Reduction<Scalar>* reduction_ = nullptr;
+};
+
+}  // namespace kerascpp::engine
