@@ -12,6 +12,6 @@
 #include <kerascpp/optimizers.hpp>
 #include <kerascpp/progress.hpp>
 #include <kerascpp/regularizers.hpp>
+#include <kerascpp/saving/model_file.hpp>
 #include <kerascpp/sequential.hpp>
-#include <kerascpp/serialization.hpp>
 #include <kerascpp/threads.hpp>

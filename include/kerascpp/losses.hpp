@@ -5,6 +5,7 @@
 
 #include <kerascpp/activations.hpp>
 #include <kerascpp/core.hpp>
+#include <kerascpp/registry.hpp>
 
 #include <algorithm>
 #include <array>
@@ -437,6 +438,65 @@ std::unique_ptr<Loss<Scalar>> get(std::string_view name) {
   kerascpp::detail::fail("unknown loss '", name, "'; valid names are: ",
                          kerascpp::detail::join(std::vector<std::string>(names.begin(), names.end())));
 }
+
+/// How each loss is saved: its parameters as config keys.
+template <typename Scalar>
+struct MeanAbsoluteErrorCodec {
+  static std::unique_ptr<Loss<Scalar>> from_config(ConfigReader&) { return std::make_unique<MeanAbsoluteError<Scalar>>(); }
+  static Config get_config(const MeanAbsoluteError<Scalar>&) { return {}; }
+};
+
+template <typename Scalar>
+struct MeanSquaredErrorCodec {
+  static std::unique_ptr<Loss<Scalar>> from_config(ConfigReader&) { return std::make_unique<MeanSquaredError<Scalar>>(); }
+  static Config get_config(const MeanSquaredError<Scalar>&) { return {}; }
+};
+
+template <typename Scalar>
+struct HuberCodec {
+  static std::unique_ptr<Loss<Scalar>> from_config(ConfigReader& c) { return std::make_unique<Huber<Scalar>>(c.number("delta")); }
+  static Config get_config(const Huber<Scalar>& l) { return {{"delta", kerascpp::detail::number(l.delta())}}; }
+};
+
+/// binary_crossentropy and categorical_crossentropy: from_logits and label_smoothing.
+template <template <typename> class L>
+struct SmoothedCrossentropyCodec {
+  template <typename Scalar>
+  struct Of {
+    static std::unique_ptr<Loss<Scalar>> from_config(ConfigReader& c) {
+      const bool from_logits = c.boolean("from_logits");
+      const double smoothing = c.number("label_smoothing");
+      return std::make_unique<L<Scalar>>(from_logits, smoothing);
+    }
+    static Config get_config(const L<Scalar>& l) {
+      return {{"from_logits", l.from_logits() ? "true" : "false"},
+              {"label_smoothing", kerascpp::detail::number(l.label_smoothing())}};
+    }
+  };
+};
+
+template <typename Scalar>
+struct SparseCategoricalCrossentropyCodec {
+  static std::unique_ptr<Loss<Scalar>> from_config(ConfigReader& c) {
+    return std::make_unique<SparseCategoricalCrossentropy<Scalar>>(c.boolean("from_logits"));
+  }
+  static Config get_config(const SparseCategoricalCrossentropy<Scalar>& l) {
+    return {{"from_logits", l.from_logits() ? "true" : "false"}};
+  }
+};
+
+inline const bool mean_absolute_error_registered =
+    register_loss<MeanAbsoluteError, MeanAbsoluteErrorCodec>("mean_absolute_error");
+inline const bool mean_squared_error_registered =
+    register_loss<MeanSquaredError, MeanSquaredErrorCodec>("mean_squared_error");
+inline const bool huber_registered = register_loss<Huber, HuberCodec>("huber");
+inline const bool binary_crossentropy_registered =
+    register_loss<BinaryCrossentropy, SmoothedCrossentropyCodec<BinaryCrossentropy>::Of>("binary_crossentropy");
+inline const bool categorical_crossentropy_registered =
+    register_loss<CategoricalCrossentropy, SmoothedCrossentropyCodec<CategoricalCrossentropy>::Of>(
+        "categorical_crossentropy");
+inline const bool sparse_categorical_crossentropy_registered =
+    register_loss<SparseCategoricalCrossentropy, SparseCategoricalCrossentropyCodec>("sparse_categorical_crossentropy");
 
 }  // namespace losses
 }  // namespace kerascpp

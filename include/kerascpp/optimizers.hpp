@@ -6,6 +6,7 @@
 
 #include <kerascpp/core.hpp>
 #include <kerascpp/kernels/packets.hpp>
+#include <kerascpp/registry.hpp>
 #include <kerascpp/weights.hpp>
 
 #include <array>
@@ -111,6 +112,8 @@ class Optimizer {
   /// The number of trainable weights the slots are built for (0 before the first step).
   std::size_t slot_weights() const { return entries_.size(); }
   virtual int slots_per_weight() const = 0;
+  /// The number of slot tensors: trainable weights × slots_per_weight() once built, else 0.
+  std::size_t slot_count() const { return entries_.size() * static_cast<std::size_t>(slots_per_weight()); }
 
  protected:
   virtual double initial_slot_value() const { return 0.0; }
@@ -392,6 +395,71 @@ std::unique_ptr<Optimizer<Scalar>> get(std::string_view name) {
   detail::fail("unknown optimizer '", name, "'; valid names are: ",
                detail::join(std::vector<std::string>(names.begin(), names.end())));
 }
+
+}  // namespace optimizers
+
+namespace optimizers {
+
+/// How each optimizer is read back from its saved config (the config saved is its `config()`).
+template <typename Scalar>
+struct SGDCodec {
+  static std::unique_ptr<Optimizer<Scalar>> from_config(ConfigReader& c) {
+    const double lr = c.number("learning_rate");
+    const double momentum = c.number("momentum");
+    const bool nesterov = c.boolean("nesterov");
+    return std::make_unique<SGD<Scalar>>(lr, momentum, nesterov);
+  }
+};
+
+template <typename Scalar>
+struct AdamCodec {
+  static std::unique_ptr<Optimizer<Scalar>> from_config(ConfigReader& c) {
+    const double lr = c.number("learning_rate");
+    const double beta_1 = c.number("beta_1");
+    const double beta_2 = c.number("beta_2");
+    const double epsilon = c.number("epsilon");
+    return std::make_unique<Adam<Scalar>>(lr, beta_1, beta_2, epsilon);
+  }
+};
+
+template <typename Scalar>
+struct AdamWCodec {
+  static std::unique_ptr<Optimizer<Scalar>> from_config(ConfigReader& c) {
+    const double lr = c.number("learning_rate");
+    const double beta_1 = c.number("beta_1");
+    const double beta_2 = c.number("beta_2");
+    const double epsilon = c.number("epsilon");
+    return std::make_unique<AdamW<Scalar>>(lr, c.number("weight_decay"), beta_1, beta_2, epsilon);
+  }
+};
+
+template <typename Scalar>
+struct RMSpropCodec {
+  static std::unique_ptr<Optimizer<Scalar>> from_config(ConfigReader& c) {
+    const double lr = c.number("learning_rate");
+    const double rho = c.number("rho");
+    const double momentum = c.number("momentum");
+    const double epsilon = c.number("epsilon");
+    const bool centered = c.boolean("centered");
+    return std::make_unique<RMSprop<Scalar>>(lr, rho, momentum, epsilon, centered);
+  }
+};
+
+template <typename Scalar>
+struct AdagradCodec {
+  static std::unique_ptr<Optimizer<Scalar>> from_config(ConfigReader& c) {
+    const double lr = c.number("learning_rate");
+    const double initial = c.number("initial_accumulator_value");
+    const double epsilon = c.number("epsilon");
+    return std::make_unique<Adagrad<Scalar>>(lr, initial, epsilon);
+  }
+};
+
+inline const bool sgd_registered = register_optimizer<SGD, SGDCodec>("SGD");
+inline const bool adam_registered = register_optimizer<Adam, AdamCodec>("Adam");
+inline const bool adamw_registered = register_optimizer<AdamW, AdamWCodec>("AdamW");
+inline const bool rmsprop_registered = register_optimizer<RMSprop, RMSpropCodec>("RMSprop");
+inline const bool adagrad_registered = register_optimizer<Adagrad, AdagradCodec>("Adagrad");
 
 }  // namespace optimizers
 }  // namespace kerascpp

@@ -25,16 +25,6 @@
 
 namespace kerascpp {
 
-template <typename Scalar>
-class Sequential;
-// Defined in kerascpp/serialization.hpp, which this header includes at its end.
-template <typename Scalar>
-void save_model(const Sequential<Scalar>& model, const std::filesystem::path& path);
-template <typename Scalar>
-void save_weights(const Sequential<Scalar>& model, const std::filesystem::path& path);
-template <typename Scalar>
-void load_weights(Sequential<Scalar>& model, const std::filesystem::path& path);
-
 template <typename Scalar = float>
 class Sequential : public ModelInterface<Scalar> {
  public:
@@ -248,12 +238,13 @@ class Sequential : public ModelInterface<Scalar> {
   const Rng& shuffle_rng() const { return net_.shuffle_rng; }
 
   /// Saves architecture, weights, compile configuration and training state in one file
-  /// (docs/file_format.md); `kerascpp::load_model<Scalar>(path)` reads it back.
-  void save(const std::filesystem::path& path) const { kerascpp::save_model(*this, path); }
+  /// (docs/file_format.md); `kerascpp::load_model<Scalar>(path)` reads it back. These three are
+  /// defined by kerascpp/saving/model_file.hpp (included by kerascpp.hpp), found where they are used.
+  void save(const std::filesystem::path& path) const { save_model(*this, path); }
   /// Saves the weights alone.
-  void save_weights(const std::filesystem::path& path) const { kerascpp::save_weights(*this, path); }
+  void save_weights(const std::filesystem::path& path) const { save_model_weights(*this, path); }
   /// Loads weights saved from a model of the same architecture (checked before anything changes).
-  void load_weights(const std::filesystem::path& path) { kerascpp::load_weights(*this, path); }
+  void load_weights(const std::filesystem::path& path) { load_model_weights(*this, path); }
 
   /// The engine that trains this model; its reduction is where other processes' gradients come in.
   engine::Trainer<Scalar>& trainer() { return trainer_; }
@@ -372,5 +363,3 @@ template <typename L0, typename... L>
 Sequential(L0&&, L&&...) -> Sequential<typename std::decay_t<L0>::scalar_type>;
 
 }  // namespace kerascpp
-
-#include <kerascpp/serialization.hpp>

@@ -5,8 +5,8 @@
 
 #include <kerascpp/callbacks.hpp>
 #include <kerascpp/core.hpp>
+#include <kerascpp/saving/model_file.hpp>
 #include <kerascpp/sequential.hpp>
-#include <kerascpp/serialization.hpp>
 
 #include <array>
 #include <charconv>

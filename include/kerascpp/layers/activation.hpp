@@ -3,6 +3,7 @@
 
 #include <kerascpp/activations.hpp>
 #include <kerascpp/layers/layer.hpp>
+#include <kerascpp/registry.hpp>
 
 namespace kerascpp::layers {
 
@@ -52,5 +53,26 @@ class Activation : public Layer<Scalar> {
   const Scalar* x_data_ = nullptr;
   Index rows_ = -1;
 };
+
+}  // namespace kerascpp::layers
+
+namespace kerascpp::layers {
+
+/// How Activation is saved: the activation's name; no weights.
+template <typename Scalar>
+struct ActivationCodec {
+  static LayerPtr<Scalar> from_config(ConfigReader& c, input_shape shape) {
+    const std::string activation = c.text("activation");
+    c.finish();
+    return std::make_unique<Activation<Scalar>>(activation, shape);
+  }
+  static std::vector<WeightSpec> weight_specs(const Activation<Scalar>&, Index width, Index& output_width) {
+    output_width = width;
+    return {};
+  }
+  static Config sample_config() { return {{"activation", "softplus"}}; }
+};
+
+inline const bool activation_registered = register_layer<Activation, ActivationCodec>("Activation");
 
 }  // namespace kerascpp::layers

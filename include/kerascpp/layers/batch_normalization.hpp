@@ -5,6 +5,7 @@
 #pragma once
 
 #include <kerascpp/layers/layer.hpp>
+#include <kerascpp/registry.hpp>
 
 namespace kerascpp::layers {
 
@@ -111,5 +112,30 @@ class BatchNormalization : public Layer<Scalar> {
   Index rows_ = -1;
   bool training_ = false;
 };
+
+}  // namespace kerascpp::layers
+
+namespace kerascpp::layers {
+
+/// How BatchNormalization is saved: momentum and epsilon; gamma, beta and the moving statistics
+/// (each 1 × width).
+template <typename Scalar>
+struct BatchNormalizationCodec {
+  static LayerPtr<Scalar> from_config(ConfigReader& c, input_shape shape) {
+    const double momentum = c.number("momentum");
+    const double epsilon = c.number("epsilon");
+    c.finish();
+    return std::make_unique<BatchNormalization<Scalar>>(momentum, epsilon, shape);
+  }
+  static std::vector<WeightSpec> weight_specs(const BatchNormalization<Scalar>&, Index width, Index& output_width) {
+    output_width = width;
+    return {{"gamma", 1, width, true}, {"beta", 1, width, true}, {"moving_mean", 1, width, false},
+            {"moving_variance", 1, width, false}};
+  }
+  static Config sample_config() { return {{"momentum", "0.9"}, {"epsilon", "0.001"}}; }
+};
+
+inline const bool batch_normalization_registered =
+    register_layer<BatchNormalization, BatchNormalizationCodec>("BatchNormalization");
 
 }  // namespace kerascpp::layers

@@ -5,6 +5,7 @@
 #include <kerascpp/initializers.hpp>
 #include <kerascpp/kernels/narrow_product.hpp>
 #include <kerascpp/layers/layer.hpp>
+#include <kerascpp/registry.hpp>
 #include <kerascpp/regularizers.hpp>
 
 #include <cmath>
@@ -166,5 +167,40 @@ class Dense : public Layer<Scalar> {
   const Scalar* x_data_ = nullptr;
   Index rows_ = -1;
 };
+
+}  // namespace kerascpp::layers
+
+namespace kerascpp::layers {
+
+/// How Dense is saved: its config keys, and a kernel (width × units) and a bias (1 × units).
+template <typename Scalar>
+struct DenseCodec {
+  static LayerPtr<Scalar> from_config(ConfigReader& c, input_shape shape) {
+    const Index units = c.integer("units", 1, std::numeric_limits<std::int32_t>::max());
+    const std::string activation = c.text("activation");
+    const bool use_bias = c.boolean("use_bias");
+    const std::string kernel_init = c.text("kernel_initializer");
+    const std::string bias_init = c.text("bias_initializer");
+    const double l1 = c.number("kernel_regularizer_l1");
+    const double l2 = c.number("kernel_regularizer_l2");
+    c.finish();
+    regularizers::check(l1, "kernel_regularizer_l1");
+    regularizers::check(l2, "kernel_regularizer_l2");
+    return std::make_unique<Dense<Scalar>>(units, activation, shape, use_bias, Initializer(kernel_init),
+                                           Initializer(bias_init), Regularizer{l1, l2});
+  }
+  static std::vector<WeightSpec> weight_specs(const Dense<Scalar>& layer, Index width, Index& output_width) {
+    output_width = layer.units();
+    std::vector<WeightSpec> w{{"kernel", width, layer.units(), true}};
+    if (layer.use_bias()) w.push_back({"bias", 1, layer.units(), true});
+    return w;
+  }
+  static Config sample_config() {
+    return {{"units", "3"}, {"activation", "tanh"}, {"use_bias", "true"}, {"kernel_initializer", "glorot_uniform"},
+            {"bias_initializer", "random_uniform"}, {"kernel_regularizer_l1", "0.001"}, {"kernel_regularizer_l2", "0.002"}};
+  }
+};
+
+inline const bool dense_registered = register_layer<Dense, DenseCodec>("Dense");
 
 }  // namespace kerascpp::layers

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <kerascpp/layers/layer.hpp>
+#include <kerascpp/registry.hpp>
 
 #include <optional>
 
@@ -107,5 +108,30 @@ class Dropout : public Layer<Scalar> {
   Index rows_ = -1;
   bool training_ = false;
 };
+
+}  // namespace kerascpp::layers
+
+namespace kerascpp::layers {
+
+/// How Dropout is saved: rate and optional seed; no weights; its random stream as saved state.
+template <typename Scalar>
+struct DropoutCodec {
+  static LayerPtr<Scalar> from_config(ConfigReader& c, input_shape shape) {
+    const double rate = c.number("rate");
+    const std::optional<std::uint64_t> seed = c.optional_unsigned("seed");
+    c.finish();
+    if (shape.width != 0) c.fail(detail::cat("a Dropout layer cannot declare an input width, found ", shape.width));
+    return std::make_unique<Dropout<Scalar>>(rate, seed);
+  }
+  static std::vector<WeightSpec> weight_specs(const Dropout<Scalar>&, Index width, Index& output_width) {
+    output_width = width;
+    return {};
+  }
+  static std::uint64_t get_state(Dropout<Scalar>& layer) { return layer.key(); }
+  static void set_state(Dropout<Scalar>& layer, std::uint64_t state) { layer.set_key(state); }
+  static Config sample_config() { return {{"rate", "0.25"}, {"seed", "7"}}; }
+};
+
+inline const bool dropout_registered = register_layer<Dropout, DropoutCodec>("Dropout");
 
 }  // namespace kerascpp::layers

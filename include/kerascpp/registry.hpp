@@ -1,0 +1,362 @@
+// kerascpp/registry.hpp — one registry per family (layers, optimizers, losses), keyed by Keras
+// name: each type registers where it is defined, with a factory from its text config, its config
+// as text and, for layers, the weights it gets for an input width. Saving walks these registries,
+// so a user's own layer saves and loads after one line:
+//
+//   KERASCPP_REGISTER_LAYER(Scale);   // Scale<Scalar> derives from Layer<Scalar>
+//
+// Registration happens during static initialization (an inline variable), for float and double.
+#pragma once
+
+#include <kerascpp/core.hpp>
+
+#include <charconv>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <type_traits>
+#include <typeinfo>
+#include <utility>
+#include <vector>
+
+namespace kerascpp {
+
+template <typename Scalar>
+class Layer;
+template <typename Scalar>
+class Optimizer;
+template <typename Scalar>
+class Loss;
+struct input_shape;
+
+/// A configuration as text: key → value (numbers in their shortest exact form).
+using Config = std::map<std::string, std::string>;
+
+/// A config that cannot be read: a missing key, a malformed value or a key nobody asked for.
+class ConfigError : public ValueError {
+ public:
+  using ValueError::ValueError;
+};
+
+namespace detail {
+
+/// A string quoted for an error message: non-printable bytes escaped, long text cut.
+inline std::string quote(std::string_view text) {
+  constexpr std::size_t limit = 80;
+  std::string out = "'";
+  for (std::size_t k = 0; k < text.size() && k < limit; ++k) {
+    const auto c = static_cast<unsigned char>(text[k]);
+    if (c >= 0x20 && c < 0x7F && c != '\\' && c != '\'') {
+      out += static_cast<char>(c);
+    } else {
+      constexpr std::string_view hex = "0123456789abcdef";
+      out += "\\x";
+      out += hex[c >> 4];
+      out += hex[c & 0xFU];
+    }
+  }
+  if (text.size() > limit) out += cat("...' (", text.size(), " bytes)");
+  else out += "'";
+  return out;
+}
+
+}  // namespace detail
+
+/// Reads typed values out of a config; a missing key, a malformed value or (at `finish`) a key
+/// that was not read throws ConfigError naming the key. `owner` starts every message ("Dense",
+/// "optimizer SGD").
+class ConfigReader {
+ public:
+  ConfigReader(const Config& config, std::string owner) : config_(config), owner_(std::move(owner)) {}
+
+  const std::string& owner() const { return owner_; }
+
+  const std::string& text(const std::string& key) { return *find(key, true); }
+
+  std::optional<std::string> optional_text(const std::string& key) {
+    const std::string* v = find(key, false);
+    return v != nullptr ? std::optional<std::string>(*v) : std::nullopt;
+  }
+
+  double number(const std::string& key) {
+    const std::string& v = text(key);
+    double out = 0.0;
+    const auto [ptr, error] = std::from_chars(v.data(), v.data() + v.size(), out);
+    if (v.empty() || error != std::errc{} || ptr != v.data() + v.size())
+      fail(detail::cat(owner_, " config ", detail::quote(key), " must be a number, found ", detail::quote(v)));
+    return out;
+  }
+
+  std::int64_t integer(const std::string& key, std::int64_t low, std::int64_t high) {
+    const std::string& v = text(key);
+    std::int64_t out = 0;
+    const auto [ptr, error] = std::from_chars(v.data(), v.data() + v.size(), out);
+    if (v.empty() || error != std::errc{} || ptr != v.data() + v.size() || out < low || out > high)
+      fail(detail::cat(owner_, " config ", detail::quote(key), " must be an integer in [", low, ", ", high, "], found ",
+                       detail::quote(v)));
+    return out;
+  }
+
+  std::optional<std::uint64_t> optional_unsigned(const std::string& key) {
+    const std::string* v = find(key, false);
+    if (v == nullptr) return std::nullopt;
+    std::uint64_t out = 0;
+    const auto [ptr, error] = std::from_chars(v->data(), v->data() + v->size(), out);
+    if (v->empty() || error != std::errc{} || ptr != v->data() + v->size())
+      fail(detail::cat(owner_, " config ", detail::quote(key), " must be an unsigned 64-bit integer, found ",
+                       detail::quote(*v)));
+    return out;
+  }
+
+  bool boolean(const std::string& key) {
+    const std::string& v = text(key);
+    if (v == "true") return true;
+    if (v == "false") return false;
+    fail(detail::cat(owner_, " config ", detail::quote(key), " must be 'true' or 'false', found ", detail::quote(v)));
+  }
+
+  /// Throws when the config holds keys that were not read.
+  void finish() const {
+    std::vector<std::string> extra;
+    for (const auto& entry : config_)
+      if (used_.count(entry.first) == 0) extra.push_back(detail::quote(entry.first));
+    if (!extra.empty()) fail(detail::cat(owner_, " config has unknown key(s) ", detail::join(extra)));
+  }
+
+  [[noreturn]] void fail(const std::string& message) const { throw ConfigError(message); }
+
+ private:
+  const std::string* find(const std::string& key, bool required) {
+    const auto it = config_.find(key);
+    if (it == config_.end()) {
+      if (!required) return nullptr;
+      std::vector<std::string> keys;
+      for (const auto& entry : config_) keys.push_back(detail::quote(entry.first));
+      fail(detail::cat(owner_, " config is missing key ", detail::quote(key), "; it has ",
+                       keys.empty() ? std::string("none") : detail::join(keys)));
+    }
+    used_.insert(key);
+    return &it->second;
+  }
+
+  const Config& config_;
+  std::string owner_;
+  std::set<std::string> used_;
+};
+
+/// The name, shape and role of one weight a layer has once built.
+struct WeightSpec {
+  std::string name;
+  Index rows = 0;
+  Index cols = 0;
+  bool trainable = false;
+};
+
+/// What the registry knows of one layer type, for one Scalar.
+template <typename Scalar>
+struct LayerEntry {
+  std::string name;             // Layer::type(), "Dense"
+  const std::type_info* type;   // the registered class, so that a subclass is not saved as its base
+  std::unique_ptr<Layer<Scalar>> (*from_config)(ConfigReader&, input_shape);
+  Config (*get_config)(const Layer<Scalar>&);
+  /// The weights for inputs of width `width` (without building), and the output width.
+  std::vector<WeightSpec> (*weight_specs)(const Layer<Scalar>&, Index width, Index& output_width);
+  /// The layer's saved random state (Dropout), or nullptr when it keeps none.
+  std::uint64_t (*get_state)(Layer<Scalar>&);
+  void (*set_state)(Layer<Scalar>&, std::uint64_t);
+  /// A valid config for tests that cover every registered layer.
+  Config (*sample_config)();
+};
+
+/// What the registry knows of one optimizer type, for one Scalar.
+template <typename Scalar>
+struct OptimizerEntry {
+  std::string name;  // Optimizer::name(), "Adam"
+  const std::type_info* type;
+  std::unique_ptr<Optimizer<Scalar>> (*from_config)(ConfigReader&);
+  Config (*get_config)(const Optimizer<Scalar>&);
+};
+
+/// What the registry knows of one loss type, for one Scalar.
+template <typename Scalar>
+struct LossEntry {
+  std::string name;  // Loss::name(), "huber"
+  const std::type_info* type;
+  std::unique_ptr<Loss<Scalar>> (*from_config)(ConfigReader&);
+  Config (*get_config)(const Loss<Scalar>&);
+};
+
+/// The entries of one family, in registration order.
+template <typename Entry>
+class Registry {
+ public:
+  /// Adds `entry`; registering the same type under the same name again does nothing, and a name
+  /// taken by another type is a ValueError.
+  void add(Entry entry) {
+    for (const auto& e : entries_) {
+      if (e.name != entry.name) continue;
+      if (*e.type == *entry.type) return;
+      detail::fail("registry: the name ", detail::quote(entry.name), " is already registered for type ", e.type->name(),
+                   "; cannot register it again for type ", entry.type->name());
+    }
+    entries_.push_back(std::move(entry));
+  }
+
+  /// The entry of `name`, or nullptr.
+  const Entry* find(std::string_view name) const {
+    for (const auto& e : entries_)
+      if (e.name == name) return &e;
+    return nullptr;
+  }
+
+  /// The entry of `name` when `object`'s class is the registered one, or nullptr.
+  template <typename T>
+  const Entry* find(std::string_view name, const T& object) const {
+    const Entry* e = find(name);
+    return e != nullptr && *e->type == typeid(object) ? e : nullptr;
+  }
+
+  const std::vector<Entry>& entries() const { return entries_; }
+
+  /// The registered names, in registration order.
+  std::vector<std::string> names() const {
+    std::vector<std::string> out;
+    for (const auto& e : entries_) out.push_back(e.name);
+    return out;
+  }
+
+ private:
+  std::vector<Entry> entries_;
+};
+
+template <typename Scalar>
+Registry<LayerEntry<Scalar>>& layer_registry() {
+  static Registry<LayerEntry<Scalar>> registry;
+  return registry;
+}
+
+template <typename Scalar>
+Registry<OptimizerEntry<Scalar>>& optimizer_registry() {
+  static Registry<OptimizerEntry<Scalar>> registry;
+  return registry;
+}
+
+template <typename Scalar>
+Registry<LossEntry<Scalar>>& loss_registry() {
+  static Registry<LossEntry<Scalar>> registry;
+  return registry;
+}
+
+namespace detail {
+
+/// The hooks a layer type gives the registry. `Codec` (by default the layer class itself) may
+/// define, as static functions:
+///   from_config(ConfigReader&, input_shape) -> std::unique_ptr<Layer<Scalar>>
+///       default: L(input_shape) or, for a layer that cannot declare an input width, L()
+///   get_config(const L&) -> Config                            default: layer.config()
+///   weight_specs(const L&, Index width, Index& output_width) -> std::vector<WeightSpec>   required
+///   get_state(L&) -> std::uint64_t, set_state(L&, std::uint64_t)   optional, both or neither
+///   sample_config() -> Config                                 default: an empty config
+/// (`Shape` is input_shape, a parameter so that this header need not define it.)
+template <typename L, typename Codec, typename Shape = input_shape>
+struct LayerHooks {
+  using Scalar = typename L::scalar_type;
+
+  static std::unique_ptr<Layer<Scalar>> from_config(ConfigReader& c, Shape shape) {
+    if constexpr (requires { Codec::from_config(c, shape); }) {
+      return Codec::from_config(c, shape);
+    } else if constexpr (std::is_constructible_v<L, Shape>) {
+      c.finish();
+      return std::make_unique<L>(shape);
+    } else {
+      c.finish();
+      if (shape.width != 0)
+        c.fail(cat("a ", c.owner(), " layer cannot declare an input width, found ", shape.width));
+      return std::make_unique<L>();
+    }
+  }
+
+  static Config get_config(const Layer<Scalar>& layer) {
+    if constexpr (requires(const L& l) { Codec::get_config(l); }) return Codec::get_config(static_cast<const L&>(layer));
+    else return layer.config();
+  }
+
+  static std::vector<WeightSpec> weight_specs(const Layer<Scalar>& layer, Index width, Index& output_width) {
+    return Codec::weight_specs(static_cast<const L&>(layer), width, output_width);
+  }
+
+  static std::uint64_t get_state(Layer<Scalar>& layer) { return Codec::get_state(static_cast<L&>(layer)); }
+  static void set_state(Layer<Scalar>& layer, std::uint64_t state) { Codec::set_state(static_cast<L&>(layer), state); }
+
+  static Config sample_config() {
+    if constexpr (requires { Codec::sample_config(); }) return Codec::sample_config();
+    else return {};
+  }
+
+  static LayerEntry<Scalar> entry(std::string_view name) {
+    LayerEntry<Scalar> e{std::string(name), &typeid(L), &from_config, &get_config, &weight_specs, nullptr, nullptr,
+                         &sample_config};
+    if constexpr (requires(L& l) { Codec::get_state(l); }) {
+      e.get_state = &get_state;
+      e.set_state = &set_state;
+    }
+    return e;
+  }
+};
+
+}  // namespace detail
+
+/// Registers the layer class template `L` (with its hooks in `Codec`, by default `L` itself, see
+/// detail::LayerHooks) under `name` for float and double. Returns true, for an inline variable.
+template <template <typename> class L, template <typename> class Codec = L>
+bool register_layer(std::string_view name) {
+  layer_registry<float>().add(detail::LayerHooks<L<float>, Codec<float>>::entry(name));
+  layer_registry<double>().add(detail::LayerHooks<L<double>, Codec<double>>::entry(name));
+  return true;
+}
+
+/// Registers a layer class of one Scalar type (not a template) under `name`.
+template <typename L, typename Codec = L>
+bool register_layer(std::string_view name) {
+  layer_registry<typename L::scalar_type>().add(detail::LayerHooks<L, Codec>::entry(name));
+  return true;
+}
+
+/// Registers the optimizer class template `O` under `name` for float and double. `Codec<Scalar>`
+/// gives `from_config(ConfigReader&) -> std::unique_ptr<Optimizer<Scalar>>`; the config saved is
+/// the optimizer's own `config()`.
+template <template <typename> class O, template <typename> class Codec>
+bool register_optimizer(std::string_view name) {
+  const auto add = [name]<typename Scalar>(Registry<OptimizerEntry<Scalar>>& registry) {
+    registry.add({std::string(name), &typeid(O<Scalar>), &Codec<Scalar>::from_config,
+                  [](const Optimizer<Scalar>& o) { return o.config(); }});
+  };
+  add(optimizer_registry<float>());
+  add(optimizer_registry<double>());
+  return true;
+}
+
+/// Registers the loss class template `L` under `name` for float and double. `Codec<Scalar>` gives
+/// `from_config(ConfigReader&)` and `get_config(const L<Scalar>&) -> Config`.
+template <template <typename> class L, template <typename> class Codec>
+bool register_loss(std::string_view name) {
+  const auto add = [name]<typename Scalar>(Registry<LossEntry<Scalar>>& registry) {
+    registry.add({std::string(name), &typeid(L<Scalar>), &Codec<Scalar>::from_config,
+                  [](const Loss<Scalar>& l) { return Codec<Scalar>::get_config(static_cast<const L<Scalar>&>(l)); }});
+  };
+  add(loss_registry<float>());
+  add(loss_registry<double>());
+  return true;
+}
+
+}  // namespace kerascpp
+
+/// Registers a layer class template (or a class of one Scalar type) under its own name, at
+/// namespace scope in the namespace that defines it: `KERASCPP_REGISTER_LAYER(Scale);`.
+#define KERASCPP_REGISTER_LAYER(L) \
+  inline const bool kerascpp_layer_registered_##L = ::kerascpp::register_layer<L>(#L)

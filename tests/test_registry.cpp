@@ -1,0 +1,221 @@
+// Tests of kerascpp/registry.hpp: a layer type defined here registers in one line and then trains,
+// passes the gradient check and saves and loads like a built-in one; and a contract that every
+// registered layer type meets (config round trip, weight specs, clone, save/load, gradients).
+#include <kerascpp/kerascpp.hpp>
+
+#include "gradient_check.hpp"
+#include "scratch_folder.hpp"
+#include <catch2/catch.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+using namespace kerascpp;
+using Catch::Matchers::Contains;
+using kerascpp_test::Mat;
+using kerascpp_test::ScratchFolder;
+
+namespace {
+
+/// Scale: y = x ∘ w, one trainable (1 × width) weight w, the kind of layer a user writes.
+template <typename Scalar = float>
+class Scale : public Layer<Scalar> {
+ public:
+  explicit Scale(input_shape shape = {}) { this->declared_input_width_ = shape.width; }
+
+  std::string type() const override { return "Scale"; }
+  std::string name_prefix() const override { return "scale"; }
+  std::unique_ptr<Layer<Scalar>> clone() const override { return std::make_unique<Scale>(*this); }
+  Config config() const override { return {}; }
+  Index output_width() const override { return this->input_width_; }
+
+  ConstMatrixView<Scalar> forward(ConstMatrixView<Scalar> x, bool /*training*/) override {
+    x_ = x.data();
+    rows_ = x.rows();
+    auto y = y_.view(rows_, x.cols());
+    y = (x.array().rowwise() * w_.row(0).array()).matrix();  // y = x ∘ w
+    return as_const(y);
+  }
+
+  ConstMatrixView<Scalar> backward(ConstMatrixView<Scalar> dy, bool need_input_grad, bool /*logits_grad*/) override {
+    this->require_forward(rows_);
+    ConstMatrixView<Scalar> x(x_, rows_, this->input_width_);
+    grad_.row(0) = (dy.array() * x.array()).colwise().sum().matrix();  // dw = Σ_rows dy ∘ x
+    if (!need_input_grad) return this->empty_view();
+    auto dx = dx_.view(rows_, this->input_width_);
+    dx = (dy.array().rowwise() * w_.row(0).array()).matrix();  // dx = dy ∘ w
+    return as_const(dx);
+  }
+
+  std::vector<Weight<Scalar>> weights() override {
+    if (!this->built_) return {};
+    return {{"kernel", &w_, &grad_}};
+  }
+
+  /// The weights for inputs of width `width`, without building.
+  static std::vector<WeightSpec> weight_specs(const Scale&, Index width, Index& output_width) {
+    output_width = width;
+    return {{"kernel", 1, width, true}};
+  }
+
+ protected:
+  void build_weights(Rng& rng) override {
+    w_.resize(1, this->input_width_);
+    for (Index j = 0; j < w_.cols(); ++j) w_(0, j) = static_cast<Scalar>(rng.uniform(0.5, 1.5));
+    grad_.setZero(1, this->input_width_);
+  }
+
+ private:
+  RowMatrix<Scalar> w_, grad_;  // (1 × width)
+  Buffer<Scalar> y_, dx_;
+  const Scalar* x_ = nullptr;
+  Index rows_ = -1;
+};
+
+KERASCPP_REGISTER_LAYER(Scale);
+
+/// A subclass that reports the same type name: it must not be saved as a Scale.
+template <typename Scalar = float>
+class LoudScale : public Scale<Scalar> {};
+
+/// A (rows × cols) matrix of the given Scalar, uniform on [low, high).
+template <typename Scalar>
+RowMatrix<Scalar> uniform(Index rows, Index cols, double low, double high, std::uint64_t seed) {
+  return kerascpp_test::uniform_matrix(rows, cols, low, high, seed).template cast<Scalar>();
+}
+
+/// Whether two matrices hold the same numbers bit for bit.
+template <typename A, typename B>
+bool identical(const A& a, const B& b) {
+  return a.rows() == b.rows() && a.cols() == b.cols() && (a.array() == b.array()).all();
+}
+
+}  // namespace
+
+TEST_CASE("a layer type defined in a program registers in one line, trains, and saves and loads", "[registry]") {
+  REQUIRE(layer_registry<float>().find("Scale") != nullptr);
+  REQUIRE(layer_registry<double>().find("Scale") != nullptr);
+
+  SECTION("gradient check") {
+    Scale<double> layer;
+    Rng rng(3);
+    layer.build(4, rng);
+    kerascpp_test::check_layer_gradients(layer, kerascpp_test::uniform_matrix(5, 4, -1.0, 1.0, 11));
+  }
+
+  SECTION("fit, save, load: bit-identical predictions, float and double") {
+    const auto run = [](auto scalar) {
+      using Scalar = decltype(scalar);
+      Sequential<Scalar> model;
+      model.set_seed(5);
+      model.add(layers::Dense<Scalar>(4, "tanh", input_shape{3}));
+      model.add(Scale<Scalar>());
+      model.add(layers::Dense<Scalar>(1));
+      model.compile("adam", "mse");
+      const RowMatrix<Scalar> x = uniform<Scalar>(32, 3, -1.0, 1.0, 1);
+      const RowMatrix<Scalar> y = uniform<Scalar>(32, 1, -1.0, 1.0, 2);
+      const RowMatrix<Scalar> scale_before = *model.layer(1).weights()[0].value;
+      const auto history = model.fit(x, y, {.batch_size = 8, .epochs = 5, .verbose = 0});
+      CHECK(history.at("loss").back() < history.at("loss").front());
+      CHECK(!identical(*model.layer(1).weights()[0].value, scale_before));
+
+      ScratchFolder folder;
+      const auto path = folder.path() / "scale.kcpp";
+      model.save(path);
+      Sequential<Scalar> loaded = load_model<Scalar>(path);
+      REQUIRE(loaded.size() == 3);
+      CHECK(loaded.layer(1).type() == "Scale");
+      CHECK(loaded.layer(1).name() == model.layer(1).name());
+      CHECK(identical(loaded.predict(x), model.predict(x)));
+
+      // Training goes on identically from the saved state.
+      model.fit(x, y, {.batch_size = 8, .epochs = 1, .verbose = 0});
+      loaded.fit(x, y, {.batch_size = 8, .epochs = 1, .verbose = 0});
+      CHECK(identical(loaded.predict(x), model.predict(x)));
+    };
+    run(float{});
+    run(double{});
+  }
+}
+
+TEST_CASE("registering a name twice for another type is an error; the same type again is not", "[registry][errors]") {
+  CHECK(register_layer<Scale>("Scale"));
+  const std::string message =
+      kerascpp_test::thrown_message<ValueError>([] { register_layer<layers::Activation, layers::ActivationCodec>("Scale"); });
+  CHECK_THAT(message, Contains("'Scale' is already registered"));
+  CHECK(*layer_registry<float>().find("Scale")->type == typeid(Scale<float>));
+}
+
+TEST_CASE("a layer whose class is not the one registered under its type name cannot be saved", "[registry][errors]") {
+  Sequential<double> model;
+  model.add(layers::Dense<double>(2, "linear", input_shape{2}));
+  model.add(LoudScale<double>());
+  ScratchFolder folder;
+  const std::string message = kerascpp_test::thrown_message<ValueError>([&] { model.save(folder.path() / "m.kcpp"); });
+  CHECK_THAT(message, Contains("cannot save layer") && Contains("'Scale'") && Contains("Dense, Activation"));
+  CHECK(!std::filesystem::exists(folder.path() / "m.kcpp"));
+}
+
+TEST_CASE("every registered layer type meets the layer contract", "[registry][contract]") {
+  const auto& entries = layer_registry<double>().entries();
+  REQUIRE(entries.size() >= 5);
+  constexpr Index width = 3;
+  const Mat x = kerascpp_test::uniform_matrix(6, width, -1.0, 1.0, 17);
+  for (const auto& entry : entries) {
+    INFO("layer type " << entry.name);
+
+    // From the sample config, and config → text → object → text is the identity.
+    const Config sample = entry.sample_config();
+    ConfigReader reader(sample, entry.name);
+    LayerPtr<double> layer = entry.from_config(reader, input_shape{});
+    reader.finish();
+    CHECK(layer->type() == entry.name);
+    const Config text = entry.get_config(*layer);
+    ConfigReader again(text, entry.name);
+    const LayerPtr<double> copy = entry.from_config(again, input_shape{});
+    again.finish();
+    CHECK(entry.get_config(*copy) == text);
+
+    // The weight specs worked out without building are the weights a build creates.
+    Index output = 0;
+    const auto specs = entry.weight_specs(*layer, width, output);
+    Rng rng(23);
+    layer->build(width, rng);
+    CHECK(layer->output_width() == output);
+    const auto weights = layer->weights();
+    REQUIRE(weights.size() == specs.size());
+    for (std::size_t k = 0; k < specs.size(); ++k) {
+      CHECK(weights[k].name == specs[k].name);
+      CHECK(weights[k].value->rows() == specs[k].rows);
+      CHECK(weights[k].value->cols() == specs[k].cols);
+      CHECK(weights[k].trainable() == specs[k].trainable);
+    }
+
+    // A clone computes the same outputs.
+    const LayerPtr<double> clone = layer->clone();
+    const Mat y = layer->forward(kerascpp_test::cview(x), false);
+    CHECK(identical(clone->forward(kerascpp_test::cview(x), false), y));
+
+    // Saved and loaded inside a model, it predicts the same numbers bit for bit.
+    Sequential<double> model;
+    model.set_seed(29);
+    model.add(layers::Dense<double>(width, "linear", input_shape{width}));
+    ConfigReader third(text, entry.name);
+    model.add(entry.from_config(third, input_shape{}));
+    model.add(layers::Dense<double>(2));
+    model.compile("sgd", "mse");
+    model.fit(x, kerascpp_test::uniform_matrix(6, 2, -1.0, 1.0, 31), {.batch_size = 3, .epochs = 2, .verbose = 0});
+    ScratchFolder folder;
+    model.save(folder.path() / "model.kcpp");
+    Sequential<double> loaded = load_model<double>(folder.path() / "model.kcpp");
+    CHECK(loaded.layer(1).type() == entry.name);
+    CHECK(identical(loaded.predict(x), model.predict(x)));
+
+    // Gradients against central differences (layers with a random state at inference, where they
+    // are deterministic).
+    kerascpp_test::LayerCheck check;
+    check.training = entry.get_state == nullptr;
+    kerascpp_test::check_layer_gradients(*layer, x, check);
+  }
+}
