@@ -775,6 +775,12 @@ TEST_CASE("fixture files are regenerated on request", "[.regenerate]") {
   make_data<double>(8, 2, x, y);
   d.train_on_batch(x, y);
   save_model(d, folder / "tiny_double.kcpp");
+  // What was written reads back as the models that wrote it.
+  CHECK(serialization::encode_model(load_model<float>(folder / "tiny_float.kcpp")) == io::read_file(folder / "tiny_float.kcpp"));
+  CHECK(serialization::encode_model(load_model<double>(folder / "tiny_double.kcpp")) == io::read_file(folder / "tiny_double.kcpp"));
+  auto target = tiny_model();
+  load_weights(target, folder / "tiny_float.weights.kcpp");
+  CHECK(same_weights(target, f));
 }
 
 TEST_CASE("fuzzing regressions for load_model throw kerascpp exceptions", "[serialization]") {

@@ -42,7 +42,7 @@ class Sequential : public ModelInterface<Scalar> {
   Sequential(Sequential&& other) : ModelInterface<Scalar>(other) { take(other); }
   Sequential& operator=(Sequential&& other) {
     if (this != &other) {
-      require_idle("move assignment");
+      if (running_) throw StateError("move assignment cannot be called while fit is running (from a callback)");
       take(other);
     }
     return *this;

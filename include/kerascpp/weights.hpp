@@ -7,6 +7,7 @@
 
 #include <kerascpp/core.hpp>
 
+#include <limits>
 #include <new>
 #include <string>
 #include <vector>
@@ -50,7 +51,16 @@ class Param : public MatrixView<Scalar> {
 
   /// Own zeroed memory of the given shape (the layer's build); the store adopts it later.
   void resize(Index rows, Index cols) {
-    own_.setZero(rows, cols);
+    constexpr Index limit = std::numeric_limits<Index>::max() / static_cast<Index>(sizeof(Scalar));
+    if (rows < 0 || cols < 0 || (rows > 0 && cols > limit / rows))
+      detail::fail("weight of shape ", detail::shape_string(rows, cols), " has more elements than memory can address (at most ",
+                   limit, ")");
+    try {
+      own_.setZero(rows, cols);
+    } catch (const std::bad_alloc&) {
+      detail::fail("could not allocate a weight of shape ", detail::shape_string(rows, cols), " (",
+                   static_cast<double>(rows) * static_cast<double>(cols) * sizeof(Scalar), " bytes)");
+    }
     rebind(own_.data(), rows, cols);
   }
   void setZero(Index rows, Index cols) { resize(rows, cols); }
@@ -140,8 +150,15 @@ class ParameterStore {
       list.push_back({w.name, end, w.value->rows(), w.value->cols()});
       end += padded(w.value->size());
     }
-    Vector<Scalar> values = Vector<Scalar>::Zero(size), grads = Vector<Scalar>::Zero(size);
-    Vector<Scalar> fixed = Vector<Scalar>::Zero(fixed_size);
+    Vector<Scalar> values, grads, fixed;
+    try {
+      values.setZero(size);
+      grads.setZero(size);
+      fixed.setZero(fixed_size);
+    } catch (const std::bad_alloc&) {
+      detail::fail("could not allocate the parameter store: ", size, " trainable and ", fixed_size,
+                   " non-trainable values (", static_cast<double>(2 * size + fixed_size) * sizeof(Scalar), " bytes)");
+    }
     std::size_t t = 0, f = 0;
     for (const auto& w : weights) {
       if (w.trainable()) {

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <new>
 #include <vector>
 
 namespace kerascpp::engine {
@@ -25,7 +26,12 @@ ConstMatrixView<Scalar> forward(std::vector<LayerPtr<Scalar>>& layers, ConstMatr
   Index cols = x.cols();
   for (auto& l : layers) {
     l->set_position(position);
-    h = l->forward(ConstMatrixView<Scalar>(h, x.rows(), cols), training).data();
+    try {
+      h = l->forward(ConstMatrixView<Scalar>(h, x.rows(), cols), training).data();
+    } catch (const std::bad_alloc&) {
+      detail::fail(l->name(), ": could not allocate the buffers for a batch of ", x.rows(), " rows of width ",
+                   l->output_width(), "; use a smaller batch_size");
+    }
     cols = l->output_width();
   }
   return ConstMatrixView<Scalar>(h, x.rows(), cols);
@@ -39,8 +45,13 @@ void backward(std::vector<LayerPtr<Scalar>>& layers, ConstMatrixView<Scalar> dy,
   const Index rows = dy.rows();
   for (std::size_t i = layers.size(); i-- > 0;) {
     const bool last = i + 1 == layers.size();
-    g = layers[i]->backward(ConstMatrixView<Scalar>(g, rows, layers[i]->output_width()), i > 0, last && logits_grad)
-            .data();
+    try {
+      g = layers[i]->backward(ConstMatrixView<Scalar>(g, rows, layers[i]->output_width()), i > 0, last && logits_grad)
+              .data();
+    } catch (const std::bad_alloc&) {
+      detail::fail(layers[i]->name(), ": could not allocate the gradient buffers for a batch of ", rows,
+                   " rows; use a smaller batch_size");
+    }
   }
 }
 

@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <cmath>
 #include <memory>
+#include <new>
 #include <numeric>
 #include <optional>
 #include <string>
@@ -130,7 +131,12 @@ class Trainer {
 
   /// Outputs (rows × output width) in inference mode, through the same forward loop as training.
   Matrix<Scalar> predict(Network<Scalar>& net, const StridedView<Scalar>& x, Index batch_size) {
-    Matrix<Scalar> out(x.rows(), net.output_width());
+    Matrix<Scalar> out;
+    try {
+      out.resize(x.rows(), net.output_width());
+    } catch (const std::bad_alloc&) {
+      detail::fail("predict: could not allocate the output, ", x.rows(), " rows of width ", net.output_width());
+    }
     batch_size = std::min(batch_size, std::max<Index>(x.rows(), 1));  // so that start + batch_size cannot overflow
     for (Index start = 0; start < x.rows(); start += batch_size) {
       const Index rows = std::min(batch_size, x.rows() - start);

@@ -75,7 +75,11 @@ class Layer {
                    input_width);
     if (input_width <= 0) detail::fail(name_, ": input width must be positive, received ", input_width);
     input_width_ = input_width;
-    build_weights(rng);
+    try {
+      build_weights(rng);
+    } catch (const ValueError& e) {  // a weight too large to allocate: say which layer asked for it
+      detail::fail(name_.empty() ? type() : name_, " (input width ", input_width, "): ", e.what());
+    }
     built_ = true;
   }
 
