@@ -95,7 +95,7 @@ inline std::string label_string(const Column& index, Index row) {
 struct FrameAccess;
 
 /// numpy 1.24's `argsort(kind="quicksort")` of `values` over the positions in `order` (introsort:
-/// median-of-3 quicksort, insertion sort below 17 elements, heapsort past the depth limit). It is
+/// median-of-3 quicksort, insertion sort for up to 16 elements, heapsort past the depth limit). It is
 /// not a stable sort, so it is copied step by step: ties come out in exactly numpy's order.
 inline void numpy_argsort(const std::vector<std::int64_t>& values, std::vector<Index>& order) {
   const auto less = [&](Index a, Index b) { return values[static_cast<std::size_t>(a)] < values[static_cast<std::size_t>(b)]; };
@@ -120,7 +120,7 @@ inline void numpy_argsort(const std::vector<std::int64_t>& values, std::vector<I
     }
   };
   if (order.size() < 2) return;
-  constexpr std::ptrdiff_t small = 16;
+  constexpr std::ptrdiff_t small = 15;
   std::vector<std::pair<Index*, Index*>> stack;
   std::vector<int> depths;
   Index* pl = order.data();
@@ -382,7 +382,7 @@ class DataFrame {
   /// a frame whose index holds the values (numbers or text, as the column) and whose one numeric
   /// column "count" holds the counts. Missing values (NaN, "") are not counted. Most frequent
   /// first; equal counts come in the order pandas 1.5 gives them, which is the order of first
-  /// appearance when there are at most 17 distinct values, and numpy's unstable quicksort order
+  /// appearance when there are at most 16 distinct values, and numpy's unstable quicksort order
   /// beyond (reproduced here exactly).
   DataFrame value_counts(const std::string& name) const {
     return std::visit([&](const auto& values) { return count_values(values, name); },
