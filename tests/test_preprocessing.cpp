@@ -369,7 +369,7 @@ TEST_CASE("StandardScaler matches scikit-learn 1.2 (ddof = 0), constant column i
   CHECK(StandardScaler<double>(true, false).fit_transform(x)(2, 0) == 4.0 - 7.0 / 3.0);
 }
 
-TEST_CASE("MinMaxScaler clip and float matrices; a bad feature_range is refused", "[preprocessing][scalers][errors]") {
+TEST_CASE("MinMaxScaler clip and float matrices, and a bad feature_range is refused", "[preprocessing][scalers][errors]") {
   Matrix<float> x(3, 1);
   x << 0.0F, 5.0F, 10.0F;
   MinMaxScaler<float> clipped({-1.0, 1.0}, true);
