@@ -1,8 +1,11 @@
-// kerascpp/data.hpp — CSV loading and preprocessing: `read_csv`, `DataFrame`, `RandomState`, and the
-// `MinMaxScaler` / `StandardScaler` column scalers (namespace kerascpp::data).
+// kerascpp/data.hpp — loading and preprocessing: `read_csv`, `read_arff`, `DataFrame`, `RandomState`,
+// the `MinMaxScaler` / `StandardScaler` column scalers, and the `LabelEncoder` / `OneHotEncoder` /
+// `get_dummies` / `factorize` encoders (namespace kerascpp::data).
 #pragma once
 
+#include <kerascpp/data/arff.hpp>
 #include <kerascpp/data/csv.hpp>
+#include <kerascpp/data/encoders.hpp>
 #include <kerascpp/data/random_state.hpp>
 #include <kerascpp/data/scalers.hpp>
 #include <kerascpp/data/table.hpp>

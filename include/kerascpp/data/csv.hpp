@@ -1,9 +1,20 @@
 // kerascpp/data/csv.hpp — `read_csv`: a delimited text file into a `DataFrame`, the way pandas'
 // `read_csv` reads the files of the Kaggle course.
 //
-// Lines come from fast-cpp-csv-parser's `io::LineReader` (buffered reading, LF or CRLF line ends, a
-// UTF-8 byte order mark skipped); the fields are split here, because its `io::CSVReader` needs the
-// column count at compile time. The format:
+// Lines come from fast-cpp-csv-parser's `io::LineReader` (buffered reading), fed by `TextSource`,
+// which checks the encoding on the way; the fields are split here, because its `io::CSVReader`
+// needs the column count at compile time. The bytes:
+//
+// * The file must be UTF-8 (ASCII is UTF-8) unless `encoding` says "latin-1". A UTF-8 byte order
+//   mark is skipped. A UTF-16 or UTF-32 byte order mark, a NUL byte (what UTF-16 without a mark
+//   looks like), or a byte sequence that is not UTF-8 (Latin-1 or Windows-1252 text) is an
+//   `IOError` naming the encoding or the byte, its line and its (byte) column: convert the file to
+//   UTF-8 first (`iconv -f UTF-16 -t UTF-8`), or read Latin-1 with `encoding = "latin-1"`, which
+//   turns every byte into its UTF-8 character (pandas `encoding="latin-1"`).
+// * Lines end with LF, CRLF or a lone CR (old Mac files), in any mix. A CR inside a quoted field is
+//   a line break too, and reads as "\n".
+//
+// The format:
 //
 // * The first non-blank line is the header and names the columns; an empty name becomes
 //   "Unnamed: <position>" as in pandas. Two columns with the same name are an error.
@@ -47,8 +58,12 @@
 #pragma GCC diagnostic pop
 #endif
 
+#include <cctype>
+#include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <memory>
 #include <limits>
 #include <map>
 #include <optional>
@@ -73,6 +88,9 @@ struct CsvOptions {
   /// in it: {"", "-1"} for cereal.csv, where -1 marks missing values. A field must equal a marker
   /// as text: unlike pandas, "-1" does not also match "-1.0".
   std::vector<std::string> na_values = {"", "NA", "NaN", "nan"};
+  /// The file's encoding (pandas `encoding`): "utf-8" (checked; the default) or "latin-1" (also
+  /// spelled "latin1", "iso-8859-1"; read into UTF-8). Any case.
+  std::string encoding = "utf-8";
 };
 
 namespace detail {
@@ -132,22 +150,143 @@ class RecordSplitter {
   std::vector<std::string> fields_;
 };
 
+/// The bytes of a text file for `io::LineReader`, checked as they are read: a UTF-8 byte order mark
+/// is skipped, CRLF and lone CR become LF, and a UTF-16/UTF-32 byte order mark, a NUL byte or a
+/// byte that is not UTF-8 throws an `IOError` naming the file, the line and the column.
+class TextSource : public ::io::ByteSourceBase {
+ public:
+  /// Opens `path` for reading; `caller` ("read_csv") starts the error messages.
+  TextSource(const std::string& path, std::string_view caller, bool latin1 = false)
+      : path_(path), caller_(caller), latin1_(latin1) {
+    std::error_code ignored;
+    if (std::filesystem::is_directory(path, ignored))
+      throw IOError(cat(caller_, ": cannot read ", path_, ": it is a directory"));
+    file_ = std::fopen(path.c_str(), "rb");
+    if (file_ == nullptr) {
+      const int error = errno;
+      throw IOError(cat(caller_, ": cannot open ", path_,
+                        error != 0 ? ": " + std::generic_category().message(error) : std::string()));
+    }
+  }
+  TextSource(const TextSource&) = delete;
+  TextSource& operator=(const TextSource&) = delete;
+  ~TextSource() override { std::fclose(file_); }
+
+  int read(char* out, int size) override {
+    int written = 0;
+    while (written < size) {
+      if (carry_ != 0) {
+        out[written++] = static_cast<char>(carry_);
+        carry_ = 0;
+        continue;
+      }
+      if (position_ == length_) {
+        length_ = std::fread(buffer_, 1, sizeof buffer_, file_);
+        position_ = 0;
+        if (length_ == 0) {
+          if (std::ferror(file_) != 0) throw IOError(cat(caller_, ": ", path_, ", line ", line_, ": reading failed"));
+          if (pending_ > 0) throw not_utf8(last_lead_, lead_column_, "the file ends inside its multi-byte character");
+          break;
+        }
+        if (at_start_) check_start();
+      }
+      const auto c = static_cast<unsigned char>(buffer_[position_++]);
+      if (after_cr_ && c == '\n') {
+        after_cr_ = false;
+        continue;
+      }
+      after_cr_ = false;
+      if (pending_ > 0) {
+        if ((c & 0xC0U) != 0x80U) throw not_utf8(last_lead_, lead_column_, "the bytes after it do not continue it");
+        --pending_;
+      } else if (c == '\r' || c == '\n') {
+        after_cr_ = c == '\r';
+        out[written++] = '\n';
+        ++line_;
+        column_ = 0;
+        continue;
+      } else if (c == 0) {
+        throw IOError(cat(caller_, ": ", path_, ", line ", line_, ", column ", column_ + 1,
+                          ": a NUL byte (0x00); text files hold none, so the file is probably UTF-16 or UTF-32 "
+                          "encoded without a byte order mark; convert it to UTF-8"));
+      } else if (c >= 0x80U && latin1_) {
+        ++column_;
+        out[written++] = static_cast<char>(0xC0U | (c >> 6));  // U+0080..U+00FF in two UTF-8 bytes
+        carry_ = 0x80U | (c & 0x3FU);
+        continue;
+      } else if (c >= 0x80U) {
+        last_lead_ = c;
+        lead_column_ = column_ + 1;
+        if (c >= 0xC2U && c <= 0xDFU)
+          pending_ = 1;
+        else if (c >= 0xE0U && c <= 0xEFU)
+          pending_ = 2;
+        else if (c >= 0xF0U && c <= 0xF4U)
+          pending_ = 3;
+        else
+          throw not_utf8(c, column_ + 1, "no UTF-8 character starts with it");
+      }
+      ++column_;
+      out[written++] = static_cast<char>(c);
+    }
+    return written;
+  }
+
+ private:
+  void check_start() {
+    at_start_ = false;
+    const auto byte = [&](std::size_t k) { return k < length_ ? static_cast<unsigned char>(buffer_[k]) : 0x100U; };
+    const char* encoding = nullptr;
+    if (byte(0) == 0xFFU && byte(1) == 0xFEU && byte(2) == 0 && byte(3) == 0)
+      encoding = "UTF-32 little-endian (byte order mark FF FE 00 00)";
+    else if (byte(0) == 0 && byte(1) == 0 && byte(2) == 0xFEU && byte(3) == 0xFFU)
+      encoding = "UTF-32 big-endian (byte order mark 00 00 FE FF)";
+    else if (byte(0) == 0xFFU && byte(1) == 0xFEU)
+      encoding = "UTF-16 little-endian (byte order mark FF FE)";
+    else if (byte(0) == 0xFEU && byte(1) == 0xFFU)
+      encoding = "UTF-16 big-endian (byte order mark FE FF)";
+    if (encoding != nullptr)
+      throw IOError(cat(caller_, ": ", path_, " is encoded as ", encoding,
+                        "; expected UTF-8: convert it first, e.g. iconv -f UTF-16 -t UTF-8"));
+    if (!latin1_ && byte(0) == 0xEFU && byte(1) == 0xBBU && byte(2) == 0xBFU) position_ = 3;
+  }
+
+  IOError not_utf8(unsigned lead, Index column, std::string_view why) const {
+    char hex[8];
+    std::snprintf(hex, sizeof hex, "0x%02X", lead & 0xFFU);
+    return IOError(cat(caller_, ": ", path_, ", line ", line_, ", column ", column, ": byte ", hex,
+                       " is not UTF-8 (", why,
+                       "); the file is probably Latin-1 or Windows-1252 encoded; convert it to UTF-8, e.g. "
+                       "iconv -f WINDOWS-1252 -t UTF-8"));
+  }
+
+  std::string path_;
+  std::string caller_;
+  bool latin1_;
+  std::FILE* file_ = nullptr;
+  unsigned carry_ = 0;        // the second UTF-8 byte of a Latin-1 character, not yet written
+  char buffer_[1 << 16];
+  std::size_t length_ = 0;
+  std::size_t position_ = 0;
+  bool at_start_ = true;
+  bool after_cr_ = false;
+  int pending_ = 0;           // continuation bytes still expected in the current UTF-8 character
+  unsigned last_lead_ = 0;    // the first byte of the current multi-byte character
+  Index lead_column_ = 0;     // and its column
+  Index line_ = 1;
+  Index column_ = 0;          // bytes of the current line written so far
+};
+
 /// Gives the records of a file with the line each starts on, turning fast-cpp-csv-parser's
 /// exceptions into `IOError`s that name the file and the line.
 class RecordReader {
  public:
-  RecordReader(const std::string& path, char sep) : path_(path), splitter_(sep) {
-    std::error_code ignored;
-    if (std::filesystem::is_directory(path, ignored))
-      throw IOError(cat("read_csv: cannot read ", path, ": it is a directory"));
+  RecordReader(const std::string& path, char sep, bool latin1) : path_(path), splitter_(sep) {
+    auto source = std::make_unique<TextSource>(path, "read_csv", latin1);
     try {
-      lines_.emplace(path);
-    } catch (const ::io::error::can_not_open_file& error) {
-      throw IOError(
-          cat("read_csv: cannot open ", path,
-              error.errno_value != 0 ? ": " + std::generic_category().message(error.errno_value) : std::string()));
+      lines_.emplace(path, std::move(source));
     } catch (const ::io::error::base& error) {
-      throw IOError(cat("read_csv: cannot open ", path, ": ", error.what()));
+      throw IOError(cat("read_csv: cannot read ", path, ": ", error.what()));
     }
   }
 
@@ -158,7 +297,6 @@ class RecordReader {
       if (line == nullptr) return false;
       ++line_number_;
       std::string_view text(line);
-      if (line_number_ == 1 && text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
       if (text.empty()) continue;
       record_line_ = line_number_;
       while (!splitter_.feed(text)) {
@@ -227,7 +365,12 @@ inline DataFrame read_csv(const std::filesystem::path& path, const CsvOptions& o
   const std::string name = path.string();
   if (options.sep == '"' || options.sep == '\n' || options.sep == '\r' || options.sep == '\0')
     detail::fail("read_csv: sep cannot be a quote, a line break or NUL");
-  detail::RecordReader reader(name, options.sep);
+  std::string encoding = options.encoding;
+  for (char& c : encoding) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const bool latin1 = encoding == "latin-1" || encoding == "latin1" || encoding == "iso-8859-1";
+  if (!latin1 && encoding != "utf-8" && encoding != "utf8")
+    detail::fail("read_csv: encoding must be \"utf-8\" or \"latin-1\", received \"", options.encoding, "\"");
+  detail::RecordReader reader(name, options.sep, latin1);
 
   if (!reader.next()) throw IOError(detail::cat("read_csv: ", name, " is empty: expected a header line"));
   const std::vector<std::string> written = reader.fields();

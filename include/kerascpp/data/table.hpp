@@ -21,13 +21,16 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <map>
 #include <set>
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <tuple>
 #include <type_traits>
+#include <unordered_map>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -91,6 +94,99 @@ inline std::string label_string(const Column& index, Index row) {
 
 struct FrameAccess;
 
+/// numpy 1.24's `argsort(kind="quicksort")` of `values` over the positions in `order` (introsort:
+/// median-of-3 quicksort, insertion sort for up to 16 elements, heapsort past the depth limit). It is
+/// not a stable sort, so it is copied step by step: ties come out in exactly numpy's order.
+inline void numpy_argsort(const std::vector<std::int64_t>& values, std::vector<Index>& order) {
+  const auto less = [&](Index a, Index b) { return values[static_cast<std::size_t>(a)] < values[static_cast<std::size_t>(b)]; };
+  const auto heapsort = [&](Index* first, std::ptrdiff_t n) {
+    Index* a = first - 1;  // 1-based heap indexing, as numpy writes it
+    const auto sift = [&](Index tmp, std::ptrdiff_t i, std::ptrdiff_t size) {
+      for (std::ptrdiff_t j = i * 2; j <= size;) {
+        if (j < size && less(a[j], a[j + 1])) ++j;
+        if (!less(tmp, a[j])) break;
+        a[i] = a[j];
+        i = j;
+        j += j;
+      }
+      a[i] = tmp;
+    };
+    for (std::ptrdiff_t l = n >> 1; l > 0; --l) sift(a[l], l, n);
+    for (; n > 1;) {
+      const Index tmp = a[n];
+      a[n] = a[1];
+      --n;
+      sift(tmp, 1, n);
+    }
+  };
+  if (order.size() < 2) return;
+  constexpr std::ptrdiff_t small = 15;
+  std::vector<std::pair<Index*, Index*>> stack;
+  std::vector<int> depths;
+  Index* pl = order.data();
+  Index* pr = order.data() + order.size() - 1;
+  int depth = 0;
+  for (std::size_t n = order.size(); n >>= 1;) ++depth;
+  depth *= 2;
+  for (;;) {
+    if (depth < 0) {
+      heapsort(pl, pr - pl + 1);
+    } else {
+      while (pr - pl > small) {
+        Index* pm = pl + ((pr - pl) >> 1);
+        if (less(*pm, *pl)) std::swap(*pm, *pl);
+        if (less(*pr, *pm)) std::swap(*pr, *pm);
+        if (less(*pm, *pl)) std::swap(*pm, *pl);
+        const Index pivot = *pm;
+        Index* pi = pl;
+        Index* pj = pr - 1;
+        std::swap(*pm, *pj);
+        for (;;) {
+          do ++pi;
+          while (less(*pi, pivot));
+          do --pj;
+          while (less(pivot, *pj));
+          if (pi >= pj) break;
+          std::swap(*pi, *pj);
+        }
+        std::swap(*pi, *(pr - 1));
+        if (pi - pl < pr - pi) {
+          stack.emplace_back(pi + 1, pr);
+          pr = pi - 1;
+        } else {
+          stack.emplace_back(pl, pi - 1);
+          pl = pi + 1;
+        }
+        depths.push_back(--depth);
+      }
+      for (Index* pi = pl + 1; pi <= pr; ++pi) {
+        const Index vi = *pi;
+        Index* pj = pi;
+        for (Index* pk = pi - 1; pj > pl && less(vi, *pk); --pk) *pj-- = *pk;
+        *pj = vi;
+      }
+    }
+    if (stack.empty()) break;
+    std::tie(pl, pr) = stack.back();
+    stack.pop_back();
+    depth = depths.back();
+    depths.pop_back();
+  }
+}
+
+/// The positions that sort `counts` in descending order the way pandas 1.5's
+/// `sort_values(ascending=False)` does: reverse, numpy quicksort argsort, reverse.
+inline std::vector<Index> descending_order(const std::vector<std::int64_t>& counts) {
+  const std::vector<std::int64_t> reversed(counts.rbegin(), counts.rend());
+  std::vector<Index> order(counts.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<Index>(i);
+  numpy_argsort(reversed, order);
+  std::vector<Index> out(order.size());
+  const auto last = static_cast<Index>(counts.size()) - 1;
+  for (std::size_t i = 0; i < order.size(); ++i) out[order.size() - 1 - i] = last - order[i];
+  return out;
+}
+
 }  // namespace detail
 
 /// A table of named numeric and text columns with a row index (a small `pandas.DataFrame`).
@@ -109,7 +205,7 @@ class DataFrame {
   const std::vector<std::string>& columns() const { return names_; }
 
   /// Whether a column is named `name`.
-  bool has_column(std::string_view name) const { return std::find(names_.begin(), names_.end(), name) != names_.end(); }
+  bool has_column(std::string_view name) const { return lookup_.find(name) != lookup_.end(); }
 
   /// Whether column `name` holds numbers (rather than text).
   bool is_numeric(std::string_view name) const {
@@ -130,6 +226,13 @@ class DataFrame {
     detail::fail("DataFrame.strings: column '", name, "'", in_source(), " holds numbers, not text");
   }
 
+  /// The names of the numeric columns, in order (pandas `df.select_dtypes("number").columns`).
+  std::vector<std::string> numeric_columns() const { return columns_holding<std::vector<double>>(); }
+
+  /// The names of the text columns, in order (pandas `df.select_dtypes(exclude="number").columns`):
+  /// the columns `get_dummies` encodes when it is given no column list.
+  std::vector<std::string> text_columns() const { return columns_holding<std::vector<std::string>>(); }
+
   /// The row labels (pandas `df.index`): 0..n-1, or the values of `read_csv`'s `index_col`.
   const Column& index() const { return index_; }
 
@@ -148,23 +251,22 @@ class DataFrame {
   /// The columns `names`, in that order (pandas `df[names]`).
   DataFrame select(const std::vector<std::string>& names) const {
     DataFrame out = with_rows_of(*this);
+    out.reserve_columns(names.size());
     for (const std::string& name : names) {
       if (out.has_column(name)) detail::fail("DataFrame.select: column '", name, "' is named twice");
-      out.names_.push_back(name);
-      out.columns_.push_back(columns_[position(name, "DataFrame.select")]);
+      out.push_column(name, columns_[position(name, "DataFrame.select")]);
     }
     return out;
   }
 
   /// Every column except `names` (pandas `df.drop(columns=names)`); each name must exist.
   DataFrame drop(const std::vector<std::string>& names) const {
-    for (const std::string& name : names) position(name, "DataFrame.drop");
+    std::vector<bool> dropped(names_.size(), false);
+    for (const std::string& name : names) dropped[position(name, "DataFrame.drop")] = true;
     DataFrame out = with_rows_of(*this);
-    for (std::size_t j = 0; j < names_.size(); ++j) {
-      if (std::find(names.begin(), names.end(), names_[j]) != names.end()) continue;
-      out.names_.push_back(names_[j]);
-      out.columns_.push_back(columns_[j]);
-    }
+    out.reserve_columns(names_.size());
+    for (std::size_t j = 0; j < names_.size(); ++j)
+      if (!dropped[j]) out.push_column(names_[j], columns_[j]);
     return out;
   }
 
@@ -183,9 +285,7 @@ class DataFrame {
             });
           },
           columns_[j]);
-      if (missing) continue;
-      out.names_.push_back(names_[j]);
-      out.columns_.push_back(columns_[j]);
+      if (!missing) out.push_column(names_[j], columns_[j]);
     }
     return out;
   }
@@ -233,6 +333,7 @@ class DataFrame {
     for (const Index p : positions) check_row(p, "DataFrame.take");
     DataFrame out;
     out.names_ = names_;
+    out.lookup_ = lookup_;
     out.rows_ = static_cast<Index>(positions.size());
     out.index_ = detail::take_rows(index_, positions);
     out.index_name_ = index_name_;
@@ -275,6 +376,17 @@ class DataFrame {
   /// The rows whose text label is not in `labels` (pandas `df.drop(labels)`); each label must exist.
   DataFrame drop_index(const std::vector<std::string>& labels) const {
     return drop_labels(labels, "DataFrame.drop_index");
+  }
+
+  /// How often each distinct value of column `name` occurs (pandas 1.5 `df[name].value_counts()`):
+  /// a frame whose index holds the values (numbers or text, as the column) and whose one numeric
+  /// column "count" holds the counts. Missing values (NaN, "") are not counted. Most frequent
+  /// first; equal counts come in the order pandas 1.5 gives them, which is the order of first
+  /// appearance when there are at most 16 distinct values, and numpy's unstable quicksort order
+  /// beyond (reproduced here exactly).
+  DataFrame value_counts(const std::string& name) const {
+    return std::visit([&](const auto& values) { return count_values(values, name); },
+                      columns_[position(name, "DataFrame.value_counts")]);
   }
 
   /// All columns as a matrix, rows are samples (pandas `df.to_numpy()`). Throws if a column holds
@@ -330,14 +442,73 @@ class DataFrame {
   }
 
   std::size_t position(std::string_view name, std::string_view caller) const {
-    const auto found = std::find(names_.begin(), names_.end(), name);
-    if (found == names_.end()) {
+    const auto found = lookup_.find(name);
+    if (found == lookup_.end()) {
       std::vector<std::string> quoted;
       for (const std::string& n : names_) quoted.push_back("'" + n + "'");
       detail::fail(caller, ": no column named '", name, "'", in_source(), "; the columns are ",
                    names_.empty() ? std::string("(none)") : detail::join(quoted));
     }
-    return static_cast<std::size_t>(found - names_.begin());
+    return found->second;
+  }
+
+  /// Appends a column whose name is not yet taken, keeping the name lookup in step.
+  void push_column(const std::string& name, Column column) {
+    lookup_.emplace(name, names_.size());
+    names_.push_back(name);
+    columns_.push_back(std::move(column));
+  }
+
+  void reserve_columns(std::size_t count) {
+    names_.reserve(count);
+    columns_.reserve(count);
+    lookup_.reserve(count);
+  }
+
+  template <typename Value>
+  DataFrame count_values(const std::vector<Value>& values, const std::string& name) const {
+    std::vector<Value> distinct;
+    std::vector<std::int64_t> counts;
+    const auto tally = [&](auto& seen, const auto& key) {
+      const auto [found, inserted] = seen.emplace(key, distinct.size());
+      if (inserted) {
+        distinct.emplace_back(key);
+        counts.push_back(0);
+      }
+      ++counts[found->second];
+    };
+    if constexpr (std::is_same_v<Value, double>) {
+      std::unordered_map<double, std::size_t> seen;
+      for (const double v : values)
+        if (!std::isnan(v)) tally(seen, v == 0.0 ? 0.0 : v);  // -0.0 and 0.0 are one value, as in pandas
+    } else {
+      std::unordered_map<std::string_view, std::size_t> seen;
+      for (const std::string& v : values)
+        if (!v.empty()) tally(seen, std::string_view(v));
+    }
+    const std::vector<Index> order = detail::descending_order(counts);
+    std::vector<Value> labels;
+    std::vector<double> sorted_counts;
+    labels.reserve(order.size());
+    sorted_counts.reserve(order.size());
+    for (const Index k : order) {
+      labels.push_back(distinct[static_cast<std::size_t>(k)]);
+      sorted_counts.push_back(static_cast<double>(counts[static_cast<std::size_t>(k)]));
+    }
+    DataFrame out;
+    out.rows_ = static_cast<Index>(labels.size());
+    out.index_ = std::move(labels);
+    out.index_name_ = name;
+    out.push_column("count", std::move(sorted_counts));
+    return out;
+  }
+
+  template <typename Values>
+  std::vector<std::string> columns_holding() const {
+    std::vector<std::string> out;
+    for (std::size_t j = 0; j < names_.size(); ++j)
+      if (std::holds_alternative<Values>(columns_[j])) out.push_back(names_[j]);
+    return out;
   }
 
   void check_row(Index row, std::string_view caller) const {
@@ -374,13 +545,10 @@ class DataFrame {
     } else if (length != rows_) {
       detail::fail("DataFrame.assign: column '", name, "' has ", length, " values, the frame has ", rows_, " rows");
     }
-    const auto found = std::find(names_.begin(), names_.end(), name);
-    if (found != names_.end()) {
-      out.columns_[static_cast<std::size_t>(found - names_.begin())] = std::move(values);
-    } else {
-      out.names_.push_back(name);
-      out.columns_.push_back(std::move(values));
-    }
+    if (const auto found = lookup_.find(name); found != lookup_.end())
+      out.columns_[found->second] = std::move(values);
+    else
+      out.push_column(name, std::move(values));
     return out;
   }
 
@@ -416,8 +584,15 @@ class DataFrame {
     return take(kept);
   }
 
+  /// Hashes and compares names as string views, so a lookup by `std::string_view` copies nothing.
+  struct NameHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view name) const { return std::hash<std::string_view>{}(name); }
+  };
+
   std::vector<std::string> names_;
   std::vector<Column> columns_;
+  std::unordered_map<std::string, std::size_t, NameHash, std::equal_to<>> lookup_;  // name -> position in names_
   Index rows_ = 0;
   Column index_;
   std::string index_name_;
@@ -432,8 +607,11 @@ struct FrameAccess {
   static DataFrame make(std::vector<std::string> names, std::vector<Column> columns, Index rows, Column index,
                         std::string index_name, std::vector<Index> lines, std::string source) {
     DataFrame frame;
-    frame.names_ = std::move(names);
-    frame.columns_ = std::move(columns);
+    frame.reserve_columns(names.size());
+    for (std::size_t j = 0; j < names.size(); ++j) {
+      if (frame.has_column(names[j])) fail("DataFrame: column '", names[j], "' is named twice");
+      frame.push_column(names[j], std::move(columns[j]));
+    }
     frame.rows_ = rows;
     frame.index_ = std::move(index);
     frame.index_name_ = std::move(index_name);
@@ -441,6 +619,19 @@ struct FrameAccess {
     frame.source_ = std::move(source);
     return frame;
   }
+
+  /// The columns of `frame`, for in-place changes that keep names, types and lengths.
+  static std::vector<Column>& columns(DataFrame& frame) { return frame.columns_; }
+
+  /// Appends column `name` (of `frame.rows()` values) to `frame`; throws if the name is taken.
+  static void push_column(DataFrame& frame, const std::string& name, Column column, std::string_view caller) {
+    if (frame.has_column(name))
+      fail(caller, ": the output would hold two columns named '", name, "'; rename the column that clashes first");
+    frame.push_column(name, std::move(column));
+  }
+
+  /// `frame`'s rows (index, lines, source) with no columns.
+  static DataFrame rows_of(const DataFrame& frame) { return DataFrame::with_rows_of(frame); }
 };
 
 }  // namespace detail
