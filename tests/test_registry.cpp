@@ -67,7 +67,7 @@ class Scale : public Layer<Scalar> {
   }
 
  private:
-  RowMatrix<Scalar> w_, grad_;  // (1 × width)
+  Param<Scalar> w_, grad_;  // (1 × width)
   Buffer<Scalar> y_, dx_;
   const Scalar* x_ = nullptr;
   Index rows_ = -1;
