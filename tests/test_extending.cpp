@@ -217,7 +217,7 @@ TEST_CASE("extending.md optimizer: two Adamax steps match the numbers worked out
   CHECK(adamax.iterations() == 1);  // one step for two weight tensors
   CHECK(w(0, 0) == Approx(0.900000019999996).epsilon(1e-12));
   CHECK(w(0, 1) == Approx(-1.900000039999984).epsilon(1e-12));
-  CHECK(bias(0, 0) == Approx(-0.9999999).epsilon(1e-12));  // 0 − 1·0.1/(1 + 1e-7)
+  CHECK(bias(0, 0) == Approx(-0.09999999).epsilon(1e-12));  // 0 − 1·0.1/(1 + 1e-7), m = 0.1, u = 1
 
   // Step 2, g = (0.1, −0.25): m = (0.055, −0.0475); u = (max(0.4995, 0.1), max(0.24975, 0.25)) =
   // (0.4995, 0.25); lr/(1 − 0.81) = 0.5263158; w = (0.90000002 − 0.5263158·0.055/0.4995001,
