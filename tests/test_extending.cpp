@@ -100,7 +100,8 @@ TEST_CASE("extending.md layer: PReLU is registered, rebuilt from its config, tra
   REQUIRE(layer_registry<double>().find("PReLU") != nullptr);
   {
     const myproject::PReLU<float> original("ones");
-    ConfigReader reader(original.config(), "PReLU");
+    const Config config = original.config();  // ConfigReader keeps a reference
+    ConfigReader reader(config, "PReLU");
     const auto copy = layer_registry<float>().find("PReLU")->from_config(reader, input_shape{5});
     CHECK(copy->config() == original.config());
     CHECK(copy->declared_input_width() == 5);
@@ -238,7 +239,8 @@ TEST_CASE("extending.md optimizer: Adamax checks its arguments, round-trips its 
   const auto* entry = optimizer_registry<double>().find("Adamax");
   REQUIRE(entry != nullptr);
   const myproject::Adamax<double> original(0.003, 0.8, 0.99, 1e-6);
-  ConfigReader reader(original.config(), "optimizer Adamax");
+  const Config config = original.config();  // ConfigReader keeps a reference
+  ConfigReader reader(config, "optimizer Adamax");
   const auto copy = entry->from_config(reader);
   CHECK(copy->config() == original.config());
   CHECK(copy->learning_rate() == 0.003);
