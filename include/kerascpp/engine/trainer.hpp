@@ -154,8 +154,8 @@ class Trainer {
     batch.step = static_cast<std::uint64_t>(net.optimizer->iterations());
     const double penalty = net.regularization();
     const double batch_loss = workers_.run(net, batch, true, totals) / static_cast<double>(batch.total_rows) + penalty;
-    totals.loss_sum += batch_loss * static_cast<double>(batch.rows);
-    totals.rows += static_cast<double>(batch.rows);
+    totals.loss_sum += batch_loss * static_cast<double>(batch.total_rows);
+    totals.rows += static_cast<double>(batch.total_rows);
     return batch_loss;
   }
 
@@ -169,8 +169,9 @@ class Trainer {
     batch_size = std::min(batch_size, std::max<Index>(end - begin, 1));  // so that start + batch_size cannot overflow
     for (Index start = begin; start < end; start += batch_size) {
       const Index rows = std::min(batch_size, end - start);
-      totals.loss_sum += workers_.run(net, stager_.slice(x, y, weights, start, rows), false, totals);
-      totals.rows += static_cast<double>(rows);
+      const Batch<Scalar> batch = stager_.slice(x, y, weights, start, rows);
+      totals.loss_sum += workers_.run(net, batch, false, totals);
+      totals.rows += static_cast<double>(batch.total_rows);
     }
     Logs logs;
     totals.write(net.metrics, logs);

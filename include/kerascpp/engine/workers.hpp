@@ -191,20 +191,26 @@ class Workers {
 #endif
   }
 
-  /// Adds the sums of threads 0..n-1 into `totals`; returns their Σ w_i·l_i.
-  double collect(int n, Totals& totals) const {
-    double loss_sum = 0.0;
+  /// Adds the sums of threads 0..n-1 (and, through the reduction, of the other processes) into
+  /// `totals`; returns their Σ w_i·l_i.
+  double collect(int n, Totals& totals) {
+    const std::size_t m = workers_[0].sums.metric_sums.size();
+    sums_.assign(2 + m, 0.0);  // Σ w_i·l_i, Σ w_i, then each metric's Σ w_i·m_i
     for (int t = 0; t < n; ++t) {
       const Totals& s = workers_[static_cast<std::size_t>(t)].sums;
-      loss_sum += s.loss_sum;
-      totals.weight_sum += s.weight_sum;
-      for (std::size_t k = 0; k < s.metric_sums.size(); ++k) totals.metric_sums[k] += s.metric_sums[k];
+      sums_[0] += s.loss_sum;
+      sums_[1] += s.weight_sum;
+      for (std::size_t k = 0; k < m; ++k) sums_[2 + k] += s.metric_sums[k];
     }
-    return loss_sum;
+    if (reduction().spans_processes()) reduction().sum_totals(std::span<double>(sums_));
+    totals.weight_sum += sums_[1];
+    for (std::size_t k = 0; k < m; ++k) totals.metric_sums[k] += sums_[2 + k];
+    return sums_[0];
   }
 
   std::vector<Worker> workers_;
   std::vector<Scalar*> grads_;
+  std::vector<double> sums_;  // one batch's totals, reduced over processes
   std::unique_ptr<detail::WorkerPool> pool_;
   std::uint64_t generation_ = 0;
   int most_threads_ = 0;
