@@ -173,10 +173,9 @@ std::string encode_model(const Sequential<Scalar>& model) {
     w.config(loss_entry->get_config(loss));
     w.count(model.metric_specs().size(), "metrics");
     for (const auto& spec : model.metric_specs()) {
-      if (std::find(metrics::names.begin(), metrics::names.end(), spec.name) == metrics::names.end())
-        throw ValueError(cat("save_model: cannot save metric ", quote(spec.name), ": only metrics with a built-in name (",
-                             detail::join(std::vector<std::string>(metrics::names.begin(), metrics::names.end())),
-                             ") can be saved"));
+      if (metrics::registry<Scalar>().find(spec.name) == nullptr)
+        throw ValueError(cat("save_model: cannot save metric ", quote(spec.name), ": only metrics with a registered name (",
+                             detail::join(metrics::registry<Scalar>().names()), ") can be saved"));
       w.str(spec.name);
     }
   }
@@ -299,10 +298,10 @@ Sequential<Scalar> decode_model(std::string_view bytes, std::string_view source 
     optimizer = detail::make_optimizer<Scalar>(comp, origin);
     loss = detail::make_loss<Scalar>(comp, origin);
     for (const auto& name : comp.metrics) {
-      if (std::find(metrics::names.begin(), metrics::names.end(), name) == metrics::names.end())
+      if (metrics::registry<Scalar>().find(name) == nullptr)
         detail::file_error(origin, comp.offset, "section COMP",
                            cat("unknown metric ", quote(name), "; known metrics are ",
-                               detail::join(std::vector<std::string>(metrics::names.begin(), metrics::names.end()))));
+                               detail::join(metrics::registry<Scalar>().names())));
       metric_specs.emplace_back(name);
     }
   }
