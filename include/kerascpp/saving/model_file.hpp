@@ -468,12 +468,7 @@ void decode_weights_into(Sequential<Scalar>& model, std::string_view bytes, std:
 /// the file cannot be written.
 template <typename Scalar>
 void save_model(const Sequential<Scalar>& model, const std::filesystem::path& path) {
-  const std::string bytes = serialization::encode_model(model);
-  try {
-    io::write_file_atomically(path, bytes);
-  } catch (const IOError& e) {
-    throw IOError(serialization::detail::cat("save_model: ", e.what()));
-  }
+  serialization::detail::write_whole_file(path, serialization::encode_model(model), "save_model");
 }
 
 /// Reads a model written by `save_model`, float32 or float64, as a Sequential<Scalar>: same
@@ -490,12 +485,7 @@ Sequential<Scalar> load_model(const std::filesystem::path& path) {
 /// `path`, atomically. Throws IOError when the file cannot be written.
 template <typename Scalar>
 void save_weights(const Sequential<Scalar>& model, const std::filesystem::path& path) {
-  const std::string bytes = serialization::encode_weights(model);
-  try {
-    io::write_file_atomically(path, bytes);
-  } catch (const IOError& e) {
-    throw IOError(serialization::detail::cat("save_weights: ", e.what()));
-  }
+  serialization::detail::write_whole_file(path, serialization::encode_weights(model), "save_weights");
 }
 
 /// Sets `model`'s weights from a file written by `save_weights` (or `save_model`), converting
