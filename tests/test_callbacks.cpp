@@ -777,3 +777,98 @@ TEST_CASE("ReduceLROnPlateau and LearningRateScheduler in fit change the optimiz
   CHECK(h2.at("learning_rate") == std::vector<double>{0.1, 0.1, 0.05});
   CHECK(model.learning_rate() == 0.025);
 }
+
+// ---------------------------------------------------------------------------------------------
+// One rule for every callback that prints: a null stream with verbose > 0 is refused when the
+// callback is made, naming the callback and the argument; with verbose 0 it is never written to.
+
+TEST_CASE("callbacks that print refuse a null stream when verbose > 0 and accept it when silent",
+          "[callbacks][errors][stream]") {
+  using Catch::Contains;
+  const auto refused = [](const char* who) {
+    return Contains(std::string(who) + ": out must point to a stream when verbose > 0, received a null pointer");
+  };
+  FakeModel model;
+
+  SECTION("EarlyStopping") {
+    REQUIRE_THROWS_AS(EarlyStopping({.verbose = 1, .out = nullptr}), keras::ValueError);
+    REQUIRE_THROWS_WITH(EarlyStopping({.verbose = 2, .out = nullptr}), refused("EarlyStopping"));
+    EarlyStopping silent({.patience = 0, .verbose = 0, .restore_best_weights = true, .out = nullptr});
+    CHECK(drive(silent, model, {1.0, 2.0, 3.0}) == 2);
+    CHECK(silent.stopped_epoch() == 1);
+  }
+  SECTION("ReduceLROnPlateau") {
+    using Reduce = keras::callbacks::ReduceLROnPlateau<double>;
+    REQUIRE_THROWS_AS(Reduce({.verbose = 1, .out = nullptr}), keras::ValueError);
+    REQUIRE_THROWS_WITH(Reduce({.verbose = 1, .out = nullptr}), refused("ReduceLROnPlateau"));
+    Reduce silent({.factor = 0.5, .patience = 0, .verbose = 0, .out = nullptr});
+    drive(silent, model, {1.0, 2.0, 3.0});
+    CHECK(model.lr < 0.1);
+  }
+  SECTION("ModelCheckpoint") {
+    using Checkpoint = keras::callbacks::ModelCheckpoint<double>;
+    REQUIRE_THROWS_AS(Checkpoint("m.kcpp", "val_loss", 1, false, false, "auto", nullptr), keras::ValueError);
+    REQUIRE_THROWS_WITH(Checkpoint("m.kcpp", "val_loss", 1, false, false, "auto", nullptr), refused("ModelCheckpoint"));
+    CHECK_NOTHROW(Checkpoint("m.kcpp", "val_loss", 0, false, false, "auto", nullptr));
+  }
+  SECTION("ProgbarLogger") {
+    using Progbar = keras::callbacks::ProgbarLogger<double>;
+    std::ostream* none = nullptr;
+    REQUIRE_THROWS_AS(Progbar(1, 2, 4, none, false), keras::ValueError);
+    REQUIRE_THROWS_WITH(Progbar(2, 2, 4, none, false), refused("ProgbarLogger"));
+    Progbar silent(0, 2, 4, none, true);
+    Logs logs{{"loss", 0.5}};
+    silent.on_epoch_begin(0, logs);
+    silent.on_batch_end(0, logs);
+    silent.on_epoch_end(0, logs);
+    std::ostringstream out;
+    Progbar loud(2, 2, 4, &out, false);
+    loud.on_epoch_begin(0, logs);
+    loud.on_epoch_end(0, logs);
+    CHECK_THAT(out.str(), Contains("Epoch 1/2") && Contains("loss: 0.5000"));
+  }
+  SECTION("TerminateOnNaN has no verbose argument: its stream is optional and null prints nothing") {
+    keras::callbacks::TerminateOnNaN<double> quiet(nullptr);
+    quiet.set_model(&model);
+    Logs logs{{"loss", std::numeric_limits<double>::quiet_NaN()}};
+    quiet.on_batch_end(0, logs);
+    CHECK(quiet.terminated());
+    CHECK(model.stop_training);
+  }
+}
+
+TEST_CASE("ModelCheckpoint saves through ModelInterface and says which header saving needs", "[callbacks][checkpoint]") {
+  const auto dir = fresh_dir("checkpoint_seam");
+  FakeModel model;
+  keras::callbacks::ModelCheckpoint<double> checkpoint(dir / "m.kcpp", "loss");
+  checkpoint.set_model(&model);
+  Logs logs{{"loss", 1.0}};
+
+  // This program includes kerascpp.hpp, so the Sequential saver is installed; without it (as in a
+  // program that includes only sequential.hpp and model_checkpoint.hpp) saving is a StateError.
+  REQUIRE(keras::model_saver<double>() != nullptr);
+  const auto installed = keras::model_saver<double>();
+  keras::model_saver<double>() = nullptr;
+  std::string message;
+  try {
+    checkpoint.on_epoch_end(0, logs);
+  } catch (const keras::StateError& e) {
+    message = e.what();
+  }
+  keras::model_saver<double>() = installed;
+  CHECK_THAT(message, Catch::Contains("saving needs <kerascpp/saving/model_file.hpp>"));
+  CHECK_THROWS_AS(model.save(dir / "x.kcpp"), keras::StateError);  // a FakeModel is not a Sequential
+
+  keras::Sequential<double> real{Dense<double>(2, "relu", keras::input_shape{3}), Dense<double>(1)};
+  real.compile("adam", "mse");
+  keras::ModelInterface<double>& seen = real;
+  seen.save(dir / "whole.kcpp");
+  seen.save_weights(dir / "weights.kcpp");
+  auto loaded = keras::load_model<double>(dir / "whole.kcpp");
+  const Mat x = Mat::Random(4, 3);
+  CHECK((loaded.predict(x) - real.predict(x)).cwiseAbs().maxCoeff() == 0.0);
+  keras::Sequential<double> other{Dense<double>(2, "relu", keras::input_shape{3}), Dense<double>(1)};
+  other.load_weights(dir / "weights.kcpp");
+  CHECK((other.predict(x) - real.predict(x)).cwiseAbs().maxCoeff() == 0.0);
+  std::filesystem::remove_all(dir);
+}

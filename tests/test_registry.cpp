@@ -1,12 +1,14 @@
 // Tests of kerascpp/registry.hpp: a layer type defined here registers in one line and then trains,
 // passes the gradient check and saves and loads like a built-in one; and a contract that every
-// registered layer type meets (config round trip, weight specs, clone, save/load, gradients).
+// registered layer type meets (config round trip, weight specs, clone, save/load, gradients); a
+// metric defined here works by name after one line; every family lists its built-in names.
 #include <kerascpp/kerascpp.hpp>
 
 #include "gradient_check.hpp"
 #include "scratch_folder.hpp"
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -67,7 +69,7 @@ class Scale : public Layer<Scalar> {
   }
 
  private:
-  Param<Scalar> w_, grad_;  // (1 × width)
+  Param<Scalar> w_, grad_;  // (1 × width), views into the model's parameter store once laid out
   Buffer<Scalar> y_, dx_;
   const Scalar* x_ = nullptr;
   Index rows_ = -1;
@@ -78,6 +80,19 @@ KERASCPP_REGISTER_LAYER(Scale);
 /// A subclass that reports the same type name: it must not be saved as a Scale.
 template <typename Scalar = float>
 class LoudScale : public Scale<Scalar> {};
+
+/// MeanBias: the mean of ŷ − y over a row, the kind of metric a user writes.
+template <typename Scalar = float>
+class MeanBias : public Metric<Scalar> {
+ public:
+  explicit MeanBias(std::string name = "mean_bias") : Metric<Scalar>(std::move(name)) {}
+  std::unique_ptr<Metric<Scalar>> clone() const override { return std::make_unique<MeanBias>(*this); }
+  void per_sample(ConstMatrixView<Scalar> y, ConstMatrixView<Scalar> p, Eigen::Ref<Vector<Scalar>> out) const override {
+    out = (p - y).rowwise().mean();  // m_i = mean_j (ŷ_ij − y_ij)
+  }
+};
+
+KERASCPP_REGISTER_METRIC(MeanBias, "mean_bias");
 
 /// A (rows × cols) matrix of the given Scalar, uniform on [low, high).
 template <typename Scalar>
@@ -218,4 +233,85 @@ TEST_CASE("every registered layer type meets the layer contract", "[registry][co
     check.training = entry.get_state == nullptr;
     kerascpp_test::check_layer_gradients(*layer, x, check);
   }
+}
+
+TEST_CASE("a metric defined in a program registers in one line and is accepted by name", "[registry][metrics]") {
+  REQUIRE(metrics::registry<float>().find("mean_bias") != nullptr);
+  REQUIRE(metrics::registry<double>().find("mean_bias") != nullptr);
+  CHECK_NOTHROW(metrics::validate("mean_bias"));
+
+  Sequential<double> model;
+  model.set_seed(7);
+  model.add(layers::Dense<double>(3, "tanh", input_shape{2}));
+  model.add(layers::Dense<double>(1));
+  model.compile("adam", "mse", {"mean_bias", "mae"});
+  const RowMatrix<double> x = uniform<double>(24, 2, -1.0, 1.0, 3);
+  const RowMatrix<double> y = uniform<double>(24, 1, -1.0, 1.0, 4);
+  const auto history = model.fit(x, y, {.batch_size = 8, .epochs = 3, .verbose = 0, .validation_split = 0.25});
+  CHECK(history.has("mean_bias"));
+  CHECK(history.has("val_mean_bias"));
+  CHECK(history.at("mean_bias").size() == 3);
+
+  // evaluate reports the mean of ŷ − y over the data.
+  const double expected = (model.predict(x) - y).mean();
+  CHECK(model.evaluate(x, y).at("mean_bias") == Approx(expected).epsilon(1e-12));
+
+  // The name is saved and loaded like a built-in metric's.
+  ScratchFolder folder;
+  model.save(folder.path() / "m.kcpp");
+  Sequential<double> loaded = load_model<double>(folder.path() / "m.kcpp");
+  REQUIRE(loaded.metric_specs().size() == 2);
+  CHECK(loaded.metric_specs()[0].name == "mean_bias");
+  CHECK(loaded.evaluate(x, y).at("mean_bias") == Approx(expected).epsilon(1e-12));
+
+  // An unknown name lists the registered ones, the program's own included.
+  const std::string message = kerascpp_test::thrown_message<ValueError>([&] { model.compile("adam", "mse", {"mean_bais"}); });
+  CHECK_THAT(message, Contains("unknown metric 'mean_bais'") && Contains("accuracy, acc, binary_accuracy") &&
+                          Contains("mean_bias"));
+}
+
+TEST_CASE("each family's registry lists its built-in names", "[registry][names]") {
+  using Names = std::vector<std::string>;
+  const auto has_all = [](const Names& names, const Names& wanted) {
+    for (const auto& n : wanted)
+      if (std::find(names.begin(), names.end(), n) == names.end()) return false;
+    return true;
+  };
+  CHECK(activations::registry().names() == Names{"linear", "relu", "sigmoid", "tanh", "softmax", "elu", "selu", "gelu",
+                                                 "swish", "silu", "leaky_relu", "softplus", "hard_sigmoid"});
+  CHECK(initializers::registry().names() == Names{"glorot_uniform", "glorot_normal", "he_uniform", "he_normal",
+                                                  "lecun_uniform", "lecun_normal", "zeros", "ones", "random_normal",
+                                                  "random_uniform"});
+  CHECK(regularizers::registry().names() == Names{"l1", "l2", "l1_l2"});
+  const Names builtin_metrics{"accuracy", "acc", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
+                              "mean_absolute_error", "mae", "mean_squared_error", "mse", "root_mean_squared_error", "rmse"};
+  CHECK(has_all(metrics::registry<float>().names(), builtin_metrics));
+  CHECK(has_all(metrics::registry<double>().names(), builtin_metrics));
+  CHECK(has_all(layer_registry<float>().names(), {"Dense", "Activation", "Dropout", "BatchNormalization"}));
+  CHECK(has_all(optimizer_registry<double>().names(), {"SGD", "Adam", "AdamW", "RMSprop", "Adagrad"}));
+  CHECK(has_all(loss_registry<double>().names(), {"mean_absolute_error", "mean_squared_error", "huber",
+                                                  "binary_crossentropy", "categorical_crossentropy",
+                                                  "sparse_categorical_crossentropy"}));
+}
+
+TEST_CASE("initializer and regularizer configs round-trip through their registries", "[registry][config]") {
+  const Initializer normal = initializers::random_normal(0.5, 2.0);
+  const Config config = initializers::get_config(normal);
+  CHECK(config == Config{{"mean", "0.5"}, {"stddev", "2"}});
+  const Initializer back = initializers::from_config("random_normal", config);
+  CHECK(back.name == "random_normal");
+  CHECK(back.mean == 0.5);
+  CHECK(back.stddev == 2.0);
+  CHECK(initializers::get_config(Initializer("he_normal")).empty());
+  CHECK_THROWS_AS(initializers::from_config("zeros", {{"value", "1"}}), ConfigError);
+  CHECK_THAT(kerascpp_test::thrown_message<ValueError>([] { initializers::from_config("xavier", {}); }),
+             Contains("unknown initializer 'xavier'; valid names are: glorot_uniform"));
+
+  const Regularizer r = regularizers::from_config("l1_l2", {{"l1", "0.25"}, {"l2", "0.5"}});
+  CHECK(r.l1 == 0.25);
+  CHECK(r.l2 == 0.5);
+  CHECK(regularizers::registry().at("l2", "regularizer").get_config(regularizers::l2(0.125)) == Config{{"l2", "0.125"}});
+  CHECK_THROWS_AS(regularizers::from_config("l1", {{"l1", "-1"}}), ValueError);
+  CHECK_THAT(kerascpp_test::thrown_message<ValueError>([] { regularizers::from_config("l3", {}); }),
+             Contains("unknown regularizer 'l3'; valid names are: l1, l2, l1_l2"));
 }

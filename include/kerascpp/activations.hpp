@@ -4,6 +4,7 @@
 
 #include <kerascpp/core.hpp>
 #include <kerascpp/kernels/packets.hpp>
+#include <kerascpp/registry.hpp>
 
 #include <Eigen/Core>
 
@@ -13,6 +14,8 @@
 #include <limits>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <typeinfo>
 
 namespace kerascpp {
 
@@ -20,34 +23,43 @@ enum class Activation { linear, relu, sigmoid, tanh, softmax, elu, selu, gelu, s
 
 namespace activations {
 
-struct ActivationName {
-  std::string_view name;
+/// What the registry knows of one activation name. Activations are a run-time enum that the layers
+/// and the fused losses switch on, so a program cannot add one: the registry holds the Keras names
+/// of the enum's values (and the alias "silu"), for lookups by name and error messages.
+struct ActivationEntry {
+  std::string name;
+  const std::type_info* type;  // std::integral_constant<Activation, value>: one value per name
   Activation value;
 };
 
-inline constexpr std::array<ActivationName, 14> registry{{
-    {"linear", Activation::linear},     {"relu", Activation::relu},
-    {"sigmoid", Activation::sigmoid},   {"tanh", Activation::tanh},
-    {"softmax", Activation::softmax},   {"elu", Activation::elu},
-    {"selu", Activation::selu},         {"gelu", Activation::gelu},
-    {"swish", Activation::swish},       {"silu", Activation::swish},
-    {"leaky_relu", Activation::leaky_relu}, {"softplus", Activation::softplus},
-    {"hard_sigmoid", Activation::hard_sigmoid}, {"", Activation::linear},
-}};
+inline Registry<ActivationEntry>& registry() { return registry_of<ActivationEntry>(); }
+
+/// Registers `name` for the activation A. Returns true, for an inline variable.
+template <Activation A>
+bool register_name(std::string_view name) {
+  registry().add({std::string(name), &typeid(std::integral_constant<Activation, A>), A});
+  return true;
+}
+
+inline const bool registered =
+    register_name<Activation::linear>("linear") && register_name<Activation::relu>("relu") &&
+    register_name<Activation::sigmoid>("sigmoid") && register_name<Activation::tanh>("tanh") &&
+    register_name<Activation::softmax>("softmax") && register_name<Activation::elu>("elu") &&
+    register_name<Activation::selu>("selu") && register_name<Activation::gelu>("gelu") &&
+    register_name<Activation::swish>("swish") && register_name<Activation::swish>("silu") &&
+    register_name<Activation::leaky_relu>("leaky_relu") && register_name<Activation::softplus>("softplus") &&
+    register_name<Activation::hard_sigmoid>("hard_sigmoid");
 
 /// Resolves a Keras activation name ("relu", "sigmoid", ...; "" means linear).
 inline Activation get(std::string_view name) {
-  for (const auto& entry : registry)
-    if (entry.name == name) return entry.value;
-  std::vector<std::string> names;
-  for (const auto& entry : registry)
-    if (!entry.name.empty()) names.emplace_back(entry.name);
-  detail::fail("unknown activation '", name, "'; valid names are: ", detail::join(names));
+  if (name.empty()) return Activation::linear;
+  return registry().at(name, "activation").value;
 }
 
+/// The Keras name of `a` (the first registered for it).
 inline std::string_view name(Activation a) {
-  for (const auto& entry : registry)
-    if (entry.value == a && !entry.name.empty()) return entry.name;
+  for (const auto& entry : registry().entries())
+    if (entry.value == a) return entry.name;
   return "linear";
 }
 

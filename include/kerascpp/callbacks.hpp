@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <functional>
 #include <iostream>
 #include <limits>
@@ -17,6 +18,22 @@
 #include <vector>
 
 namespace kerascpp {
+
+template <typename Scalar>
+class ModelInterface;
+
+/// Writes a model (or, with weights_only, its weights) to a file. <kerascpp/saving/model_file.hpp>
+/// installs the one for Sequential, so that callbacks can save a model without including the saving
+/// code; a program that never includes it has none.
+template <typename Scalar>
+using ModelSaver = void (*)(ModelInterface<Scalar>& model, const std::filesystem::path& path, bool weights_only);
+
+/// The installed saver of Scalar's models, or nullptr.
+template <typename Scalar>
+ModelSaver<Scalar>& model_saver() {
+  static ModelSaver<Scalar> saver = nullptr;
+  return saver;
+}
 
 /// What a callback may see and change of the model being trained.
 template <typename Scalar = float>
@@ -28,8 +45,24 @@ class ModelInterface {
   virtual void set_weights(const std::vector<Matrix<Scalar>>& weights) = 0;
   virtual double learning_rate() const = 0;
   virtual void set_learning_rate(double lr) = 0;
+
+  /// Saves the whole model to `path` through the installed saver; a StateError when the program
+  /// does not include <kerascpp/saving/model_file.hpp>.
+  void save(const std::filesystem::path& path) { saver()(*this, path, false); }
+  /// Saves the weights alone to `path`, like `save`.
+  void save_weights(const std::filesystem::path& path) { saver()(*this, path, true); }
+
   /// Set by a callback to end training after the current batch or epoch.
   bool stop_training = false;
+
+ private:
+  static ModelSaver<Scalar> saver() {
+    const ModelSaver<Scalar> s = model_saver<Scalar>();
+    if (s == nullptr)
+      throw StateError("saving needs <kerascpp/saving/model_file.hpp>: include it (or <kerascpp/kerascpp.hpp>) in the "
+                       "program that saves a model");
+    return s;
+  }
 };
 
 template <typename Scalar = float>
@@ -118,6 +151,12 @@ inline bool resolve_max(Mode mode, const std::string& monitor) {
   return ends("acc") || ends("accuracy") || ends("auc");
 }
 
+/// The rule of every callback that prints: with verbose > 0, `out` must point to a stream.
+inline void require_stream(const std::ostream* out, int verbose, const char* who) {
+  if (verbose > 0 && out == nullptr)
+    detail::fail(who, ": out must point to a stream when verbose > 0, received a null pointer");
+}
+
 inline double monitored(const Logs& logs, const std::string& monitor, const char* who) {
   auto it = logs.find(monitor);
   if (it == logs.end()) {
@@ -150,6 +189,7 @@ class EarlyStopping : public Callback<Scalar> {
   explicit EarlyStopping(Options o) : o_(std::move(o)), mode_(parse_mode(o_.mode, "EarlyStopping")) {
     if (o_.patience < 0) detail::fail("EarlyStopping: patience must be non-negative, received patience=", o_.patience);
     if (!std::isfinite(o_.min_delta)) detail::fail("EarlyStopping: min_delta must be finite, received ", o_.min_delta);
+    require_stream(o_.out, o_.verbose, "EarlyStopping");
   }
 
   void on_train_begin(Logs&) override {
@@ -235,6 +275,7 @@ class ReduceLROnPlateau : public Callback<Scalar> {
     if (!(o_.factor >= 0.0 && o_.factor < 1.0))
       detail::fail("ReduceLROnPlateau: factor must be in [0, 1), received factor=", o_.factor);
     if (o_.patience < 0) detail::fail("ReduceLROnPlateau: patience must be non-negative, received ", o_.patience);
+    require_stream(o_.out, o_.verbose, "ReduceLROnPlateau");
   }
 
   void on_train_begin(Logs&) override {
@@ -302,7 +343,8 @@ class LearningRateScheduler : public Callback<Scalar> {
   std::function<double(int, double)> schedule_;
 };
 
-/// Stops training as soon as a batch loss is NaN or infinite.
+/// Stops training as soon as a batch loss is NaN or infinite. It has no verbose argument: the
+/// stream is its verbosity, and a null `out` prints nothing (message() still holds the text).
 template <typename Scalar = float>
 class TerminateOnNaN : public Callback<Scalar> {
  public:

@@ -3,11 +3,13 @@
 #pragma once
 
 #include <kerascpp/core.hpp>
+#include <kerascpp/registry.hpp>
 
-#include <array>
 #include <cmath>
 #include <string>
 #include <string_view>
+#include <typeinfo>
+#include <utility>
 
 namespace kerascpp {
 
@@ -25,17 +27,6 @@ struct Initializer {
 };
 
 namespace initializers {
-
-inline constexpr std::array<std::string_view, 10> names{
-    "glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "lecun_uniform",
-    "lecun_normal",   "zeros",         "ones",       "random_normal", "random_uniform"};
-
-inline void validate(const Initializer& init) {
-  for (auto n : names)
-    if (n == init.name) return;
-  detail::fail("unknown initializer '", init.name, "'; valid names are: ",
-               detail::join(std::vector<std::string>(names.begin(), names.end())));
-}
 
 inline Initializer random_normal(double mean = 0.0, double stddev = 0.05) {
   Initializer i("random_normal");
@@ -67,29 +58,119 @@ struct Draw {
   }
 };
 
-/// The draw of `init` for a (fan_in × fan_out) weight. Truncated normals divide the standard
-/// deviation by 0.8796…, the standard deviation of a unit normal truncated at ±2, as Keras's
-/// VarianceScaling does.
+/// What the registry knows of one initializer: the draw for a (fan_in × fan_out) weight, and its
+/// parameters as config text (empty for those without parameters).
+struct InitializerEntry {
+  std::string name;
+  const std::type_info* type;
+  Draw (*draw)(const Initializer&, Index fan_in, Index fan_out);
+  Config (*get_config)(const Initializer&);
+  /// Reads the parameters into an initializer of this name.
+  Initializer (*from_config)(ConfigReader&);
+};
+
+inline Registry<InitializerEntry>& registry() { return registry_of<InitializerEntry>(); }
+
+/// Registers the initializer `I` under `name`. `I` gives `draw(const Initializer&, Index fan_in,
+/// Index fan_out) -> Draw` and, when it has parameters, `get_config(const Initializer&) -> Config`
+/// and `read_config(ConfigReader&, Initializer&)`. Returns true, for an inline variable.
+template <typename I>
+bool register_initializer(std::string_view name) {
+  InitializerEntry e{std::string(name), &typeid(I), &I::draw, [](const Initializer&) { return Config{}; },
+                     [](ConfigReader& c) {
+                       c.finish();
+                       return Initializer(c.owner());
+                     }};
+  if constexpr (requires(const Initializer& i) { I::get_config(i); }) {
+    e.get_config = &I::get_config;
+    e.from_config = [](ConfigReader& c) {
+      Initializer i(c.owner());
+      I::read_config(c, i);
+      c.finish();
+      return i;
+    };
+  }
+  registry().add(std::move(e));
+  return true;
+}
+
+/// Throws a ValueError listing the valid names when `init` names no registered initializer.
+inline void validate(const Initializer& init) { registry().at(init.name, "initializer"); }
+
+/// The parameters of `init` as text.
+inline Config get_config(const Initializer& init) { return registry().at(init.name, "initializer").get_config(init); }
+
+/// The initializer `name` with the parameters in `config`; a missing or unknown key is a ConfigError.
+inline Initializer from_config(const std::string& name, const Config& config) {
+  ConfigReader reader(config, name);
+  return registry().at(name, "initializer").from_config(reader);
+}
+
+/// Keras's VarianceScaling: uniform on ±sqrt(3·scale / fan), or a normal truncated at ±2 with standard
+/// deviation sqrt(scale / fan) divided by 0.8796…, the standard deviation of a unit normal truncated at
+/// ±2; fan is fan_in, or the mean of fan_in and fan_out.
+template <int Scale, bool FanAverage, bool Uniform>
+struct VarianceScaling {
+  static Draw draw(const Initializer&, Index fan_in, Index fan_out) {
+    const double fan = FanAverage ? 0.5 * static_cast<double>(fan_in + fan_out) : static_cast<double>(fan_in);
+    if (Uniform) {
+      const double limit = std::sqrt(3.0 * Scale / fan);
+      return {Draw::Kind::uniform, -limit, limit};
+    }
+    return {Draw::Kind::truncated_normal, std::sqrt(Scale / fan) / 0.87962566103423978, 0.0};
+  }
+};
+
+using GlorotUniform = VarianceScaling<1, true, true>;
+using GlorotNormal = VarianceScaling<1, true, false>;
+using HeUniform = VarianceScaling<2, false, true>;
+using HeNormal = VarianceScaling<2, false, false>;
+using LecunUniform = VarianceScaling<1, false, true>;
+using LecunNormal = VarianceScaling<1, false, false>;
+
+/// The constant Value.
+template <int Value>
+struct Constant {
+  static Draw draw(const Initializer&, Index, Index) { return {Draw::Kind::constant, Value, 0.0}; }
+};
+
+using Zeros = Constant<0>;
+using Ones = Constant<1>;
+
+/// mean + stddev·(normal)
+struct RandomNormal {
+  static Draw draw(const Initializer& i, Index, Index) { return {Draw::Kind::normal, i.mean, i.stddev}; }
+  static Config get_config(const Initializer& i) {
+    return {{"mean", detail::number(i.mean)}, {"stddev", detail::number(i.stddev)}};
+  }
+  static void read_config(ConfigReader& c, Initializer& i) {
+    i.mean = c.number("mean");
+    i.stddev = c.number("stddev");
+  }
+};
+
+/// uniform on [minval, maxval)
+struct RandomUniform {
+  static Draw draw(const Initializer& i, Index, Index) { return {Draw::Kind::uniform, i.minval, i.maxval}; }
+  static Config get_config(const Initializer& i) {
+    return {{"minval", detail::number(i.minval)}, {"maxval", detail::number(i.maxval)}};
+  }
+  static void read_config(ConfigReader& c, Initializer& i) {
+    i.minval = c.number("minval");
+    i.maxval = c.number("maxval");
+  }
+};
+
+inline const bool registered =
+    register_initializer<GlorotUniform>("glorot_uniform") && register_initializer<GlorotNormal>("glorot_normal") &&
+    register_initializer<HeUniform>("he_uniform") && register_initializer<HeNormal>("he_normal") &&
+    register_initializer<LecunUniform>("lecun_uniform") && register_initializer<LecunNormal>("lecun_normal") &&
+    register_initializer<Zeros>("zeros") && register_initializer<Ones>("ones") &&
+    register_initializer<RandomNormal>("random_normal") && register_initializer<RandomUniform>("random_uniform");
+
+/// The draw of `init` for a (fan_in × fan_out) weight.
 inline Draw draw_for(const Initializer& init, Index fan_in, Index fan_out) {
-  validate(init);
-  using Kind = Draw::Kind;
-  const double in = static_cast<double>(fan_in);
-  const double avg = 0.5 * static_cast<double>(fan_in + fan_out);
-  const auto uniform = [](double limit) { return Draw{Kind::uniform, -limit, limit}; };
-  const auto truncated = [](double scale, double fan) {
-    return Draw{Kind::truncated_normal, std::sqrt(scale / fan) / 0.87962566103423978, 0.0};
-  };
-  const std::string& n = init.name;
-  if (n == "glorot_uniform") return uniform(std::sqrt(3.0 / avg));  // sqrt(6 / (fan_in + fan_out))
-  if (n == "glorot_normal") return truncated(1.0, avg);
-  if (n == "he_uniform") return uniform(std::sqrt(6.0 / in));
-  if (n == "he_normal") return truncated(2.0, in);
-  if (n == "lecun_uniform") return uniform(std::sqrt(3.0 / in));
-  if (n == "lecun_normal") return truncated(1.0, in);
-  if (n == "zeros") return {Kind::constant, 0.0, 0.0};
-  if (n == "ones") return {Kind::constant, 1.0, 0.0};
-  if (n == "random_normal") return {Kind::normal, init.mean, init.stddev};
-  return {Kind::uniform, init.minval, init.maxval};
+  return registry().at(init.name, "initializer").draw(init, fan_in, fan_out);
 }
 
 /// Fills w (fan_in × fan_out) row by row with draws of `init`.

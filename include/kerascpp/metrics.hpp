@@ -1,11 +1,16 @@
 // kerascpp/metrics.hpp — Keras metrics as per-sample values averaged over an epoch with sample
 // weights: result = Σ w_i·m_i / Σ w_i (root_mean_squared_error takes the square root after).
+// Names resolve through the metric registry; a program adds its own metric in one line:
+//   KERASCPP_REGISTER_METRIC(MeanBias, "mean_bias");   // MeanBias<Scalar> derives from Metric<Scalar>
 #pragma once
 
 #include <kerascpp/losses.hpp>
+#include <kerascpp/registry.hpp>
 
 #include <memory>
 #include <string>
+#include <string_view>
+#include <typeinfo>
 
 namespace kerascpp {
 
@@ -23,6 +28,7 @@ Index argmax(const Scalar* v, Index n) {
 template <typename Scalar = float>
 class Metric {
  public:
+  using scalar_type = Scalar;
   explicit Metric(std::string name) : name_(std::move(name)) {}
   virtual ~Metric() = default;
   virtual std::unique_ptr<Metric> clone() const = 0;
@@ -119,38 +125,95 @@ class RootMeanSquaredError : public MeanSquaredError<Scalar> {
   double finalize(double mean) const override { return std::sqrt(mean); }
 };
 
-inline constexpr std::array<std::string_view, 11> names{
-    "accuracy", "acc", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
-    "mean_absolute_error", "mae", "mean_squared_error", "mse", "root_mean_squared_error", "rmse"};
+/// What the registry knows of one metric name, for one Scalar: how to make the metric, given the
+/// name the user typed (its History key) and the widths of the targets and of the model's output.
+template <typename Scalar>
+struct MetricEntry {
+  std::string name;
+  const std::type_info* type;
+  std::unique_ptr<Metric<Scalar>> (*make)(const std::string& typed, Index y_cols, Index out_cols);
+};
 
-/// Resolves a Keras metric name. "accuracy"/"acc" become binary, sparse categorical or categorical
-/// accuracy from the shapes, as Keras does (one output column: binary; one target column and
-/// several outputs: sparse categorical; otherwise categorical), and keep the name the user typed.
+template <typename Scalar>
+Registry<MetricEntry<Scalar>>& registry() {
+  return registry_of<MetricEntry<Scalar>>();
+}
+
+}  // namespace metrics
+
+namespace detail {
+/// The entry of the metric class `M` (or, when `Codec` gives `make(typed, y_cols, out_cols)`, of
+/// what it makes); `M` is constructed from the name the user typed.
+template <typename M, typename Codec>
+metrics::MetricEntry<typename M::scalar_type> metric_entry(std::string_view name) {
+  using Scalar = typename M::scalar_type;
+  const auto make = [](const std::string& typed, Index y_cols, Index out_cols) -> std::unique_ptr<Metric<Scalar>> {
+    if constexpr (requires { Codec::make(typed, y_cols, out_cols); }) return Codec::make(typed, y_cols, out_cols);
+    else return std::make_unique<M>(typed);
+  };
+  return {std::string(name), &typeid(Codec), make};
+}
+}  // namespace detail
+
+namespace metrics {
+
+/// "accuracy" and "acc" become binary, sparse categorical or categorical accuracy from the shapes,
+/// as Keras does (one output column: binary; one target column and several outputs: sparse
+/// categorical; otherwise categorical), and keep the name the user typed.
 template <typename Scalar = float>
-std::unique_ptr<Metric<Scalar>> get(std::string_view name, Index y_cols, Index out_cols) {
-  const std::string typed(name);
-  if (name == "accuracy" || name == "acc") {
+struct AccuracyByShape {
+  static std::unique_ptr<Metric<Scalar>> make(const std::string& typed, Index y_cols, Index out_cols) {
     if (out_cols == 1) return std::make_unique<BinaryAccuracy<Scalar>>(typed);
     if (y_cols == 1) return std::make_unique<SparseCategoricalAccuracy<Scalar>>(typed);
     return std::make_unique<CategoricalAccuracy<Scalar>>(typed);
   }
-  if (name == "binary_accuracy") return std::make_unique<BinaryAccuracy<Scalar>>(typed);
-  if (name == "categorical_accuracy") return std::make_unique<CategoricalAccuracy<Scalar>>(typed);
-  if (name == "sparse_categorical_accuracy") return std::make_unique<SparseCategoricalAccuracy<Scalar>>(typed);
-  if (name == "mean_absolute_error" || name == "mae") return std::make_unique<MeanAbsoluteError<Scalar>>(typed);
-  if (name == "mean_squared_error" || name == "mse") return std::make_unique<MeanSquaredError<Scalar>>(typed);
-  if (name == "root_mean_squared_error" || name == "rmse") return std::make_unique<RootMeanSquaredError<Scalar>>(typed);
-  detail::fail("unknown metric '", name, "'; valid names are: ",
-               detail::join(std::vector<std::string>(names.begin(), names.end())));
+};
+
+}  // namespace metrics
+
+/// Registers the metric class template `M` (constructible from its name; `Codec<Scalar>` may give
+/// `make(typed, y_cols, out_cols)` instead) under `name` for float and double. Returns true, for an
+/// inline variable.
+template <template <typename> class M, template <typename> class Codec = M>
+bool register_metric(std::string_view name) {
+  return register_for_float_and_double<metrics::MetricEntry>(
+      [name]<typename Scalar>() { return detail::metric_entry<M<Scalar>, Codec<Scalar>>(name); });
 }
 
-/// Throws for a name `get` would not resolve, before any data is seen.
+/// Registers a metric class of one Scalar type (not a template) under `name`.
+template <typename M>
+bool register_metric(std::string_view name) {
+  metrics::registry<typename M::scalar_type>().add(detail::metric_entry<M, M>(name));
+  return true;
+}
+
+namespace metrics {
+
+inline const bool registered =
+    register_metric<BinaryAccuracy, AccuracyByShape>("accuracy") &&
+    register_metric<BinaryAccuracy, AccuracyByShape>("acc") && register_metric<BinaryAccuracy>("binary_accuracy") &&
+    register_metric<CategoricalAccuracy>("categorical_accuracy") &&
+    register_metric<SparseCategoricalAccuracy>("sparse_categorical_accuracy") &&
+    register_metric<MeanAbsoluteError>("mean_absolute_error") && register_metric<MeanAbsoluteError>("mae") &&
+    register_metric<MeanSquaredError>("mean_squared_error") && register_metric<MeanSquaredError>("mse") &&
+    register_metric<RootMeanSquaredError>("root_mean_squared_error") && register_metric<RootMeanSquaredError>("rmse");
+
+/// Resolves a registered metric name; the metric keeps the name the user typed.
+template <typename Scalar = float>
+std::unique_ptr<Metric<Scalar>> get(std::string_view name, Index y_cols, Index out_cols) {
+  return registry<Scalar>().at(name, "metric").make(std::string(name), y_cols, out_cols);
+}
+
+/// Throws for a name `get` would not resolve, before any data is seen (a name registered for float
+/// or for double passes).
 inline void validate(std::string_view name) {
-  for (auto n : names)
-    if (n == name) return;
-  detail::fail("unknown metric '", name, "'; valid names are: ",
-               detail::join(std::vector<std::string>(names.begin(), names.end())));
+  if (registry<double>().find(name) == nullptr) registry<float>().at(name, "metric");
 }
 
 }  // namespace metrics
 }  // namespace kerascpp
+
+/// Registers a metric class template (or a class of one Scalar type) under `name`, at namespace
+/// scope: `KERASCPP_REGISTER_METRIC(MeanBias, "mean_bias");`.
+#define KERASCPP_REGISTER_METRIC(M, name) \
+  inline const bool kerascpp_metric_registered_##M = ::kerascpp::register_metric<M>(name)

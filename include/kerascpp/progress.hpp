@@ -56,13 +56,18 @@ template <typename Scalar = float>
 class ProgbarLogger : public Callback<Scalar> {
  public:
   ProgbarLogger(int verbose, int epochs, Index steps, std::ostream& out, bool interactive)
-      : verbose_(verbose), epochs_(epochs), steps_(steps), out_(out), interactive_(interactive) {}
+      : ProgbarLogger(verbose, epochs, steps, &out, interactive) {}
+  /// As above; a null `out` with verbose > 0 is a ValueError.
+  ProgbarLogger(int verbose, int epochs, Index steps, std::ostream* out, bool interactive)
+      : verbose_(verbose), epochs_(epochs), steps_(steps), out_(out), interactive_(interactive) {
+    require_stream(out, verbose, "ProgbarLogger");
+  }
 
   void on_epoch_begin(int epoch, Logs&) override {
-    if (epochs_ > 1 && verbose_ == 1) out_ << "Epoch " << epoch + 1 << "/" << epochs_ << "\n";
-    if (epochs_ > 1 && verbose_ == 2) out_ << "Epoch " << epoch + 1 << "/" << epochs_ << "\n";
     start_ = Clock::now();
-    out_.flush();
+    if (verbose_ != 1 && verbose_ != 2) return;
+    if (epochs_ > 1) *out_ << "Epoch " << epoch + 1 << "/" << epochs_ << "\n";
+    out_->flush();
   }
 
   void on_batch_end(int batch, Logs& logs) override {
@@ -70,27 +75,28 @@ class ProgbarLogger : public Callback<Scalar> {
     const Index done = batch + 1;
     const double elapsed = seconds_since_start();
     const double eta = elapsed / static_cast<double>(done) * static_cast<double>(steps_ - done);
-    out_ << "\r" << counter(done) << " " << bar(done, false) << " - ETA: " << static_cast<long>(std::lround(eta)) << "s"
-         << detail_progress::format_logs(logs) << "\x1b[K";
-    out_.flush();
+    *out_ << "\r" << counter(done) << " " << bar(done, false) << " - ETA: " << static_cast<long>(std::lround(eta)) << "s"
+          << detail_progress::format_logs(logs) << "\x1b[K";
+    out_->flush();
   }
 
   void on_epoch_end(int, Logs& logs) override {
+    if (verbose_ != 1 && verbose_ != 2) return;
     const double elapsed = seconds_since_start();
     const double per_step = elapsed / static_cast<double>(std::max<Index>(steps_, 1));
     const long whole = std::lround(elapsed);
     if (verbose_ == 1) {
-      if (interactive_) out_ << "\r";
-      out_ << counter(steps_) << " " << bar(steps_, true) << " - " << whole << "s "
-           << detail_progress::per_unit(per_step, "step") << detail_progress::format_logs(logs);
-      if (interactive_) out_ << "\x1b[K";
-      out_ << "\n";
+      if (interactive_) *out_ << "\r";
+      *out_ << counter(steps_) << " " << bar(steps_, true) << " - " << whole << "s "
+            << detail_progress::per_unit(per_step, "step") << detail_progress::format_logs(logs);
+      if (interactive_) *out_ << "\x1b[K";
+      *out_ << "\n";
     } else if (verbose_ == 2) {
-      out_ << counter(steps_) << " - " << whole << "s" << detail_progress::format_logs(logs) << " - "
-           << detail_progress::per_unit(elapsed, "epoch") << " - " << detail_progress::per_unit(per_step, "step")
-           << "\n";
+      *out_ << counter(steps_) << " - " << whole << "s" << detail_progress::format_logs(logs) << " - "
+            << detail_progress::per_unit(elapsed, "epoch") << " - " << detail_progress::per_unit(per_step, "step")
+            << "\n";
     }
-    out_.flush();
+    out_->flush();
   }
 
  private:
@@ -121,7 +127,7 @@ class ProgbarLogger : public Callback<Scalar> {
   int verbose_;
   int epochs_;
   Index steps_;
-  std::ostream& out_;
+  std::ostream* out_;
   bool interactive_;
   Clock::time_point start_{};
 };

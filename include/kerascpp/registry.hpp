@@ -1,9 +1,12 @@
-// kerascpp/registry.hpp — one registry per family (layers, optimizers, losses), keyed by Keras
-// name: each type registers where it is defined, with a factory from its text config, its config
-// as text and, for layers, the weights it gets for an input width. Saving walks these registries,
-// so a user's own layer saves and loads after one line:
+// kerascpp/registry.hpp — one registry per family, keyed by Keras name: layers, optimizers and
+// losses here; activations, initializers, regularizers and metrics declare their entry type in
+// their own header and use the same Registry. Each type registers where it is defined, with what
+// its family needs (a factory from its text config, its config as text, for layers the weights it
+// gets for an input width). Lookups by name and saving walk these registries, so a user's own
+// layer or metric works by name after one line:
 //
-//   KERASCPP_REGISTER_LAYER(Scale);   // Scale<Scalar> derives from Layer<Scalar>
+//   KERASCPP_REGISTER_LAYER(Scale);                  // Scale<Scalar> derives from Layer<Scalar>
+//   KERASCPP_REGISTER_METRIC(MeanBias, "mean_bias"); // MeanBias<Scalar> derives from Metric<Scalar>
 //
 // Registration happens during static initialization (an inline variable), for float and double.
 #pragma once
@@ -214,6 +217,13 @@ class Registry {
     return nullptr;
   }
 
+  /// The entry of `name`; otherwise a ValueError "unknown <what> '<name>'; valid names are: ..."
+  /// listing the registered names.
+  const Entry& at(std::string_view name, std::string_view what) const {
+    if (const Entry* e = find(name)) return *e;
+    detail::fail("unknown ", what, " '", name, "'; valid names are: ", detail::join(names()));
+  }
+
   /// The entry of `name` when `object`'s class is the registered one, or nullptr.
   template <typename T>
   const Entry* find(std::string_view name, const T& object) const {
@@ -234,22 +244,27 @@ class Registry {
   std::vector<Entry> entries_;
 };
 
-template <typename Scalar>
-Registry<LayerEntry<Scalar>>& layer_registry() {
-  static Registry<LayerEntry<Scalar>> registry;
+/// The one registry of the family whose entries are `Entry`.
+template <typename Entry>
+Registry<Entry>& registry_of() {
+  static Registry<Entry> registry;
   return registry;
 }
 
 template <typename Scalar>
-Registry<OptimizerEntry<Scalar>>& optimizer_registry() {
-  static Registry<OptimizerEntry<Scalar>> registry;
-  return registry;
-}
-
+Registry<LayerEntry<Scalar>>& layer_registry() { return registry_of<LayerEntry<Scalar>>(); }
 template <typename Scalar>
-Registry<LossEntry<Scalar>>& loss_registry() {
-  static Registry<LossEntry<Scalar>> registry;
-  return registry;
+Registry<OptimizerEntry<Scalar>>& optimizer_registry() { return registry_of<OptimizerEntry<Scalar>>(); }
+template <typename Scalar>
+Registry<LossEntry<Scalar>>& loss_registry() { return registry_of<LossEntry<Scalar>>(); }
+
+/// Adds `make.template operator()<Scalar>()`, an Entry<Scalar>, to the registry of Entry<Scalar>
+/// for float and double. Returns true, for an inline variable.
+template <template <typename> class Entry, typename Make>
+bool register_for_float_and_double(const Make& make) {
+  registry_of<Entry<float>>().add(make.template operator()<float>());
+  registry_of<Entry<double>>().add(make.template operator()<double>());
+  return true;
 }
 
 namespace detail {
@@ -315,9 +330,8 @@ struct LayerHooks {
 /// detail::LayerHooks) under `name` for float and double. Returns true, for an inline variable.
 template <template <typename> class L, template <typename> class Codec = L>
 bool register_layer(std::string_view name) {
-  layer_registry<float>().add(detail::LayerHooks<L<float>, Codec<float>>::entry(name));
-  layer_registry<double>().add(detail::LayerHooks<L<double>, Codec<double>>::entry(name));
-  return true;
+  return register_for_float_and_double<LayerEntry>(
+      [name]<typename Scalar>() { return detail::LayerHooks<L<Scalar>, Codec<Scalar>>::entry(name); });
 }
 
 /// Registers a layer class of one Scalar type (not a template) under `name`.
@@ -332,26 +346,21 @@ bool register_layer(std::string_view name) {
 /// the optimizer's own `config()`.
 template <template <typename> class O, template <typename> class Codec>
 bool register_optimizer(std::string_view name) {
-  const auto add = [name]<typename Scalar>(Registry<OptimizerEntry<Scalar>>& registry) {
-    registry.add({std::string(name), &typeid(O<Scalar>), &Codec<Scalar>::from_config,
-                  [](const Optimizer<Scalar>& o) { return o.config(); }});
-  };
-  add(optimizer_registry<float>());
-  add(optimizer_registry<double>());
-  return true;
+  return register_for_float_and_double<OptimizerEntry>([name]<typename Scalar>() {
+    return OptimizerEntry<Scalar>{std::string(name), &typeid(O<Scalar>), &Codec<Scalar>::from_config,
+                                  [](const Optimizer<Scalar>& o) { return o.config(); }};
+  });
 }
 
 /// Registers the loss class template `L` under `name` for float and double. `Codec<Scalar>` gives
 /// `from_config(ConfigReader&)` and `get_config(const L<Scalar>&) -> Config`.
 template <template <typename> class L, template <typename> class Codec>
 bool register_loss(std::string_view name) {
-  const auto add = [name]<typename Scalar>(Registry<LossEntry<Scalar>>& registry) {
-    registry.add({std::string(name), &typeid(L<Scalar>), &Codec<Scalar>::from_config,
-                  [](const Loss<Scalar>& l) { return Codec<Scalar>::get_config(static_cast<const L<Scalar>&>(l)); }});
-  };
-  add(loss_registry<float>());
-  add(loss_registry<double>());
-  return true;
+  return register_for_float_and_double<LossEntry>([name]<typename Scalar>() {
+    return LossEntry<Scalar>{
+        std::string(name), &typeid(L<Scalar>), &Codec<Scalar>::from_config,
+        [](const Loss<Scalar>& l) { return Codec<Scalar>::get_config(static_cast<const L<Scalar>&>(l)); }};
+  });
 }
 
 }  // namespace kerascpp

@@ -2,6 +2,12 @@
 #pragma once
 
 #include <kerascpp/core.hpp>
+#include <kerascpp/registry.hpp>
+
+#include <cmath>
+#include <string>
+#include <string_view>
+#include <typeinfo>
 
 namespace kerascpp {
 
@@ -42,6 +48,57 @@ inline Regularizer l1_l2(double l1 = 0.01, double l2 = 0.01) {
   check(l2, "l2");
   return {l1, l2};
 }
+
+/// What the registry knows of one regularizer: its factors as config text and back.
+struct RegularizerEntry {
+  std::string name;
+  const std::type_info* type;
+  Regularizer (*from_config)(ConfigReader&);
+  Config (*get_config)(const Regularizer&);
+};
+
+inline Registry<RegularizerEntry>& registry() { return registry_of<RegularizerEntry>(); }
+
+/// Registers the regularizer `R` under `name`: `R` gives `from_config(ConfigReader&) -> Regularizer`
+/// and `get_config(const Regularizer&) -> Config`. Returns true, for an inline variable.
+template <typename R>
+bool register_regularizer(std::string_view name) {
+  registry().add({std::string(name), &typeid(R), &R::from_config, &R::get_config});
+  return true;
+}
+
+/// The regularizer `name` ("l1", "l2", "l1_l2") with the factors in `config`.
+inline Regularizer from_config(const std::string& name, const Config& config) {
+  ConfigReader reader(config, name);
+  const Regularizer r = registry().at(name, "regularizer").from_config(reader);
+  reader.finish();
+  return r;
+}
+
+/// Keras's L1: l1·Σ|w|.
+struct L1 {
+  static Regularizer from_config(ConfigReader& c) { return l1(c.number("l1")); }
+  static Config get_config(const Regularizer& r) { return {{"l1", detail::number(r.l1)}}; }
+};
+
+/// Keras's L2: l2·Σw².
+struct L2 {
+  static Regularizer from_config(ConfigReader& c) { return l2(c.number("l2")); }
+  static Config get_config(const Regularizer& r) { return {{"l2", detail::number(r.l2)}}; }
+};
+
+/// Keras's L1L2: l1·Σ|w| + l2·Σw².
+struct L1L2 {
+  static Regularizer from_config(ConfigReader& c) {
+    const double a = c.number("l1");
+    return l1_l2(a, c.number("l2"));
+  }
+  static Config get_config(const Regularizer& r) { return {{"l1", detail::number(r.l1)}, {"l2", detail::number(r.l2)}}; }
+};
+
+inline const bool registered =
+    register_regularizer<L1>("l1") && register_regularizer<L2>("l2") && register_regularizer<L1L2>("l1_l2");
+
 }  // namespace regularizers
 
 }  // namespace kerascpp

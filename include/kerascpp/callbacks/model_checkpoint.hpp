@@ -1,12 +1,11 @@
 // kerascpp/callbacks/model_checkpoint.hpp — ModelCheckpoint: saves the model (or its weights) at
 // the end of every epoch, or only when a monitored value improves, to a path that may hold
-// Keras-style placeholders such as "ckpt/model-{epoch:02d}-{val_loss:.4f}.kcpp".
+// Keras-style placeholders such as "ckpt/model-{epoch:02d}-{val_loss:.4f}.kcpp". It saves through
+// ModelInterface::save, which <kerascpp/saving/model_file.hpp> provides for Sequential.
 #pragma once
 
 #include <kerascpp/callbacks.hpp>
 #include <kerascpp/core.hpp>
-#include <kerascpp/saving/model_file.hpp>
-#include <kerascpp/sequential.hpp>
 
 #include <array>
 #include <charconv>
@@ -231,14 +230,11 @@ class ModelCheckpoint : public Callback<Scalar> {
         out_(out) {
     if (filepath_.empty()) detail::fail("ModelCheckpoint: filepath must not be empty");
     if (verbose < 0) detail::fail("ModelCheckpoint: verbose must be non-negative, received verbose=", verbose);
-    if (verbose > 0 && out == nullptr) detail::fail("ModelCheckpoint: verbose output needs a stream, received a null pointer");
+    require_stream(out, verbose, "ModelCheckpoint");
   }
 
   void on_epoch_end(int epoch, Logs& logs) override {
-    auto* model = dynamic_cast<Sequential<Scalar>*>(&this->require_model("ModelCheckpoint"));
-    if (model == nullptr)
-      throw StateError("ModelCheckpoint: the model being trained is not a kerascpp::Sequential<Scalar>; only Sequential "
-                       "models can be saved");
+    auto& model = this->require_model("ModelCheckpoint");
     std::optional<double> current;
     if (save_best_only_) current = monitored(logs, monitor_, "ModelCheckpoint");
     const std::filesystem::path path = format_checkpoint_path(filepath_.string(), epoch + 1, logs);
@@ -253,13 +249,13 @@ class ModelCheckpoint : public Callback<Scalar> {
       if (verbose_ > 0)
         *out_ << "\nEpoch " << epoch + 1 << ": " << monitor_ << " improved from " << previous << " to "
               << checkpoint_detail::printf_double('f', 5, *current) << ", saving model to " << path.string() << "\n";
-      save(*model, path);
+      save(model, path);
       best_ = current;
       best_epoch_ = epoch;
       return;
     }
     if (verbose_ > 0) *out_ << "\nEpoch " << epoch + 1 << ": saving model to " << path.string() << "\n";
-    save(*model, path);
+    save(model, path);
   }
 
   /// The best monitored value saved so far (save_best_only), or nullopt.
@@ -270,7 +266,7 @@ class ModelCheckpoint : public Callback<Scalar> {
   const std::vector<std::filesystem::path>& saved_paths() const { return saved_; }
 
  private:
-  void save(Sequential<Scalar>& model, const std::filesystem::path& path) {
+  void save(ModelInterface<Scalar>& model, const std::filesystem::path& path) {
     const std::filesystem::path folder = path.parent_path();
     if (!folder.empty()) {
       std::error_code error;
@@ -279,8 +275,8 @@ class ModelCheckpoint : public Callback<Scalar> {
         throw IOError(checkpoint_detail::cat("ModelCheckpoint: cannot create folder '", folder.string(), "' for ",
                                              path.string(), ": ", error.message()));
     }
-    if (save_weights_only_) save_weights(model, path);
-    else save_model(model, path);
+    if (save_weights_only_) model.save_weights(path);
+    else model.save(path);
     saved_.push_back(path);
   }
 

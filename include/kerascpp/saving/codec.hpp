@@ -424,19 +424,26 @@ inline Config read_config(Reader& r, std::string_view what) {
   return c;
 }
 
+/// The start of layer `index`'s record in `section` (ARCH or WGHT): its offset, its type (which must
+/// be a known one) and its name; later errors name the layer.
+template <typename Record>
+void read_layer_head(Reader& r, const KnownNames& known, std::string_view section, std::size_t index, Record& l) {
+  l.offset = r.offset();
+  r.set_context(cat("section ", section, ", layer ", index));
+  l.type = r.str("the layer type");
+  if (!contains(known.layer_types, l.type))
+    r.fail(l.offset, cat("unknown layer type ", quote(l.type), "; known types are ", join(known.layer_types)));
+  l.name = r.str("the layer name");
+  r.set_context(layer_context(section, index, l.name));
+}
+
 /// The ARCH section: every layer's type, name, declared input width and config.
 inline std::vector<LayerRecord> read_architecture(Reader& r, const KnownNames& known) {
   std::vector<LayerRecord> layers;
   const std::size_t n = r.count("the layer count", 20);
   for (std::size_t i = 0; i < n; ++i) {
     LayerRecord l;
-    l.offset = r.offset();
-    r.set_context(cat("section ARCH, layer ", i));
-    l.type = r.str("the layer type");
-    if (!contains(known.layer_types, l.type))
-      r.fail(l.offset, cat("unknown layer type ", quote(l.type), "; known types are ", join(known.layer_types)));
-    l.name = r.str("the layer name");
-    r.set_context(layer_context("ARCH", i, l.name));
+    read_layer_head(r, known, "ARCH", i, l);
     l.declared_input_width = r.i64_in("the declared input width", 0, max_dimension);
     l.config = read_config(r, "layer config");
     layers.push_back(std::move(l));
@@ -453,13 +460,7 @@ inline WeightsRecord read_weights(Reader& r, const KnownNames& known) {
   const std::size_t n = r.count("the layer count", 12);
   for (std::size_t i = 0; i < n; ++i) {
     LayerWeightsRecord l;
-    l.offset = r.offset();
-    r.set_context(cat("section WGHT, layer ", i));
-    l.type = r.str("the layer type");
-    if (!contains(known.layer_types, l.type))
-      r.fail(l.offset, cat("unknown layer type ", quote(l.type), "; known types are ", join(known.layer_types)));
-    l.name = r.str("the layer name");
-    r.set_context(layer_context("WGHT", i, l.name));
+    read_layer_head(r, known, "WGHT", i, l);
     const std::size_t count = r.count("the weight count", 22);
     for (std::size_t k = 0; k < count; ++k) {
       const std::size_t at = r.offset();
@@ -606,6 +607,16 @@ inline FileRecord parse_file(std::string_view bytes, const Origin& origin, std::
 inline std::string read_whole_file(const std::filesystem::path& path, std::string_view function) {
   try {
     return io::read_file(path);
+  } catch (const IOError& e) {
+    throw IOError(cat(function, ": ", e.what()));
+  }
+}
+
+/// Writes `bytes` to `path` atomically for `function`, turning write errors into messages that name
+/// the caller.
+inline void write_whole_file(const std::filesystem::path& path, std::string_view bytes, std::string_view function) {
+  try {
+    io::write_file_atomically(path, bytes);
   } catch (const IOError& e) {
     throw IOError(cat(function, ": ", e.what()));
   }

@@ -173,10 +173,9 @@ std::string encode_model(const Sequential<Scalar>& model) {
     w.config(loss_entry->get_config(loss));
     w.count(model.metric_specs().size(), "metrics");
     for (const auto& spec : model.metric_specs()) {
-      if (std::find(metrics::names.begin(), metrics::names.end(), spec.name) == metrics::names.end())
-        throw ValueError(cat("save_model: cannot save metric ", quote(spec.name), ": only metrics with a built-in name (",
-                             detail::join(std::vector<std::string>(metrics::names.begin(), metrics::names.end())),
-                             ") can be saved"));
+      if (metrics::registry<Scalar>().find(spec.name) == nullptr)
+        throw ValueError(cat("save_model: cannot save metric ", quote(spec.name), ": only metrics with a registered name (",
+                             detail::join(metrics::registry<Scalar>().names()), ") can be saved"));
       w.str(spec.name);
     }
   }
@@ -299,10 +298,10 @@ Sequential<Scalar> decode_model(std::string_view bytes, std::string_view source 
     optimizer = detail::make_optimizer<Scalar>(comp, origin);
     loss = detail::make_loss<Scalar>(comp, origin);
     for (const auto& name : comp.metrics) {
-      if (std::find(metrics::names.begin(), metrics::names.end(), name) == metrics::names.end())
+      if (metrics::registry<Scalar>().find(name) == nullptr)
         detail::file_error(origin, comp.offset, "section COMP",
                            cat("unknown metric ", quote(name), "; known metrics are ",
-                               detail::join(std::vector<std::string>(metrics::names.begin(), metrics::names.end()))));
+                               detail::join(metrics::registry<Scalar>().names())));
       metric_specs.emplace_back(name);
     }
   }
@@ -469,12 +468,7 @@ void decode_weights_into(Sequential<Scalar>& model, std::string_view bytes, std:
 /// the file cannot be written.
 template <typename Scalar>
 void save_model(const Sequential<Scalar>& model, const std::filesystem::path& path) {
-  const std::string bytes = serialization::encode_model(model);
-  try {
-    io::write_file_atomically(path, bytes);
-  } catch (const IOError& e) {
-    throw IOError(serialization::detail::cat("save_model: ", e.what()));
-  }
+  serialization::detail::write_whole_file(path, serialization::encode_model(model), "save_model");
 }
 
 /// Reads a model written by `save_model`, float32 or float64, as a Sequential<Scalar>: same
@@ -491,12 +485,7 @@ Sequential<Scalar> load_model(const std::filesystem::path& path) {
 /// `path`, atomically. Throws IOError when the file cannot be written.
 template <typename Scalar>
 void save_weights(const Sequential<Scalar>& model, const std::filesystem::path& path) {
-  const std::string bytes = serialization::encode_weights(model);
-  try {
-    io::write_file_atomically(path, bytes);
-  } catch (const IOError& e) {
-    throw IOError(serialization::detail::cat("save_weights: ", e.what()));
-  }
+  serialization::detail::write_whole_file(path, serialization::encode_weights(model), "save_weights");
 }
 
 /// Sets `model`'s weights from a file written by `save_weights` (or `save_model`), converting
@@ -523,4 +512,26 @@ void load_model_weights(Sequential<Scalar>& model, const std::filesystem::path& 
   load_weights(model, path);
 }
 
+namespace serialization::detail {
+
+/// The saver behind ModelInterface::save and save_weights: the model must be a Sequential.
+template <typename Scalar>
+void save_sequential(ModelInterface<Scalar>& model, const std::filesystem::path& path, bool weights_only) {
+  const auto* sequential = dynamic_cast<const Sequential<Scalar>*>(&model);
+  if (sequential == nullptr)
+    throw StateError("save: the model is not a kerascpp::Sequential<Scalar>; only Sequential models can be saved");
+  if (weights_only) save_weights(*sequential, path);
+  else save_model(*sequential, path);
+}
+
+/// Installs save_sequential as the saver of float and double models.
+inline bool install_savers() {
+  model_saver<float>() = &save_sequential<float>;
+  model_saver<double>() = &save_sequential<double>;
+  return true;
+}
+
+inline const bool savers_installed = install_savers();
+
+}  // namespace serialization::detail
 }  // namespace kerascpp
