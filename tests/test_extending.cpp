@@ -282,6 +282,16 @@ TEST_CASE("extending.md optimizer: a model compiled with Adamax trains, saves it
   run(double{});
 }
 
+TEST_CASE("extending.md: a registered optimizer and loss are accepted by compile by name", "[extending][optimizer][loss]") {
+  Sequential<float> model;
+  model.add(layers::Dense<float>(2, "relu", input_shape{3}));
+  model.compile("ADAMAX", "mean_squared_logarithmic_error");
+  CHECK(model.optimizer().name() == "Adamax");
+  CHECK(model.optimizer().learning_rate() == Approx(myproject::Adamax<float>().learning_rate()));
+  CHECK(model.loss().name() == "mean_squared_logarithmic_error");
+  CHECK_THROWS_WITH(model.compile("adamaxx", "mse"), Catch::Contains("Adamax"));
+}
+
 TEST_CASE("extending.md loss: mean_squared_logarithmic_error's value and gradient", "[extending][loss]") {
   const myproject::MeanSquaredLogarithmicError<double> loss;
   // y = (0, 3), ŷ = (1, 1): l = ((log 2 − log(1 + 1e-7))² + (log 2 − log 4)²) / 2.

@@ -273,7 +273,7 @@ TEST_CASE("optimizers::get is case-insensitive and takes Keras defaults", "[opti
 
   const std::string message = kerascpp_test::thrown_message<ValueError>([] { optimizers::get<double>("adamax"); });
   CHECK_THAT(message, Contains("unknown optimizer 'adamax'") &&
-                          Contains("valid names are: sgd, adam, adamw, rmsprop, adagrad"));
+                          Contains("valid names are (in any case): SGD, Adam, AdamW, RMSprop, Adagrad"));
 }
 
 TEST_CASE("a negative or non-finite learning rate is a ValueError", "[optimizers][errors]") {

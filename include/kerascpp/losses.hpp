@@ -422,21 +422,17 @@ class SparseCategoricalCrossentropy : public Loss<Scalar> {
   bool from_logits_;
 };
 
-inline constexpr std::array<std::string_view, 10> names{
-    "mean_absolute_error", "mae", "mean_squared_error", "mse", "huber", "binary_crossentropy",
-    "categorical_crossentropy", "sparse_categorical_crossentropy", "huber_loss", "bce"};
-
-/// Resolves a Keras loss name ("mae", "binary_crossentropy", ...).
+/// Resolves a Keras loss name or alias ("mae", "binary_crossentropy", a registered loss's name)
+/// to the loss with its default arguments.
 template <typename Scalar = float>
 std::unique_ptr<Loss<Scalar>> get(std::string_view name) {
-  if (name == "mean_absolute_error" || name == "mae") return std::make_unique<MeanAbsoluteError<Scalar>>();
-  if (name == "mean_squared_error" || name == "mse") return std::make_unique<MeanSquaredError<Scalar>>();
-  if (name == "huber" || name == "huber_loss") return std::make_unique<Huber<Scalar>>();
-  if (name == "binary_crossentropy" || name == "bce") return std::make_unique<BinaryCrossentropy<Scalar>>();
-  if (name == "categorical_crossentropy") return std::make_unique<CategoricalCrossentropy<Scalar>>();
-  if (name == "sparse_categorical_crossentropy") return std::make_unique<SparseCategoricalCrossentropy<Scalar>>();
-  kerascpp::detail::fail("unknown loss '", name, "'; valid names are: ",
-                         kerascpp::detail::join(std::vector<std::string>(names.begin(), names.end())));
+  const auto& registry = loss_registry<Scalar>();
+  const auto* entry = registry.find_alias(name, [](std::string_view a, std::string_view b) { return a == b; });
+  if (entry == nullptr)
+    kerascpp::detail::fail("unknown loss '", name, "'; valid names are: ", kerascpp::detail::join(registry.names_and_aliases()));
+  if (entry->make == nullptr)
+    kerascpp::detail::fail("loss '", entry->name, "' has no default arguments; give compile the loss object instead of its name");
+  return entry->make();
 }
 
 /// How each loss is saved: its parameters as config keys.
@@ -486,12 +482,12 @@ struct SparseCategoricalCrossentropyCodec {
 };
 
 inline const bool mean_absolute_error_registered =
-    register_loss<MeanAbsoluteError, MeanAbsoluteErrorCodec>("mean_absolute_error");
+    register_loss<MeanAbsoluteError, MeanAbsoluteErrorCodec>("mean_absolute_error", {"mae"});
 inline const bool mean_squared_error_registered =
-    register_loss<MeanSquaredError, MeanSquaredErrorCodec>("mean_squared_error");
-inline const bool huber_registered = register_loss<Huber, HuberCodec>("huber");
+    register_loss<MeanSquaredError, MeanSquaredErrorCodec>("mean_squared_error", {"mse"});
+inline const bool huber_registered = register_loss<Huber, HuberCodec>("huber", {"huber_loss"});
 inline const bool binary_crossentropy_registered =
-    register_loss<BinaryCrossentropy, SmoothedCrossentropyCodec<BinaryCrossentropy>::Of>("binary_crossentropy");
+    register_loss<BinaryCrossentropy, SmoothedCrossentropyCodec<BinaryCrossentropy>::Of>("binary_crossentropy", {"bce"});
 inline const bool categorical_crossentropy_registered =
     register_loss<CategoricalCrossentropy, SmoothedCrossentropyCodec<CategoricalCrossentropy>::Of>(
         "categorical_crossentropy");

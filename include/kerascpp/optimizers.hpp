@@ -9,7 +9,9 @@
 #include <kerascpp/registry.hpp>
 #include <kerascpp/weights.hpp>
 
+#include <algorithm>
 #include <array>
+#include <cctype>
 #include <cmath>
 #include <cstdint>
 #include <memory>
@@ -380,20 +382,22 @@ class Adagrad : public Optimizer<Scalar> {
   double initial_, epsilon_;
 };
 
-inline constexpr std::array<std::string_view, 5> names{"sgd", "adam", "adamw", "rmsprop", "adagrad"};
-
-/// Resolves a Keras optimizer name (case-insensitive: "adam", "SGD", ...) with Keras defaults.
+/// Resolves a Keras optimizer name (case-insensitive: "adam", "SGD", a registered optimizer's name)
+/// to the optimizer with Keras's defaults.
 template <typename Scalar = float>
 std::unique_ptr<Optimizer<Scalar>> get(std::string_view name) {
-  std::string lower(name);
-  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (lower == "sgd") return std::make_unique<SGD<Scalar>>();
-  if (lower == "adam") return std::make_unique<Adam<Scalar>>();
-  if (lower == "adamw") return std::make_unique<AdamW<Scalar>>();
-  if (lower == "rmsprop") return std::make_unique<RMSprop<Scalar>>();
-  if (lower == "adagrad") return std::make_unique<Adagrad<Scalar>>();
-  detail::fail("unknown optimizer '", name, "'; valid names are: ",
-               detail::join(std::vector<std::string>(names.begin(), names.end())));
+  const auto same = [](std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+             return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           });
+  };
+  const auto& registry = optimizer_registry<Scalar>();
+  const auto* entry = registry.find_alias(name, same);
+  if (entry == nullptr)
+    detail::fail("unknown optimizer '", name, "'; valid names are (in any case): ", detail::join(registry.names_and_aliases()));
+  if (entry->make == nullptr)
+    detail::fail("optimizer '", entry->name, "' has no default arguments; give compile the optimizer object instead of its name");
+  return entry->make();
 }
 
 }  // namespace optimizers

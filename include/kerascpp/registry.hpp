@@ -183,6 +183,9 @@ struct OptimizerEntry {
   const std::type_info* type;
   std::unique_ptr<Optimizer<Scalar>> (*from_config)(ConfigReader&);
   Config (*get_config)(const Optimizer<Scalar>&);
+  /// The optimizer with Keras's defaults, for `compile("adam", ...)`; nullptr when it has none.
+  std::unique_ptr<Optimizer<Scalar>> (*make)();
+  std::vector<std::string> aliases{};  // other names `compile` accepts
 };
 
 /// What the registry knows of one loss type, for one Scalar.
@@ -192,6 +195,9 @@ struct LossEntry {
   const std::type_info* type;
   std::unique_ptr<Loss<Scalar>> (*from_config)(ConfigReader&);
   Config (*get_config)(const Loss<Scalar>&);
+  /// The loss with Keras's defaults, for `compile(..., "mae")`; nullptr when it has none.
+  std::unique_ptr<Loss<Scalar>> (*make)();
+  std::vector<std::string> aliases{};  // other names `compile` accepts ("mae")
 };
 
 /// The entries of one family, in registration order.
@@ -215,6 +221,29 @@ class Registry {
     for (const auto& e : entries_)
       if (e.name == name) return &e;
     return nullptr;
+  }
+
+  /// The entry called `name` or one of its aliases, compared with `same` (for case-insensitive
+  /// optimizer names), or nullptr.
+  template <typename Same>
+  const Entry* find_alias(std::string_view name, Same&& same) const {
+    for (const auto& e : entries_) {
+      if (same(e.name, name)) return &e;
+      if constexpr (requires { e.aliases; })
+        for (const auto& a : e.aliases)
+          if (same(a, name)) return &e;
+    }
+    return nullptr;
+  }
+
+  /// Every name with its aliases after it, in registration order: "mean_absolute_error, mae, ...".
+  std::vector<std::string> names_and_aliases() const {
+    std::vector<std::string> out;
+    for (const auto& e : entries_) {
+      out.push_back(e.name);
+      if constexpr (requires { e.aliases; }) out.insert(out.end(), e.aliases.begin(), e.aliases.end());
+    }
+    return out;
   }
 
   /// The entry of `name`; otherwise a ValueError "unknown <what> '<name>'; valid names are: ..."
@@ -341,25 +370,36 @@ bool register_layer(std::string_view name) {
   return true;
 }
 
+namespace detail {
+/// A function that makes a T with its default arguments, as a Base; nullptr when T has none.
+template <typename Base, typename T>
+auto default_maker() -> std::unique_ptr<Base> (*)() {
+  if constexpr (std::is_default_constructible_v<T>) return []() -> std::unique_ptr<Base> { return std::make_unique<T>(); };
+  else return nullptr;
+}
+}  // namespace detail
+
 /// Registers the optimizer class template `O` under `name` for float and double. `Codec<Scalar>`
 /// gives `from_config(ConfigReader&) -> std::unique_ptr<Optimizer<Scalar>>`; the config saved is
 /// the optimizer's own `config()`.
 template <template <typename> class O, template <typename> class Codec>
-bool register_optimizer(std::string_view name) {
-  return register_for_float_and_double<OptimizerEntry>([name]<typename Scalar>() {
+bool register_optimizer(std::string_view name, std::vector<std::string> aliases = {}) {
+  return register_for_float_and_double<OptimizerEntry>([name, &aliases]<typename Scalar>() {
     return OptimizerEntry<Scalar>{std::string(name), &typeid(O<Scalar>), &Codec<Scalar>::from_config,
-                                  [](const Optimizer<Scalar>& o) { return o.config(); }};
+                                  [](const Optimizer<Scalar>& o) { return o.config(); },
+                                  detail::default_maker<Optimizer<Scalar>, O<Scalar>>(), aliases};
   });
 }
 
 /// Registers the loss class template `L` under `name` for float and double. `Codec<Scalar>` gives
 /// `from_config(ConfigReader&)` and `get_config(const L<Scalar>&) -> Config`.
 template <template <typename> class L, template <typename> class Codec>
-bool register_loss(std::string_view name) {
-  return register_for_float_and_double<LossEntry>([name]<typename Scalar>() {
+bool register_loss(std::string_view name, std::vector<std::string> aliases = {}) {
+  return register_for_float_and_double<LossEntry>([name, &aliases]<typename Scalar>() {
     return LossEntry<Scalar>{
         std::string(name), &typeid(L<Scalar>), &Codec<Scalar>::from_config,
-        [](const Loss<Scalar>& l) { return Codec<Scalar>::get_config(static_cast<const L<Scalar>&>(l)); }};
+        [](const Loss<Scalar>& l) { return Codec<Scalar>::get_config(static_cast<const L<Scalar>&>(l)); },
+        detail::default_maker<Loss<Scalar>, L<Scalar>>(), aliases};
   });
 }
 
