@@ -216,4 +216,16 @@ std::string thrown_message(F&& f) {
   return {};
 }
 
+/// uniform_matrix in the given Scalar.
+template <typename Scalar>
+kerascpp::RowMatrix<Scalar> uniform_as(Index rows, Index cols, double low, double high, std::uint64_t seed) {
+  return uniform_matrix(rows, cols, low, high, seed).template cast<Scalar>();
+}
+
+/// Whether two matrices hold the same numbers bit for bit.
+template <typename A, typename B>
+bool identical(const A& a, const B& b) {
+  return a.rows() == b.rows() && a.cols() == b.cols() && (a.array() == b.array()).all();
+}
+
 }  // namespace kerascpp_test

@@ -26,14 +26,9 @@ namespace {
 
 template <typename Scalar>
 RowMatrix<Scalar> uniform(Index rows, Index cols, double low, double high, std::uint64_t seed) {
-  return kerascpp_test::uniform_matrix(rows, cols, low, high, seed).template cast<Scalar>();
+  return kerascpp_test::uniform_as<Scalar>(rows, cols, low, high, seed);
 }
-
-/// Whether two matrices hold the same numbers bit for bit.
-template <typename A, typename B>
-bool identical(const A& a, const B& b) {
-  return a.rows() == b.rows() && a.cols() == b.cols() && (a.array() == b.array()).all();
-}
+using kerascpp_test::identical;
 
 /// Positive targets of a smooth function of three inputs in [0, 1): y = x0 + 2·x1 + 0.5·x2.
 template <typename Scalar>

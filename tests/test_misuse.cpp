@@ -215,13 +215,13 @@ TEST_CASE("class_weight and sample_weight are checked on every path", "[misuse][
   CHECK_THAT(thrown_message<keras::ValueError>([&] { model.evaluate(x, labels, {.sample_weight = w}); }),
              Contains("evaluate: sample_weight must hold finite non-negative numbers"));
   keras::Matrix<float> huge_labels = labels;
-  huge_labels(5, 0) = 1e20f;
+  huge_labels(5, 0) = 4294967296.0f;  // 2^32, beyond any int class
   keras::Sequential<float> regression{Dense<float>(1, "linear", keras::input_shape{3})};
   regression.compile("adam", "mse");
   CHECK_THAT(thrown_message<keras::ValueError>([&] {
                regression.fit(x, huge_labels, {.verbose = 0, .class_weight = {{0, 1.0}, {1, 1.0}}});
              }),
-             Contains("fit: class_weight needs integer class labels, received y=1e+20 in row 5"));
+             Contains("fit: class_weight needs integer class labels, received y=4294967296 in row 5"));
 }
 
 TEST_CASE("layer(i) out of range names the index and the layer count", "[misuse][index]") {

@@ -94,17 +94,11 @@ class MeanBias : public Metric<Scalar> {
 
 KERASCPP_REGISTER_METRIC(MeanBias, "mean_bias");
 
-/// A (rows × cols) matrix of the given Scalar, uniform on [low, high).
 template <typename Scalar>
 RowMatrix<Scalar> uniform(Index rows, Index cols, double low, double high, std::uint64_t seed) {
-  return kerascpp_test::uniform_matrix(rows, cols, low, high, seed).template cast<Scalar>();
+  return kerascpp_test::uniform_as<Scalar>(rows, cols, low, high, seed);
 }
-
-/// Whether two matrices hold the same numbers bit for bit.
-template <typename A, typename B>
-bool identical(const A& a, const B& b) {
-  return a.rows() == b.rows() && a.cols() == b.cols() && (a.array() == b.array()).all();
-}
+using kerascpp_test::identical;
 
 }  // namespace
 
@@ -154,7 +148,7 @@ TEST_CASE("a layer type defined in a program registers in one line, trains, and 
   }
 }
 
-TEST_CASE("registering a name twice for another type is an error; the same type again is not", "[registry][errors]") {
+TEST_CASE("registering a name twice for another type is an error, the same type again is not", "[registry][errors]") {
   CHECK(register_layer<Scale>("Scale"));
   const std::string message =
       kerascpp_test::thrown_message<ValueError>([] { register_layer<layers::Activation, layers::ActivationCodec>("Scale"); });

@@ -400,10 +400,6 @@ std::unique_ptr<Optimizer<Scalar>> get(std::string_view name) {
   return entry->make();
 }
 
-}  // namespace optimizers
-
-namespace optimizers {
-
 /// How each optimizer is read back from its saved config (the config saved is its `config()`).
 template <typename Scalar>
 struct SGDCodec {
