@@ -9,6 +9,11 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
+// The C library's declarations of the functions replaced here come before their definitions
+// below: clang rejects a system header's later redeclaration without noexcept (mm_malloc.h, reached
+// through <random>) when the first declaration it sees is this file's noexcept definition.
+#include <cstdlib>
+#include <random>
 
 extern "C" {
 void* __libc_malloc(std::size_t size);

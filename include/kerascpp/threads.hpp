@@ -182,7 +182,7 @@ class EigenThreadsScope {
 
  private:
   int saved_;
-  int saved_blas_ = 0;
+  [[maybe_unused]] int saved_blas_ = 0;  // read only with KERASCPP_OPENBLAS_THREADS
 };
 
 }  // namespace detail

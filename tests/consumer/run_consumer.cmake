@@ -1,8 +1,12 @@
 # Installs kerascpp from BINARY_DIR into a scratch prefix, then configures, builds and runs the
 # consumer project against it (MODE=install), or against the source tree (MODE=subdirectory).
+# The consumer is built as a user would: with CXX_COMPILER (the compiler of the kerascpp build
+# that runs this test), no build type given (the project's own default applies) and
+# -Wall -Wextra -Wpedantic -Werror, which kerascpp's headers must pass.
 set(work ${WORK_DIR}/${MODE})
 file(REMOVE_RECURSE ${work})
-set(args -DDATA_FILE=${SOURCE_DIR}/data/red-wine.csv -DCMAKE_BUILD_TYPE=Release)
+set(args -DQUICKSTART=${SOURCE_DIR}/examples/00_quickstart.cpp -DDATA_DIR=${SOURCE_DIR}/data
+         -DCMAKE_CXX_COMPILER=${CXX_COMPILER} "-DCMAKE_CXX_FLAGS=-Wall -Wextra -Wpedantic -Werror")
 if(MODE STREQUAL "install")
   execute_process(COMMAND ${CMAKE_COMMAND} --install ${BINARY_DIR} --prefix ${work}/prefix
                   RESULT_VARIABLE rc)

@@ -1,16 +1,19 @@
 // kerascpp/engine/trainer.hpp — the training engine: the fit, evaluate and predict loops with
 // callback dispatch and running totals, and `train_step`, the one place where a batch is trained:
 // forward, loss, backward, gradient reduction and one optimizer step. docs/architecture.md follows
-// one batch through it.
+// one batch through it. While these run, subnormal floats are flushed to zero (the caller's
+// floating-point state is restored on return), and the first fit of an unoptimized build says so.
 #pragma once
 
 #include <kerascpp/callbacks.hpp>
+#include <kerascpp/build_info.hpp>
 #include <kerascpp/core.hpp>
 #include <kerascpp/engine/batch.hpp>
 #include <kerascpp/engine/checks.hpp>
 #include <kerascpp/engine/network.hpp>
 #include <kerascpp/engine/options.hpp>
 #include <kerascpp/engine/workers.hpp>
+#include <kerascpp/float_env.hpp>
 #include <kerascpp/progress.hpp>
 
 #include <algorithm>
@@ -37,6 +40,8 @@ class Trainer {
   History<Scalar> fit(Network<Scalar>& net, ModelInterface<Scalar>& model, const StridedView<Scalar>& x,
                       const StridedView<Scalar>& y, const FitOptions<Scalar>& options,
                       std::shared_ptr<const bool> alive) {
+    detail::warn_if_unoptimized(std::cerr);
+    const detail::FlushSubnormalsScope flush;  // as TensorFlow: subnormal floats are zero while training
     // Training rows and validation rows (validation_split takes the last rows, before shuffling).
     Index train_rows = x.rows();
     if (!options.validation_data && options.validation_split > 0.0) {
@@ -119,6 +124,7 @@ class Trainer {
 
   /// One gradient step on all rows of x and y; returns the batch loss (before the update).
   double train_on_batch(Network<Scalar>& net, const StridedView<Scalar>& x, const StridedView<Scalar>& y) {
+    const detail::FlushSubnormalsScope flush;
     Totals totals(net.metrics.size());
     return train_step(net, stager_.slice(x, y, Vector<Scalar>(), 0, x.rows()), totals);
   }
@@ -126,11 +132,13 @@ class Trainer {
   /// Loss and metrics over x and y in inference mode.
   Logs evaluate(Network<Scalar>& net, const StridedView<Scalar>& x, const StridedView<Scalar>& y,
                 const EvaluateOptions<Scalar>& options) {
+    const detail::FlushSubnormalsScope flush;
     return evaluate_rows(net, x, y, options.sample_weight, options.batch_size, 0, x.rows());
   }
 
   /// Outputs (rows × output width) in inference mode, through the same forward loop as training.
   Matrix<Scalar> predict(Network<Scalar>& net, const StridedView<Scalar>& x, Index batch_size) {
+    const detail::FlushSubnormalsScope flush;
     Matrix<Scalar> out;
     try {
       out.resize(x.rows(), net.output_width());

@@ -8,6 +8,7 @@
 #include <kerascpp/core.hpp>
 #include <kerascpp/engine/batch.hpp>
 #include <kerascpp/engine/network.hpp>
+#include <kerascpp/float_env.hpp>
 #include <kerascpp/reduction.hpp>
 #include <kerascpp/threads.hpp>
 
@@ -43,6 +44,7 @@ class Workers {
     detail::SpinBarrier shares_done(n);
     auto task = [&](int t) {
       const auto st = static_cast<std::size_t>(t);
+      const detail::FlushSubnormalsScope flush;  // pool threads keep their own floating-point state
       try {
         run_share(net, st, batch.share(share_begin(batch.rows, t, n), share_begin(batch.rows, t + 1, n)), training);
       } catch (...) {
@@ -183,10 +185,16 @@ class Workers {
     }
 #if defined(_OPENMP) && !defined(EIGEN_USE_BLAS)
 #pragma omp parallel for num_threads(parts) schedule(static, 1)
-    for (int t = 0; t < parts; ++t) net.optimizer->apply_part(net.store, t, parts);
+    for (int t = 0; t < parts; ++t) {
+      const detail::FlushSubnormalsScope flush;
+      net.optimizer->apply_part(net.store, t, parts);
+    }
 #else
     if (!pool_) pool_ = std::make_unique<detail::WorkerPool>();
-    auto task = [&](int t) { net.optimizer->apply_part(net.store, t, parts); };
+    auto task = [&](int t) {
+      const detail::FlushSubnormalsScope flush;
+      net.optimizer->apply_part(net.store, t, parts);
+    };
     pool_->run(parts, task);
 #endif
   }
