@@ -30,8 +30,9 @@ inline Split red_wine(const std::filesystem::path& data_dir, bool scaled = true)
           df_valid.drop({"quality"}).to_matrix<float>(), df_valid.to_matrix<float>({"quality"})};
 }
 
-/// ion.csv: 34 radar features → Class (good → 0, bad → 1). V2 is constant (always 0), so min–max
-/// scaling cannot scale it; the course drops the resulting empty column, we drop it before scaling.
+/// ion.csv: 34 radar features → Class (good → 0, bad → 1). V2 is constant (always 0); the course
+/// drops the empty column its scaling produces, so we drop V2 before scaling (MinMaxScaler would keep
+/// it as zeros, as scikit-learn does, and the model would have 34 inputs instead of the course's 33).
 inline Split ionosphere(const std::filesystem::path& data_dir) {
   namespace data = kerascpp::data;
   data::CsvOptions options;

@@ -232,3 +232,21 @@ TEST_CASE("layer(i) out of range names the index and the layer count", "[misuse]
   CHECK_THROWS_AS((void)constant.layer(2), keras::ValueError);
   CHECK(model.layer(1).name() == "dense_1");
 }
+
+#if defined(__SSE2__) || defined(_M_X64)
+#include <xmmintrin.h>
+
+TEST_CASE("fit flushes subnormals while it runs and gives the caller's floating-point state back", "[misuse][float_env]") {
+  const auto x = inputs(32);
+  const auto y = targets(x);
+  auto model = small_model();
+  const unsigned before = _mm_getcsr();
+  struct Csr : keras::Callback<float> {
+    unsigned seen = 0;
+    void on_batch_end(int, keras::Logs&) override { seen = _mm_getcsr(); }
+  } csr;
+  model.fit(x, y, {.epochs = 1, .verbose = 0, .callbacks = {&csr}});
+  CHECK((csr.seen & 0x8040u) == 0x8040u);  // FTZ (bit 15) and DAZ (bit 6) inside fit
+  CHECK(_mm_getcsr() == before);           // and the caller's state after it
+}
+#endif
