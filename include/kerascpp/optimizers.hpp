@@ -400,58 +400,48 @@ std::unique_ptr<Optimizer<Scalar>> get(std::string_view name) {
   return entry->make();
 }
 
-/// How each optimizer is read back from its saved config (the config saved is its `config()`).
+/// How each optimizer is read back from its saved config (the config saved is its `config()`). The
+/// keys are read in order (a braced initializer evaluates left to right), so a file missing several
+/// keys is reported at the first.
 template <typename Scalar>
 struct SGDCodec {
   static std::unique_ptr<Optimizer<Scalar>> from_config(ConfigReader& c) {
-    const double lr = c.number("learning_rate");
-    const double momentum = c.number("momentum");
-    const bool nesterov = c.boolean("nesterov");
-    return std::make_unique<SGD<Scalar>>(lr, momentum, nesterov);
+    return std::unique_ptr<Optimizer<Scalar>>(
+        new SGD<Scalar>{c.number("learning_rate"), c.number("momentum"), c.boolean("nesterov")});
   }
 };
 
 template <typename Scalar>
 struct AdamCodec {
   static std::unique_ptr<Optimizer<Scalar>> from_config(ConfigReader& c) {
-    const double lr = c.number("learning_rate");
-    const double beta_1 = c.number("beta_1");
-    const double beta_2 = c.number("beta_2");
-    const double epsilon = c.number("epsilon");
-    return std::make_unique<Adam<Scalar>>(lr, beta_1, beta_2, epsilon);
+    return std::unique_ptr<Optimizer<Scalar>>(new Adam<Scalar>{c.number("learning_rate"), c.number("beta_1"),
+                                                               c.number("beta_2"), c.number("epsilon")});
   }
 };
 
 template <typename Scalar>
 struct AdamWCodec {
   static std::unique_ptr<Optimizer<Scalar>> from_config(ConfigReader& c) {
-    const double lr = c.number("learning_rate");
-    const double beta_1 = c.number("beta_1");
-    const double beta_2 = c.number("beta_2");
+    const double lr = c.number("learning_rate"), beta_1 = c.number("beta_1"), beta_2 = c.number("beta_2");
     const double epsilon = c.number("epsilon");
-    return std::make_unique<AdamW<Scalar>>(lr, c.number("weight_decay"), beta_1, beta_2, epsilon);
+    return std::unique_ptr<Optimizer<Scalar>>(new AdamW<Scalar>{lr, c.number("weight_decay"), beta_1, beta_2, epsilon});
   }
 };
 
 template <typename Scalar>
 struct RMSpropCodec {
   static std::unique_ptr<Optimizer<Scalar>> from_config(ConfigReader& c) {
-    const double lr = c.number("learning_rate");
-    const double rho = c.number("rho");
-    const double momentum = c.number("momentum");
-    const double epsilon = c.number("epsilon");
-    const bool centered = c.boolean("centered");
-    return std::make_unique<RMSprop<Scalar>>(lr, rho, momentum, epsilon, centered);
+    return std::unique_ptr<Optimizer<Scalar>>(new RMSprop<Scalar>{c.number("learning_rate"), c.number("rho"),
+                                                                  c.number("momentum"), c.number("epsilon"),
+                                                                  c.boolean("centered")});
   }
 };
 
 template <typename Scalar>
 struct AdagradCodec {
   static std::unique_ptr<Optimizer<Scalar>> from_config(ConfigReader& c) {
-    const double lr = c.number("learning_rate");
-    const double initial = c.number("initial_accumulator_value");
-    const double epsilon = c.number("epsilon");
-    return std::make_unique<Adagrad<Scalar>>(lr, initial, epsilon);
+    return std::unique_ptr<Optimizer<Scalar>>(new Adagrad<Scalar>{
+        c.number("learning_rate"), c.number("initial_accumulator_value"), c.number("epsilon")});
   }
 };
 
