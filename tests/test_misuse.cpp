@@ -117,7 +117,9 @@ TEST_CASE("A callback may not change the model while fit runs", "[misuse][reentr
          m = std::move(other);
        }},
   };
-  for (const auto& [expected, change] : changes) {
+  for (const auto& entry : changes) {
+    const char* expected = entry.first;
+    const auto& change = entry.second;  // a plain reference: clang 14 cannot capture structured bindings
     INFO(expected);
     auto model = small_model();
     const auto before = model.get_weights();

@@ -80,7 +80,8 @@ class Optimizer {
   /// The second half of `apply`: updates part `part` of `parts` equal element ranges of the flat
   /// buffers. Parts touch disjoint elements, so threads may run them concurrently.
   void apply_part(ParameterStore<Scalar>& store, int part, int parts) {
-    const auto [begin, end] = part_range(size_, part, parts);
+    const auto range = part_range(size_, part, parts);
+    const Index begin = range.first, end = range.second;
     if (begin == end) return;
     const int k = slots_per_weight();
     const auto slot = [&](int j) { return j < k ? Flat(slots_[static_cast<std::size_t>(j)].data() + begin, end - begin) : Flat(nullptr, 0); };
