@@ -39,8 +39,8 @@ class Workers {
       return collect(1, totals);
     }
     prepare(net, n);
-    if (training) net.optimizer->begin_apply(net.store);
-    const bool local = !reduction().spans_processes();
+    const bool local = !reduction().spans_processes();  // then the threads also take the step
+    if (training && local) net.optimizer->begin_apply(net.store);
     detail::SpinBarrier shares_done(n);
     auto task = [&](int t) {
       const auto st = static_cast<std::size_t>(t);
@@ -62,10 +62,7 @@ class Workers {
       detail::EigenThreadsScope single(1);
       pool_->run(n, task);
     }
-    if (training && !local) {
-      reduction().sum_gradient(std::span<Scalar>(net.store.grads(), static_cast<std::size_t>(net.store.size())));
-      apply_parts(net, false);
-    }
+    if (training && !local) step(net);
     return collect(n, totals);
   }
 
@@ -163,22 +160,17 @@ class Workers {
     backward(layers, as_const(grad), net.fused);
   }
 
-  /// The optimizer step after a batch that one thread ran (a small batch, or a model that needs the
-  /// whole batch): the gradient first goes through the reduction when other processes share the
-  /// batch; then, with several threads and enough weights, the threads update parts of the flat
-  /// buffers.
+  /// The optimizer step when the threads that ran the batch did not take it (one thread ran it, or
+  /// other processes share it): the gradient first goes through the reduction when other processes
+  /// share the batch; then, with several threads and enough weights, the threads update parts of
+  /// the flat buffers. Under OpenMP, whose threads Eigen's products then use, the parts run on them,
+  /// so that two thread pools do not compete for the cores; with products in a BLAS, on the pool,
+  /// whose threads sleep while the BLAS runs.
   void step(Network<Scalar>& net) {
     if (reduction().spans_processes())
       reduction().sum_gradient(std::span<Scalar>(net.store.grads(), static_cast<std::size_t>(net.store.size())));
-    apply_parts(net, true);
-  }
-
-  /// Optimizer step (begun here when `begin`) in element parts. Under OpenMP, whose threads Eigen's
-  /// products then use, the parts run on them, so that two thread pools do not compete for the cores;
-  /// with products in a BLAS, on the pool, whose threads sleep while the BLAS runs.
-  void apply_parts(Network<Scalar>& net, bool begin) {
     const int parts = static_cast<int>(std::min<Index>(get_num_threads(), net.store.count_trainable() / (Index{1} << 16)));
-    if (begin) net.optimizer->begin_apply(net.store);
+    net.optimizer->begin_apply(net.store);
     if (parts <= 1) {
       net.optimizer->apply_part(net.store, 0, 1);
       return;
