@@ -22,19 +22,6 @@ namespace kerascpp {
 template <typename Scalar>
 class ModelInterface;
 
-/// Writes a model (or, with weights_only, its weights) to a file. <kerascpp/saving/model_file.hpp>
-/// installs the one for Sequential, so that callbacks can save a model without including the saving
-/// code; a program that never includes it has none.
-template <typename Scalar>
-using ModelSaver = void (*)(ModelInterface<Scalar>& model, const std::filesystem::path& path, bool weights_only);
-
-/// The installed saver of Scalar's models, or nullptr.
-template <typename Scalar>
-ModelSaver<Scalar>& model_saver() {
-  static ModelSaver<Scalar> saver = nullptr;
-  return saver;
-}
-
 /// What a callback may see and change of the model being trained.
 template <typename Scalar = float>
 class ModelInterface {
@@ -46,22 +33,26 @@ class ModelInterface {
   virtual double learning_rate() const = 0;
   virtual void set_learning_rate(double lr) = 0;
 
-  /// Saves the whole model to `path` through the installed saver; a StateError when the program
-  /// does not include <kerascpp/saving/model_file.hpp>.
-  void save(const std::filesystem::path& path) { saver()(*this, path, false); }
+  /// Saves the whole model to `path` (the model must be a Sequential). The saving code is
+  /// <kerascpp/saving/model_file.hpp>'s; a program that calls this without including it (or
+  /// <kerascpp/kerascpp.hpp>) does not compile, with a message naming the header.
+  void save(const std::filesystem::path& path) { save_through(*this, path, false); }
   /// Saves the weights alone to `path`, like `save`.
-  void save_weights(const std::filesystem::path& path) { saver()(*this, path, true); }
+  void save_weights(const std::filesystem::path& path) { save_through(*this, path, true); }
 
   /// Set by a callback to end training after the current batch or epoch.
   bool stop_training = false;
 
  private:
-  static ModelSaver<Scalar> saver() {
-    const ModelSaver<Scalar> s = model_saver<Scalar>();
-    if (s == nullptr)
-      throw StateError("saving needs <kerascpp/saving/model_file.hpp>: include it (or <kerascpp/kerascpp.hpp>) in the "
-                       "program that saves a model");
-    return s;
+  // Found by argument-dependent lookup where save is instantiated, so that this header need not
+  // include the saving code.
+  template <typename Model>
+  static void save_through(Model& model, const std::filesystem::path& path, bool weights_only) {
+    if constexpr (requires { save_model_interface(model, path, weights_only); })
+      save_model_interface(model, path, weights_only);
+    else
+      static_assert(sizeof(Model) == 0,
+                    "ModelInterface::save needs <kerascpp/saving/model_file.hpp>: include it (or <kerascpp/kerascpp.hpp>)");
   }
 };
 

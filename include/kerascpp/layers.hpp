@@ -1,9 +1,30 @@
-// kerascpp/layers.hpp — every layer: Dense, Activation, Dropout, BatchNormalization.
+// kerascpp/layers.hpp — every layer: Dense, Activation, Dropout, BatchNormalization, and the layer
+// registry of Scalar with them.
 #pragma once
 
-// In this order: the layer registry lists the types in the order they register.
-#include <kerascpp/layers/dense.hpp>
 #include <kerascpp/layers/activation.hpp>
-#include <kerascpp/layers/dropout.hpp>
 #include <kerascpp/layers/batch_normalization.hpp>
+#include <kerascpp/layers/dense.hpp>
+#include <kerascpp/layers/dropout.hpp>
 #include <kerascpp/layers/layer.hpp>
+#include <kerascpp/registry.hpp>
+
+#include <vector>
+
+namespace kerascpp {
+
+/// The layer registry of Scalar, with the built-in layers first (each with the codec its own header
+/// defines).
+template <typename Scalar>
+Registry<LayerEntry<Scalar>>& layer_registry() {
+  namespace l = layers;
+  return registry_with_builtins<LayerEntry<Scalar>>([] {
+    return std::vector{
+        layer_entry<l::Dense<Scalar>, l::DenseCodec<Scalar>>("Dense"),
+        layer_entry<l::Activation<Scalar>, l::ActivationCodec<Scalar>>("Activation"),
+        layer_entry<l::Dropout<Scalar>, l::DropoutCodec<Scalar>>("Dropout"),
+        layer_entry<l::BatchNormalization<Scalar>, l::BatchNormalizationCodec<Scalar>>("BatchNormalization")};
+  });
+}
+
+}  // namespace kerascpp

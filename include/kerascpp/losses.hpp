@@ -18,6 +18,7 @@ namespace kerascpp {
 template <typename Scalar = float>
 class Loss {
  public:
+  using scalar_type = Scalar;
   virtual ~Loss() = default;
   virtual std::string name() const = 0;
   virtual std::unique_ptr<Loss> clone() const = 0;
@@ -422,6 +423,13 @@ class SparseCategoricalCrossentropy : public Loss<Scalar> {
   bool from_logits_;
 };
 
+}  // namespace losses
+
+template <typename Scalar>
+Registry<LossEntry<Scalar>>& loss_registry();
+
+namespace losses {
+
 /// Resolves a Keras loss name or alias ("mae", "binary_crossentropy", a registered loss's name)
 /// to the loss with its default arguments.
 template <typename Scalar = float>
@@ -481,18 +489,26 @@ struct SparseCategoricalCrossentropyCodec {
   }
 };
 
-inline const bool mean_absolute_error_registered =
-    register_loss<MeanAbsoluteError, MeanAbsoluteErrorCodec>("mean_absolute_error", {"mae"});
-inline const bool mean_squared_error_registered =
-    register_loss<MeanSquaredError, MeanSquaredErrorCodec>("mean_squared_error", {"mse"});
-inline const bool huber_registered = register_loss<Huber, HuberCodec>("huber", {"huber_loss"});
-inline const bool binary_crossentropy_registered =
-    register_loss<BinaryCrossentropy, SmoothedCrossentropyCodec<BinaryCrossentropy>::Of>("binary_crossentropy", {"bce"});
-inline const bool categorical_crossentropy_registered =
-    register_loss<CategoricalCrossentropy, SmoothedCrossentropyCodec<CategoricalCrossentropy>::Of>(
-        "categorical_crossentropy");
-inline const bool sparse_categorical_crossentropy_registered =
-    register_loss<SparseCategoricalCrossentropy, SparseCategoricalCrossentropyCodec>("sparse_categorical_crossentropy");
-
 }  // namespace losses
+
+/// The loss registry of Scalar, with the built-in losses first.
+template <typename Scalar>
+Registry<LossEntry<Scalar>>& loss_registry() {
+  using namespace losses;
+  return registry_with_builtins<LossEntry<Scalar>>([] {
+    return std::vector{
+        loss_entry<MeanAbsoluteError<Scalar>, MeanAbsoluteErrorCodec<Scalar>>("mean_absolute_error", {"mae"}),
+        loss_entry<MeanSquaredError<Scalar>, MeanSquaredErrorCodec<Scalar>>("mean_squared_error", {"mse"}),
+        loss_entry<Huber<Scalar>, HuberCodec<Scalar>>("huber", {"huber_loss"}),
+        loss_entry<BinaryCrossentropy<Scalar>,
+                   typename SmoothedCrossentropyCodec<BinaryCrossentropy>::template Of<Scalar>>("binary_crossentropy",
+                                                                                             {"bce"}),
+        loss_entry<CategoricalCrossentropy<Scalar>,
+                   typename SmoothedCrossentropyCodec<CategoricalCrossentropy>::template Of<Scalar>>(
+            "categorical_crossentropy"),
+        loss_entry<SparseCategoricalCrossentropy<Scalar>, SparseCategoricalCrossentropyCodec<Scalar>>(
+            "sparse_categorical_crossentropy")};
+  });
+}
+
 }  // namespace kerascpp

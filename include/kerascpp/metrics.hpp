@@ -135,9 +135,7 @@ struct MetricEntry {
 };
 
 template <typename Scalar>
-Registry<MetricEntry<Scalar>>& registry() {
-  return registry_of<MetricEntry<Scalar>>();
-}
+Registry<MetricEntry<Scalar>>& registry();
 
 }  // namespace metrics
 
@@ -183,20 +181,31 @@ bool register_metric(std::string_view name) {
 /// Registers a metric class of one Scalar type (not a template) under `name`.
 template <typename M>
 bool register_metric(std::string_view name) {
-  metrics::registry<typename M::scalar_type>().add(detail::metric_entry<M, M>(name));
+  registry_of<metrics::MetricEntry<typename M::scalar_type>>().add(detail::metric_entry<M, M>(name));
   return true;
 }
 
 namespace metrics {
 
-inline const bool registered =
-    register_metric<BinaryAccuracy, AccuracyByShape>("accuracy") &&
-    register_metric<BinaryAccuracy, AccuracyByShape>("acc") && register_metric<BinaryAccuracy>("binary_accuracy") &&
-    register_metric<CategoricalAccuracy>("categorical_accuracy") &&
-    register_metric<SparseCategoricalAccuracy>("sparse_categorical_accuracy") &&
-    register_metric<MeanAbsoluteError>("mean_absolute_error") && register_metric<MeanAbsoluteError>("mae") &&
-    register_metric<MeanSquaredError>("mean_squared_error") && register_metric<MeanSquaredError>("mse") &&
-    register_metric<RootMeanSquaredError>("root_mean_squared_error") && register_metric<RootMeanSquaredError>("rmse");
+/// The metric registry of Scalar, with the built-in metrics first.
+template <typename Scalar>
+Registry<MetricEntry<Scalar>>& registry() {
+  using kerascpp::detail::metric_entry;
+  return registry_with_builtins<MetricEntry<Scalar>>([] {
+    return std::vector{
+        metric_entry<BinaryAccuracy<Scalar>, AccuracyByShape<Scalar>>("accuracy"),
+        metric_entry<BinaryAccuracy<Scalar>, AccuracyByShape<Scalar>>("acc"),
+        metric_entry<BinaryAccuracy<Scalar>, BinaryAccuracy<Scalar>>("binary_accuracy"),
+        metric_entry<CategoricalAccuracy<Scalar>, CategoricalAccuracy<Scalar>>("categorical_accuracy"),
+        metric_entry<SparseCategoricalAccuracy<Scalar>, SparseCategoricalAccuracy<Scalar>>("sparse_categorical_accuracy"),
+        metric_entry<MeanAbsoluteError<Scalar>, MeanAbsoluteError<Scalar>>("mean_absolute_error"),
+        metric_entry<MeanAbsoluteError<Scalar>, MeanAbsoluteError<Scalar>>("mae"),
+        metric_entry<MeanSquaredError<Scalar>, MeanSquaredError<Scalar>>("mean_squared_error"),
+        metric_entry<MeanSquaredError<Scalar>, MeanSquaredError<Scalar>>("mse"),
+        metric_entry<RootMeanSquaredError<Scalar>, RootMeanSquaredError<Scalar>>("root_mean_squared_error"),
+        metric_entry<RootMeanSquaredError<Scalar>, RootMeanSquaredError<Scalar>>("rmse")};
+  });
+}
 
 /// Resolves a registered metric name; the metric keeps the name the user typed.
 template <typename Scalar = float>
@@ -207,7 +216,7 @@ std::unique_ptr<Metric<Scalar>> get(std::string_view name, Index y_cols, Index o
 /// Throws for a name `get` would not resolve, before any data is seen (a name registered for float
 /// or for double passes).
 inline void validate(std::string_view name) {
-  if (registry<double>().find(name) == nullptr) registry<float>().at(name, "metric");
+  if (registry_of<MetricEntry<double>>().find(name) == nullptr) registry<float>().at(name, "metric");
 }
 
 }  // namespace metrics

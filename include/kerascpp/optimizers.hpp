@@ -24,6 +24,7 @@ namespace kerascpp {
 template <typename Scalar = float>
 class Optimizer {
  public:
+  using scalar_type = Scalar;
   explicit Optimizer(double learning_rate) : learning_rate_(learning_rate) { check_learning_rate(learning_rate); }
   virtual ~Optimizer() = default;
   virtual std::string name() const = 0;
@@ -383,6 +384,13 @@ class Adagrad : public Optimizer<Scalar> {
   double initial_, epsilon_;
 };
 
+}  // namespace optimizers
+
+template <typename Scalar>
+Registry<OptimizerEntry<Scalar>>& optimizer_registry();
+
+namespace optimizers {
+
 /// Resolves a Keras optimizer name (case-insensitive: "adam", "SGD", a registered optimizer's name)
 /// to the optimizer with Keras's defaults.
 template <typename Scalar = float>
@@ -446,11 +454,19 @@ struct AdagradCodec {
   }
 };
 
-inline const bool sgd_registered = register_optimizer<SGD, SGDCodec>("SGD");
-inline const bool adam_registered = register_optimizer<Adam, AdamCodec>("Adam");
-inline const bool adamw_registered = register_optimizer<AdamW, AdamWCodec>("AdamW");
-inline const bool rmsprop_registered = register_optimizer<RMSprop, RMSpropCodec>("RMSprop");
-inline const bool adagrad_registered = register_optimizer<Adagrad, AdagradCodec>("Adagrad");
-
 }  // namespace optimizers
+
+/// The optimizer registry of Scalar, with the built-in optimizers first.
+template <typename Scalar>
+Registry<OptimizerEntry<Scalar>>& optimizer_registry() {
+  using namespace optimizers;
+  return registry_with_builtins<OptimizerEntry<Scalar>>([] {
+    return std::vector{optimizer_entry<SGD<Scalar>, SGDCodec<Scalar>>("SGD"),
+                       optimizer_entry<Adam<Scalar>, AdamCodec<Scalar>>("Adam"),
+                       optimizer_entry<AdamW<Scalar>, AdamWCodec<Scalar>>("AdamW"),
+                       optimizer_entry<RMSprop<Scalar>, RMSpropCodec<Scalar>>("RMSprop"),
+                       optimizer_entry<Adagrad<Scalar>, AdagradCodec<Scalar>>("Adagrad")};
+  });
+}
+
 }  // namespace kerascpp

@@ -8,7 +8,10 @@
 //   KERASCPP_REGISTER_LAYER(Scale);                  // Scale<Scalar> derives from Layer<Scalar>
 //   KERASCPP_REGISTER_METRIC(MeanBias, "mean_bias"); // MeanBias<Scalar> derives from Metric<Scalar>
 //
-// Registration happens during static initialization (an inline variable), for float and double.
+// A program's own types register during static initialization (an inline variable), for float and
+// double. The built-in types are added when a family's registry is first looked up, for that
+// Scalar only, so that a program pays the compile time of every built-in type only where it looks
+// types up by name (compile("adam", "mae"), load_model) or saves.
 #pragma once
 
 #include <kerascpp/core.hpp>
@@ -204,16 +207,17 @@ struct LossEntry {
 template <typename Entry>
 class Registry {
  public:
-  /// Adds `entry`; registering the same type under the same name again does nothing, and a name
-  /// taken by another type is a ValueError.
+  /// Adds `entry` after every other; registering the same type under the same name again does
+  /// nothing, and a name taken by another type is a ValueError.
   void add(Entry entry) {
-    for (const auto& e : entries_) {
-      if (e.name != entry.name) continue;
-      if (*e.type == *entry.type) return;
-      detail::fail("registry: the name ", detail::quote(entry.name), " is already registered for type ", e.type->name(),
-                   "; cannot register it again for type ", entry.type->name());
-    }
-    entries_.push_back(std::move(entry));
+    if (is_new(entry)) entries_.push_back(std::move(entry));
+  }
+
+  /// Adds a family's built-in `entries`, in their order, ahead of the entries a program added, so
+  /// that lists of names start with the built-ins whichever registered first.
+  void add_builtins(std::vector<Entry> entries) {
+    for (auto& entry : entries)
+      if (is_new(entry)) entries_.insert(entries_.begin() + static_cast<std::ptrdiff_t>(builtins_++), std::move(entry));
   }
 
   /// The entry of `name`, or nullptr.
@@ -270,22 +274,40 @@ class Registry {
   }
 
  private:
+  bool is_new(const Entry& entry) const {
+    for (const auto& e : entries_) {
+      if (e.name != entry.name) continue;
+      if (*e.type == *entry.type) return false;
+      detail::fail("registry: the name ", detail::quote(entry.name), " is already registered for type ", e.type->name(),
+                   "; cannot register it again for type ", entry.type->name());
+    }
+    return true;
+  }
+
   std::vector<Entry> entries_;
+  std::size_t builtins_ = 0;
 };
 
-/// The one registry of the family whose entries are `Entry`.
+/// The one registry of the family whose entries are `Entry`, holding what was registered so far.
+/// A family with built-in types reads it through its own accessor (layer_registry,
+/// optimizer_registry, loss_registry, metrics::registry), which adds the built-ins first.
 template <typename Entry>
 Registry<Entry>& registry_of() {
   static Registry<Entry> registry;
   return registry;
 }
 
-template <typename Scalar>
-Registry<LayerEntry<Scalar>>& layer_registry() { return registry_of<LayerEntry<Scalar>>(); }
-template <typename Scalar>
-Registry<OptimizerEntry<Scalar>>& optimizer_registry() { return registry_of<OptimizerEntry<Scalar>>(); }
-template <typename Scalar>
-Registry<LossEntry<Scalar>>& loss_registry() { return registry_of<LossEntry<Scalar>>(); }
+/// registry_of<Entry>() with the entries `builtins()` returns added once, on the first call (which
+/// is thread-safe). Built-in types of a Scalar are instantiated only by a program that looks up
+/// that Scalar's registry, which keeps programs that never do so quick to compile.
+template <typename Entry, typename Builtins>
+Registry<Entry>& registry_with_builtins(Builtins builtins) {
+  static Registry<Entry>& registry = [&]() -> Registry<Entry>& {
+    registry_of<Entry>().add_builtins(builtins());
+    return registry_of<Entry>();
+  }();
+  return registry;
+}
 
 /// Adds `make.template operator()<Scalar>()`, an Entry<Scalar>, to the registry of Entry<Scalar>
 /// for float and double. Returns true, for an inline variable.
@@ -355,6 +377,12 @@ struct LayerHooks {
 
 }  // namespace detail
 
+/// The registry entry of the layer class `L` (of one Scalar type) with its hooks in `Codec`.
+template <typename L, typename Codec = L>
+LayerEntry<typename L::scalar_type> layer_entry(std::string_view name) {
+  return detail::LayerHooks<L, Codec>::entry(name);
+}
+
 /// Registers the layer class template `L` (with its hooks in `Codec`, by default `L` itself, see
 /// detail::LayerHooks) under `name` for float and double. Returns true, for an inline variable.
 template <template <typename> class L, template <typename> class Codec = L>
@@ -366,7 +394,7 @@ bool register_layer(std::string_view name) {
 /// Registers a layer class of one Scalar type (not a template) under `name`.
 template <typename L, typename Codec = L>
 bool register_layer(std::string_view name) {
-  layer_registry<typename L::scalar_type>().add(detail::LayerHooks<L, Codec>::entry(name));
+  registry_of<LayerEntry<typename L::scalar_type>>().add(layer_entry<L, Codec>(name));
   return true;
 }
 
@@ -379,28 +407,40 @@ auto default_maker() -> std::unique_ptr<Base> (*)() {
 }
 }  // namespace detail
 
-/// Registers the optimizer class template `O` under `name` for float and double. `Codec<Scalar>`
-/// gives `from_config(ConfigReader&) -> std::unique_ptr<Optimizer<Scalar>>`; the config saved is
-/// the optimizer's own `config()`.
-template <template <typename> class O, template <typename> class Codec>
-bool register_optimizer(std::string_view name, std::vector<std::string> aliases = {}) {
-  return register_for_float_and_double<OptimizerEntry>([name, &aliases]<typename Scalar>() {
-    return OptimizerEntry<Scalar>{std::string(name), &typeid(O<Scalar>), &Codec<Scalar>::from_config,
-                                  [](const Optimizer<Scalar>& o) { return o.config(); },
-                                  detail::default_maker<Optimizer<Scalar>, O<Scalar>>(), aliases};
-  });
+/// The registry entry of the optimizer class `O` (of one Scalar type). `Codec` gives
+/// `from_config(ConfigReader&) -> std::unique_ptr<Optimizer<Scalar>>`; the config saved is the
+/// optimizer's own `config()`.
+template <typename O, typename Codec>
+OptimizerEntry<typename O::scalar_type> optimizer_entry(std::string_view name, std::vector<std::string> aliases = {}) {
+  using Scalar = typename O::scalar_type;
+  return {std::string(name), &typeid(O), &Codec::from_config, [](const Optimizer<Scalar>& o) { return o.config(); },
+          detail::default_maker<Optimizer<Scalar>, O>(), std::move(aliases)};
 }
 
-/// Registers the loss class template `L` under `name` for float and double. `Codec<Scalar>` gives
-/// `from_config(ConfigReader&)` and `get_config(const L<Scalar>&) -> Config`.
+/// Registers the optimizer class template `O` (see optimizer_entry) under `name` for float and
+/// double. Returns true, for an inline variable.
+template <template <typename> class O, template <typename> class Codec>
+bool register_optimizer(std::string_view name, std::vector<std::string> aliases = {}) {
+  return register_for_float_and_double<OptimizerEntry>(
+      [name, &aliases]<typename Scalar>() { return optimizer_entry<O<Scalar>, Codec<Scalar>>(name, aliases); });
+}
+
+/// The registry entry of the loss class `L` (of one Scalar type). `Codec` gives
+/// `from_config(ConfigReader&)` and `get_config(const L&) -> Config`.
+template <typename L, typename Codec>
+LossEntry<typename L::scalar_type> loss_entry(std::string_view name, std::vector<std::string> aliases = {}) {
+  using Scalar = typename L::scalar_type;
+  return {std::string(name), &typeid(L), &Codec::from_config,
+          [](const Loss<Scalar>& l) { return Codec::get_config(static_cast<const L&>(l)); },
+          detail::default_maker<Loss<Scalar>, L>(), std::move(aliases)};
+}
+
+/// Registers the loss class template `L` (see loss_entry) under `name` for float and double.
+/// Returns true, for an inline variable.
 template <template <typename> class L, template <typename> class Codec>
 bool register_loss(std::string_view name, std::vector<std::string> aliases = {}) {
-  return register_for_float_and_double<LossEntry>([name, &aliases]<typename Scalar>() {
-    return LossEntry<Scalar>{
-        std::string(name), &typeid(L<Scalar>), &Codec<Scalar>::from_config,
-        [](const Loss<Scalar>& l) { return Codec<Scalar>::get_config(static_cast<const L<Scalar>&>(l)); },
-        detail::default_maker<Loss<Scalar>, L<Scalar>>(), aliases};
-  });
+  return register_for_float_and_double<LossEntry>(
+      [name, &aliases]<typename Scalar>() { return loss_entry<L<Scalar>, Codec<Scalar>>(name, aliases); });
 }
 
 }  // namespace kerascpp

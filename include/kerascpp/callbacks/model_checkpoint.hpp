@@ -1,11 +1,12 @@
 // kerascpp/callbacks/model_checkpoint.hpp — ModelCheckpoint: saves the model (or its weights) at
 // the end of every epoch, or only when a monitored value improves, to a path that may hold
 // Keras-style placeholders such as "ckpt/model-{epoch:02d}-{val_loss:.4f}.kcpp". It saves through
-// ModelInterface::save, which <kerascpp/saving/model_file.hpp> provides for Sequential.
+// ModelInterface::save, whose saving code <kerascpp/saving/model_file.hpp> provides.
 #pragma once
 
 #include <kerascpp/callbacks.hpp>
 #include <kerascpp/core.hpp>
+#include <kerascpp/saving/model_file.hpp>
 
 #include <array>
 #include <charconv>

@@ -73,6 +73,4 @@ struct ActivationCodec {
   static Config sample_config() { return {{"activation", "softplus"}}; }
 };
 
-inline const bool activation_registered = register_layer<Activation, ActivationCodec>("Activation");
-
 }  // namespace kerascpp::layers

@@ -135,7 +135,4 @@ struct BatchNormalizationCodec {
   static Config sample_config() { return {{"momentum", "0.9"}, {"epsilon", "0.001"}}; }
 };
 
-inline const bool batch_normalization_registered =
-    register_layer<BatchNormalization, BatchNormalizationCodec>("BatchNormalization");
-
 }  // namespace kerascpp::layers

@@ -201,6 +201,4 @@ struct DenseCodec {
   }
 };
 
-inline const bool dense_registered = register_layer<Dense, DenseCodec>("Dense");
-
 }  // namespace kerascpp::layers

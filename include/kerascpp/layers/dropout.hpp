@@ -132,6 +132,4 @@ struct DropoutCodec {
   static Config sample_config() { return {{"rate", "0.25"}, {"seed", "7"}}; }
 };
 
-inline const bool dropout_registered = register_layer<Dropout, DropoutCodec>("Dropout");
-
 }  // namespace kerascpp::layers

@@ -512,11 +512,10 @@ void load_model_weights(Sequential<Scalar>& model, const std::filesystem::path& 
   load_weights(model, path);
 }
 
-namespace serialization::detail {
-
-/// The saver behind ModelInterface::save and save_weights: the model must be a Sequential.
+/// What ModelInterface::save and save_weights call (callbacks such as ModelCheckpoint save through
+/// them): the model must be a Sequential.
 template <typename Scalar>
-void save_sequential(ModelInterface<Scalar>& model, const std::filesystem::path& path, bool weights_only) {
+void save_model_interface(ModelInterface<Scalar>& model, const std::filesystem::path& path, bool weights_only) {
   const auto* sequential = dynamic_cast<const Sequential<Scalar>*>(&model);
   if (sequential == nullptr)
     throw StateError("save: the model is not a kerascpp::Sequential<Scalar>; only Sequential models can be saved");
@@ -524,14 +523,4 @@ void save_sequential(ModelInterface<Scalar>& model, const std::filesystem::path&
   else save_model(*sequential, path);
 }
 
-/// Installs save_sequential as the saver of float and double models.
-inline bool install_savers() {
-  model_saver<float>() = &save_sequential<float>;
-  model_saver<double>() = &save_sequential<double>;
-  return true;
-}
-
-inline const bool savers_installed = install_savers();
-
-}  // namespace serialization::detail
 }  // namespace kerascpp
