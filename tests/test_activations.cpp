@@ -14,6 +14,9 @@
 #include <string>
 #include <vector>
 
+// Everything of this file is in its own namespace, so that test files can share a translation unit.
+namespace test_activations {
+
 using kerascpp::Activation;
 using kerascpp::ValueError;
 using kerascpp_test::cview;
@@ -341,3 +344,5 @@ TEST_CASE("Activation layer fused with the loss passes dL/dz straight through", 
   const Mat dz = layer.backward(cview(g), true, true);
   CHECK((dz - g).cwiseAbs().maxCoeff() == 0.0);
 }
+
+}  // namespace test_activations

@@ -14,6 +14,9 @@
 #include <string>
 #include <vector>
 
+// Everything of this file is in its own namespace, so that test files can share a translation unit.
+namespace test_callbacks {
+
 namespace keras = kerascpp;
 using namespace keras::layers;
 using keras::Logs;
@@ -859,3 +862,5 @@ TEST_CASE("ModelCheckpoint saves through ModelInterface", "[callbacks][checkpoin
   CHECK((other.predict(x) - real.predict(x)).cwiseAbs().maxCoeff() == 0.0);
   std::filesystem::remove_all(dir);
 }
+
+}  // namespace test_callbacks

@@ -18,6 +18,9 @@
 #include <variant>
 #include <vector>
 
+// Everything of this file is in its own namespace, so that test files can share a translation unit.
+namespace test_data {
+
 using Catch::Contains;
 using kerascpp::Index;
 using kerascpp::IOError;
@@ -846,3 +849,5 @@ TEST_CASE("drop_rows and drop_index match missing labels with missing labels (fu
     CHECK(complement.rows() == expected);
   }
 }
+
+}  // namespace test_data

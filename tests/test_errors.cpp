@@ -14,6 +14,9 @@
 #include <string_view>
 #include <vector>
 
+// Everything of this file is in its own namespace, so that test files can share a translation unit.
+namespace test_errors {
+
 namespace keras = kerascpp;
 using namespace keras::layers;
 using Catch::Contains;
@@ -454,3 +457,5 @@ TEST_CASE("Messages write every kind of value as std::ostream does, with 15 sign
     CHECK(std::string(e.what()) == "bad value 1.5 at row -7 in \"a b/c.csv\"");
   }
 }
+
+}  // namespace test_errors

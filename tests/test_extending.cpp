@@ -17,6 +17,9 @@
 #include <string>
 #include <vector>
 
+// Everything of this file is in its own namespace, so that test files can share a translation unit.
+namespace test_extending {
+
 using namespace kerascpp;
 using Catch::Matchers::Contains;
 using kerascpp_test::Mat;
@@ -427,3 +430,5 @@ TEST_CASE("extending.md usage: a model built from all four extensions trains, sa
   untrained.compile(myproject::Adamax(0.01), myproject::MeanSquaredLogarithmicError());
   CHECK(loaded.evaluate(x, y).at("loss") < 0.2 * untrained.evaluate(x, y).at("loss"));
 }
+
+}  // namespace test_extending

@@ -14,6 +14,9 @@
 #include <stdexcept>
 #include <string>
 
+// Everything of this file is in its own namespace, so that test files can share a translation unit.
+namespace test_float_env {
+
 using kerascpp::detail::FlushSubnormalsScope;
 
 namespace {
@@ -186,3 +189,5 @@ TEST_CASE("The unoptimized-build warning says how slow, how to build and how to 
   CHECK(message.find("-O2") != std::string::npos);
   CHECK(message.find("KERASCPP_NO_UNOPTIMIZED_WARNING") != std::string::npos);
 }
+
+}  // namespace test_float_env

@@ -11,6 +11,9 @@
 #include <cmath>
 #include <string>
 
+// Everything of this file is in its own namespace, so that test files can share a translation unit.
+namespace test_initializers {
+
 using kerascpp::Index;
 using kerascpp::Initializer;
 using kerascpp::Rng;
@@ -171,3 +174,5 @@ TEST_CASE("unknown initializer names are a ValueError listing the valid names", 
   CHECK_THROWS_AS(filled("orthogonal", 3, 3), ValueError);
   CHECK_THROWS_AS(kerascpp::layers::Dense<double>(4, "relu", {}, true, "zeros", "one"), ValueError);
 }
+
+}  // namespace test_initializers

@@ -10,6 +10,9 @@
 #include <string>
 #include <vector>
 
+// Everything of this file is in its own namespace, so that test files can share a translation unit.
+namespace test_io {
+
 using kerascpp_test::ScratchFolder;
 
 namespace fs = std::filesystem;
@@ -160,3 +163,5 @@ TEST_CASE("read_file of a folder throws IOError", "[io]") {
   CHECK_THROWS_AS(read_file(folder.path()), IOError);
   CHECK_THROWS_WITH(read_file(folder.path()), Catch::Contains(folder.path().string()) && Catch::Contains("folder"));
 }
+
+}  // namespace test_io

@@ -14,6 +14,9 @@
 #include <tuple>
 #include <vector>
 
+// Everything of this file is in its own namespace, so that test files can share a translation unit.
+namespace test_layers {
+
 using kerascpp::Index;
 using kerascpp::Rng;
 using kerascpp::StateError;
@@ -674,3 +677,5 @@ TEST_CASE("BatchNormalization takes Keras defaults and rejects bad arguments",
   CHECK_THAT(kerascpp_test::thrown_message<ValueError>([] { BatchNormalization<double> b(0.99, 0.0); }),
              Contains("epsilon must be positive, received epsilon=0"));
 }
+
+}  // namespace test_layers

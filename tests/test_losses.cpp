@@ -16,6 +16,9 @@
 #include <string>
 #include <vector>
 
+// Everything of this file is in its own namespace, so that test files can share a translation unit.
+namespace test_losses {
+
 using kerascpp::Index;
 using kerascpp::ValueError;
 using kerascpp_test::cview;
@@ -680,3 +683,5 @@ TEST_CASE("metrics::get resolves \"accuracy\" from the shapes as Keras does and 
   CHECK_NOTHROW(metrics::validate("sparse_categorical_accuracy"));
   CHECK_THROWS_AS(metrics::validate("accuracyy"), ValueError);
 }
+
+}  // namespace test_losses

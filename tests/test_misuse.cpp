@@ -12,17 +12,23 @@
 #include <limits>
 #include <memory>
 #include <utility>
-
-namespace keras = kerascpp;
-using namespace keras::layers;
-using Catch::Contains;
-using kerascpp_test::thrown_message;
+#if defined(__SSE2__) || defined(_M_X64)
+#include <xmmintrin.h>
+#endif
 
 #if defined(__SANITIZE_ADDRESS__)
 // Under AddressSanitizer an allocation larger than it allows must fail the way it does without
 // it (std::bad_alloc, which the library turns into its own error) instead of ending the test.
 extern "C" const char* __asan_default_options() { return "allocator_may_return_null=1"; }
 #endif
+
+// Everything of this file is in its own namespace, so that test files can share a translation unit.
+namespace test_misuse {
+
+namespace keras = kerascpp;
+using namespace keras::layers;
+using Catch::Contains;
+using kerascpp_test::thrown_message;
 
 namespace {
 
@@ -236,8 +242,6 @@ TEST_CASE("layer(i) out of range names the index and the layer count", "[misuse]
 }
 
 #if defined(__SSE2__) || defined(_M_X64)
-#include <xmmintrin.h>
-
 TEST_CASE("fit flushes subnormals while it runs and gives the caller's floating-point state back", "[misuse][float_env]") {
   const auto x = inputs(32);
   const auto y = targets(x);
@@ -252,3 +256,5 @@ TEST_CASE("fit flushes subnormals while it runs and gives the caller's floating-
   CHECK(_mm_getcsr() == before);           // and the caller's state after it
 }
 #endif
+
+}  // namespace test_misuse

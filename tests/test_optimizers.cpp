@@ -15,6 +15,9 @@
 #include <string>
 #include <vector>
 
+// Everything of this file is in its own namespace, so that test files can share a translation unit.
+namespace test_optimizers {
+
 using kerascpp::ValueError;
 using kerascpp_test::Mat;
 using Catch::Contains;
@@ -497,3 +500,5 @@ TEST_CASE("part_range splits an array into contiguous, covering, disjoint ranges
   CHECK(O::part_range(2, 0, 4).second == 0);  // more parts than elements: some are empty
   CHECK(O::part_range(2, 3, 4) == std::pair<kerascpp::Index, kerascpp::Index>{1, 2});
 }
+
+}  // namespace test_optimizers

@@ -11,6 +11,9 @@
 #include <string>
 #include <vector>
 
+// Everything of this file is in its own namespace, so that test files can share a translation unit.
+namespace test_plot {
+
 using kerascpp_test::ScratchFolder;
 
 namespace fs = std::filesystem;
@@ -406,3 +409,5 @@ TEST_CASE("saving into a missing folder throws IOError and a bad history writes 
   CHECK_THROWS_AS(kerascpp::plot::save_learning_curves(HistoryMap{}, target), ValueError);
   CHECK(kerascpp::io::read_file(target) == before);
 }
+
+}  // namespace test_plot

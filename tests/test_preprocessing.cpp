@@ -17,6 +17,9 @@
 #include <variant>
 #include <vector>
 
+// Everything of this file is in its own namespace, so that test files can share a translation unit.
+namespace test_preprocessing {
+
 using Catch::Contains;
 using kerascpp::Index;
 using kerascpp::IOError;
@@ -461,3 +464,5 @@ TEST_CASE("read_arff errors name the file, the line, what was expected and what 
   const std::string utf16 = write_text(folder, "utf16.arff", std::string("\xFF\xFE@\0r\0", 6));
   REQUIRE_THROWS_WITH(read_arff(utf16), Contains("is encoded as UTF-16 little-endian"));
 }
+
+}  // namespace test_preprocessing

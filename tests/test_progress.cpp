@@ -11,6 +11,9 @@
 #include <string>
 #include <vector>
 
+// Everything of this file is in its own namespace, so that test files can share a translation unit.
+namespace test_progress {
+
 namespace keras = kerascpp;
 using namespace keras::layers;
 using keras::Logs;
@@ -294,3 +297,5 @@ TEST_CASE("summary matches tf.keras print_summary exactly", "[summary]") {
     CHECK(out.str() == expected);
   }
 }
+
+}  // namespace test_progress

@@ -34,6 +34,9 @@
 #include <map>
 #include <string>
 
+// Everything of this file is in its own namespace, so that test files can share a translation unit.
+namespace test_reference_parity {
+
 namespace keras = kerascpp;
 using namespace keras::layers;
 using keras::Index;
@@ -146,3 +149,5 @@ TEST_CASE("The reference files hold what the README describes", "[parity]") {
   CHECK(sgd.at("init_0") == adam.at("init_0"));
   CHECK(sgd.at("loss")(0, 0) == adam.at("loss")(0, 0));
 }
+
+}  // namespace test_reference_parity

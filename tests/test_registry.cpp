@@ -13,6 +13,9 @@
 #include <string>
 #include <vector>
 
+// Everything of this file is in its own namespace, so that test files can share a translation unit.
+namespace test_registry {
+
 using namespace kerascpp;
 using Catch::Matchers::Contains;
 using kerascpp_test::Mat;
@@ -309,3 +312,5 @@ TEST_CASE("initializer and regularizer configs round-trip through their registri
   CHECK_THAT(kerascpp_test::thrown_message<ValueError>([] { regularizers::from_config("l3", {}); }),
              Contains("unknown regularizer 'l3'; valid names are: l1, l2, l1_l2"));
 }
+
+}  // namespace test_registry

@@ -14,6 +14,9 @@
 #include <tuple>
 #include <vector>
 
+// Everything of this file is in its own namespace, so that test files can share a translation unit.
+namespace test_sequential {
+
 namespace keras = kerascpp;
 using namespace keras::layers;
 using keras::Index;
@@ -709,3 +712,5 @@ TEST_CASE("evaluate, predict and validation read packed row-major rows in place 
   const auto h = trained.fit(x, y, {.batch_size = 8, .epochs = 1, .verbose = 0, .validation_data = keras::Dataset{x, y}});
   CHECK(h.at("val_loss").back() == Approx(trained.evaluate(x, y, {.batch_size = 8}).at("loss")).epsilon(1e-14));
 }
+
+}  // namespace test_sequential

@@ -22,6 +22,9 @@
 
 #if defined(__unix__) || defined(__APPLE__)
 #include <unistd.h>
+
+// Everything of this file is in its own namespace, so that test files can share a translation unit.
+namespace test_serialization {
 #endif
 
 using kerascpp_test::ScratchFolder;
@@ -234,7 +237,7 @@ TEST_CASE("save_model and load_model round-trip architecture, weights, compile c
   CHECK(b.evaluate(x, y) == a.evaluate(x, y));
 
   // Saving the loaded model gives the same bytes.
-  CHECK(serialization::encode_model(b) == io::read_file(path));
+  CHECK(serialization::encode_model(b) == kerascpp::io::read_file(path));
 }
 
 TEST_CASE("a loaded model continues training exactly where the saved one stopped", "[serialization]") {
@@ -434,7 +437,7 @@ TEST_CASE("save_weights and load_weights move weights between models of the same
   auto a = make_classifier<float>(1);
   a.fit(x, y, {.epochs = 2, .verbose = 0});
   save_weights(a, path);
-  CHECK(io::read_file(path)[8] == 'W');
+  CHECK(kerascpp::io::read_file(path)[8] == 'W');
 
   SECTION("into a built model") {
     auto b = make_classifier<float>(2);
@@ -529,12 +532,12 @@ TEST_CASE("a failed save leaves the previous file byte-identical", "[serializati
   const fs::path path = folder.path() / "model.kcpp";
   auto a = make_classifier<float>(1);
   save_model(a, path);
-  const std::string before = io::read_file(path);
+  const std::string before = kerascpp::io::read_file(path);
   auto other = make_classifier<float>(2);
   const std::string replacement = serialization::encode_model(other);
 
   SECTION("the writer throws halfway") {
-    CHECK_THROWS_AS(io::write_file_atomically(path,
+    CHECK_THROWS_AS(kerascpp::io::write_file_atomically(path,
                                               [&](std::ostream& out) {
                                                 out.write(replacement.data(), static_cast<std::streamsize>(replacement.size() / 2));
                                                 throw IOError("simulated failure halfway through the save");
@@ -546,7 +549,7 @@ TEST_CASE("a failed save leaves the previous file byte-identical", "[serializati
     const auto msg = message_of<ValueError>([&] { save_model(other, path); });
     CHECK_THAT(msg, Contains("thresholded_accuracy"));
   }
-  CHECK(io::read_file(path) == before);
+  CHECK(kerascpp::io::read_file(path) == before);
   std::vector<std::string> names;
   for (const auto& entry : fs::directory_iterator(folder.path())) names.push_back(entry.path().filename().string());
   CHECK(names == std::vector<std::string>{"model.kcpp"});
@@ -746,7 +749,7 @@ TEST_CASE("committed fixture files load and re-save to the same bytes", "[serial
   for (const char* name : {"tiny_float.kcpp", "tiny_double.kcpp"}) {
     INFO(name);
     const fs::path path = test_data / "models" / name;
-    const std::string bytes = io::read_file(path);
+    const std::string bytes = kerascpp::io::read_file(path);
     auto f = load_model<float>(path);
     auto d = load_model<double>(path);
     CHECK(f.compiled());
@@ -776,8 +779,8 @@ TEST_CASE("fixture files are regenerated on request", "[.regenerate]") {
   d.train_on_batch(x, y);
   save_model(d, folder / "tiny_double.kcpp");
   // What was written reads back as the models that wrote it.
-  CHECK(serialization::encode_model(load_model<float>(folder / "tiny_float.kcpp")) == io::read_file(folder / "tiny_float.kcpp"));
-  CHECK(serialization::encode_model(load_model<double>(folder / "tiny_double.kcpp")) == io::read_file(folder / "tiny_double.kcpp"));
+  CHECK(serialization::encode_model(load_model<float>(folder / "tiny_float.kcpp")) == kerascpp::io::read_file(folder / "tiny_float.kcpp"));
+  CHECK(serialization::encode_model(load_model<double>(folder / "tiny_double.kcpp")) == kerascpp::io::read_file(folder / "tiny_double.kcpp"));
   auto target = tiny_model();
   load_weights(target, folder / "tiny_float.weights.kcpp");
   CHECK(same_weights(target, f));
@@ -792,7 +795,7 @@ TEST_CASE("fuzzing regressions for load_model throw kerascpp exceptions", "[seri
     if (!entry.is_regular_file()) continue;
     ++files;
     INFO(entry.path().string());
-    const std::string bytes = io::read_file(entry.path());
+    const std::string bytes = kerascpp::io::read_file(entry.path());
     bool threw = false;
     try {
       (void)serialization::decode_model<float>(bytes);
@@ -890,7 +893,7 @@ TEST_CASE("ModelCheckpoint maximizes accuracy in auto mode and can save weights 
   REQUIRE(checkpoint.saved_paths().size() == 2);
   CHECK(checkpoint.saved_paths()[1].filename() == "w-2.kcpp");
   CHECK_FALSE(fs::exists(folder.path() / "w-3.kcpp"));
-  CHECK(io::read_file(checkpoint.saved_paths()[1])[8] == 'W');
+  CHECK(kerascpp::io::read_file(checkpoint.saved_paths()[1])[8] == 'W');
   auto other = make_classifier<float>(11);
   load_weights(other, checkpoint.saved_paths()[1]);
   CHECK_THROWS_AS(load_model<float>(checkpoint.saved_paths()[1]), IOError);
@@ -918,3 +921,5 @@ TEST_CASE("ModelCheckpoint rejects a missing monitor, bad arguments and non-Sequ
   Logs logs{{"loss", 1.0}};
   CHECK_THAT(message_of<StateError>([&] { every.on_epoch_end(0, logs); }), Contains("Sequential"));
 }
+
+}  // namespace test_serialization

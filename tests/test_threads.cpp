@@ -9,6 +9,9 @@
 #include <utility>
 #include <vector>
 
+// Everything of this file is in its own namespace, so that test files can share a translation unit.
+namespace test_threads {
+
 namespace keras = kerascpp;
 using namespace keras::layers;
 
@@ -239,3 +242,5 @@ TEST_CASE("set_num_threads rejects non-positive counts", "[threads]") {
   REQUIRE_THROWS_AS(keras::set_num_threads(0), keras::ValueError);
   REQUIRE_THROWS_WITH(keras::set_num_threads(-2), Catch::Contains("received n=-2"));
 }
+
+}  // namespace test_threads

@@ -327,7 +327,7 @@ namespace detail {
 ///   get_config(const L&) -> Config                            default: layer.config()
 ///   weight_specs(const L&, Index width, Index& output_width) -> std::vector<WeightSpec>   required
 ///   get_state(L&) -> std::uint64_t, set_state(L&, std::uint64_t)   optional, both or neither
-///   sample_config() -> Config                                 default: an empty config
+///   sample_config() -> Config       default: the config of L(), or an empty config when L has no default
 /// (`Shape` is input_shape, a parameter so that this header need not define it.)
 template <typename L, typename Codec, typename Shape = input_shape>
 struct LayerHooks {
@@ -361,6 +361,7 @@ struct LayerHooks {
 
   static Config sample_config() {
     if constexpr (requires { Codec::sample_config(); }) return Codec::sample_config();
+    else if constexpr (std::is_default_constructible_v<L>) return get_config(L());
     else return {};
   }
 

@@ -8,7 +8,11 @@
 #include <kerascpp/layers/layer.hpp>
 #include <kerascpp/registry.hpp>
 
+#include <bit>
+#include <cstdint>
+#include <cstring>
 #include <optional>
+#include <vector>
 
 namespace kerascpp::layers {
 
@@ -58,19 +62,26 @@ class Dropout : public Layer<Scalar> {
                      " but the input has shape ", detail::shape_string(rows_, cols));
       mask = fixed_mask_ * keep_scale;
     } else {
-      // One 64-bit hash gives the 32-bit uniforms of two neighbouring inputs; an input is kept when
-      // its uniform ≥ rate.
-      const auto threshold = static_cast<std::uint64_t>(rate_ * 4294967296.0);
+      // One 64-bit hash gives the 32-bit uniforms of two neighbouring inputs (its low half the
+      // even one); an input is kept when its uniform ≥ rate. The hashes of a row are computed in
+      // one loop and compared in another, so that both vectorize.
+      const auto threshold = static_cast<std::uint32_t>(rate_ * 4294967296.0);
       const std::uint64_t step_key = mix(key_ + (position_.step + 1) * 0x9E3779B97F4A7C15ULL);
+      const Index pairs = (cols + 1) / 2;
+      if (words_.size() < static_cast<std::size_t>(pairs)) {
+        words_.resize(static_cast<std::size_t>(pairs));
+        draws_.resize(static_cast<std::size_t>(2 * pairs));
+      }
       for (Index r = 0; r < rows_; ++r) {
         const auto row = static_cast<std::uint64_t>(position_.first_row + r);
         const std::uint64_t row_key = mix(step_key ^ (row * 0xD1B54A32D192ED03ULL + 1));
+        std::uint64_t* words = words_.data();
+        for (Index k = 0; k < pairs; ++k)
+          words[k] = mix(row_key + static_cast<std::uint64_t>(2 * k + 2) * 0x9E3779B97F4A7C15ULL);
+        std::uint32_t* draws = draws_.data();
+        halves(words, pairs, draws);
         Scalar* m = mask.data() + r * cols;
-        for (Index j = 0; j < cols; j += 2) {
-          const std::uint64_t u = mix(row_key + static_cast<std::uint64_t>(j + 2) * 0x9E3779B97F4A7C15ULL);
-          m[j] = (u & 0xFFFFFFFFULL) >= threshold ? keep_scale : Scalar(0);
-          if (j + 1 < cols) m[j + 1] = (u >> 32) >= threshold ? keep_scale : Scalar(0);
-        }
+        for (Index j = 0; j < cols; ++j) m[j] = draws[j] >= threshold ? keep_scale : Scalar(0);
       }
     }
     auto y = y_.view(rows_, cols);
@@ -99,12 +110,26 @@ class Dropout : public Layer<Scalar> {
     return z ^ (z >> 31);
   }
 
+  /// The 32-bit halves of `n` words, low half first: draws[2k] = low(words[k]), draws[2k + 1] = high(words[k]).
+  static void halves(const std::uint64_t* words, Index n, std::uint32_t* draws) {
+    if constexpr (std::endian::native == std::endian::little) {
+      std::memcpy(draws, words, static_cast<std::size_t>(n) * sizeof(std::uint64_t));
+    } else {
+      for (Index k = 0; k < n; ++k) {
+        draws[2 * k] = static_cast<std::uint32_t>(words[k]);
+        draws[2 * k + 1] = static_cast<std::uint32_t>(words[k] >> 32);
+      }
+    }
+  }
+
   double rate_;
   std::optional<std::uint64_t> seed_;
   std::uint64_t key_ = 0;
   BatchPosition position_;
   RowMatrix<Scalar> fixed_mask_;
   Buffer<Scalar> mask_, y_, dx_;
+  std::vector<std::uint64_t> words_;  // one row's hashes, grown to the widest row and then reused
+  std::vector<std::uint32_t> draws_;  // the same as 32-bit uniforms
   Index rows_ = -1;
   bool training_ = false;
 };
