@@ -713,4 +713,22 @@ TEST_CASE("evaluate, predict and validation read packed row-major rows in place 
   CHECK(h.at("val_loss").back() == Approx(trained.evaluate(x, y, {.batch_size = 8}).at("loss")).epsilon(1e-14));
 }
 
+TEST_CASE("validation_data takes Keras's tuple form {x_valid, y_valid} as well as a Dataset", "[sequential][fit]") {
+  const Mat x = uniform(30, 3, 21), y = uniform(30, 1, 22);
+  const Mat xv = uniform(9, 3, 23), yv = uniform(9, 1, 24);
+  const auto train = [&](auto&& with_validation) {
+    keras::Sequential<double> model{Dense<double>(4, "tanh", keras::input_shape{3}), Dense<double>(1)};
+    model.set_seed(5);
+    model.compile("adam", "mse");
+    return with_validation(model);
+  };
+  const auto braces = train([&](auto& m) { return m.fit(x, y, {.epochs = 3, .verbose = 0, .validation_data = {xv, yv}}); });
+  const auto dataset = train([&](auto& m) {
+    return m.fit(x, y, {.epochs = 3, .verbose = 0, .validation_data = keras::Dataset{xv, yv}});
+  });
+  REQUIRE(braces.has("val_loss"));
+  CHECK(braces.at("val_loss") == dataset.at("val_loss"));
+  CHECK(braces.at("loss") == dataset.at("loss"));
+}
+
 }  // namespace test_sequential

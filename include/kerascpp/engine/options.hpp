@@ -34,6 +34,16 @@ struct Dataset {
 template <typename DX, typename DY>
 Dataset(const Eigen::MatrixBase<DX>&, const Eigen::MatrixBase<DY>&) -> Dataset<typename DX::Scalar>;
 
+/// `validation_data`: none, a `Dataset`, or the brace form `{x_valid, y_valid}` (Keras's tuple).
+template <typename Scalar = float>
+struct ValidationData : std::optional<Dataset<Scalar>> {
+  using std::optional<Dataset<Scalar>>::optional;
+  ValidationData() = default;
+  template <typename DX, typename DY>
+  ValidationData(const Eigen::MatrixBase<DX>& x, const Eigen::MatrixBase<DY>& y)  // NOLINT: {x, y} like Keras's tuple
+      : std::optional<Dataset<Scalar>>(Dataset<Scalar>(x, y)) {}
+};
+
 /// `fit` arguments with Keras's names and defaults, meant for designated initializers:
 /// `model.fit(x, y, {.batch_size = 256, .epochs = 10, .validation_data = Dataset{xv, yv}})`.
 template <typename Scalar = float>
@@ -43,7 +53,7 @@ struct FitOptions {
   int verbose = 1;                            // 0 silent, 1 progress bar, 2 one line per epoch
   std::vector<Callback<Scalar>*> callbacks{};  // owned by the caller, inspectable after fit
   double validation_split = 0.0;              // taken from the last samples, before shuffling
-  std::optional<Dataset<Scalar>> validation_data{};
+  ValidationData<Scalar> validation_data{};  // Dataset{x_valid, y_valid} or {x_valid, y_valid}
   bool shuffle = true;                        // reshuffled every epoch
   std::map<int, double> class_weight{};
   Vector<Scalar> sample_weight{};             // one weight per row of x, or empty
