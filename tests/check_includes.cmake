@@ -9,7 +9,7 @@
 
 # floor number, floor name, then the headers on it (relative to include/kerascpp; "dir/*" is every
 # header of that folder).
-set(FLOOR_0 core        core.hpp weights.hpp reduction.hpp registry.hpp io.hpp threads.hpp build_info.hpp float_env.hpp data/*)
+set(FLOOR_0 core        core.hpp weights.hpp reduction.hpp registry.hpp io.hpp threads.hpp build_info.hpp float_env.hpp py_dataset.hpp data/*)
 set(FLOOR_1 kernels     kernels/*)
 set(FLOOR_2 elementwise activations.hpp initializers.hpp regularizers.hpp)
 set(FLOOR_3 families    layers/* layers.hpp losses.hpp metrics.hpp optimizers.hpp)

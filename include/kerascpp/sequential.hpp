@@ -134,11 +134,24 @@ class Sequential : public ModelInterface<Scalar> {
     require_idle("fit");
     require_compiled("fit");
     engine::check_fit_options(options, xv.rows());
+    engine::check_array_fit_options(options);
     prepare("fit", xv, yv);
     const Running running(*this);
     History<Scalar> history = trainer_.fit(net_, *this, xv, yv, options, alive_);
     history_ = history;
     return history;
+  }
+
+  /// Trains on the batches of a PyDataset (Keras's fit(dataset)); see docs/datasets.md.
+  History<Scalar> fit(PyDataset<Scalar>& data, FitOptions<Scalar> options = {}) {
+    require_idle("fit");
+    require_compiled("fit");
+    engine::check_dataset_fit_options(options);
+    engine::check_fit_options(options, 0);
+    prepare_on("fit", data);
+    const Running running(*this);
+    history_ = trainer_.fit(net_, *this, data, compiled_y_cols_, options, alive_);
+    return history_;
   }
 
   /// One gradient step on the given batch; returns the batch loss (before the update).
@@ -169,17 +182,26 @@ class Sequential : public ModelInterface<Scalar> {
     return trainer_.evaluate(net_, xv, yv, options);
   }
 
+  /// Loss and metrics over every batch of a PyDataset, in inference mode.
+  Logs evaluate(PyDataset<Scalar>& data) {
+    require_compiled("evaluate");
+    prepare_on("evaluate", data);
+    return trainer_.evaluate(net_, data);
+  }
+
+  /// Outputs for every batch of a PyDataset, in order (its targets are not used).
+  MatrixType predict(PyDataset<Scalar>& data) {
+    require_built("predict");
+    return trainer_.predict(net_, data);
+  }
+
   /// Model outputs (rows × output width) in inference mode. Allowed inside a callback of a running fit.
   template <typename DX>
   MatrixType predict(const Eigen::MatrixBase<DX>& x, Index batch_size = 32) {
     static_assert(std::is_same_v<typename DX::Scalar, Scalar>, "predict: x must hold the model's Scalar type");
     RowMatrix<Scalar> x_copy;
     const auto xv = detail::strided_view(x, x_copy);
-    require_usable("predict");
-    if (!net_.built)
-      throw StateError(net_.layers.empty() ? std::string("predict: the model has no layers")
-                                           : std::string("predict: the model is not built yet; give the first layer an "
-                                                         "input_shape, call build(width), or fit it first"));
+    require_built("predict");
     if (batch_size <= 0) detail::fail("predict: batch_size must be positive, received batch_size=", batch_size);
     engine::check_input_width(net_, "predict", xv.cols());
     detail::check_finite_input(xv, "predict", "x");
@@ -199,19 +221,7 @@ class Sequential : public ModelInterface<Scalar> {
   void set_weights(const std::vector<MatrixType>& weights) override {
     require_usable("set_weights");
     if (!net_.built) throw StateError("set_weights: the model is not built yet; build it or give the first layer an input_shape");
-    std::vector<std::pair<std::string, Weight<Scalar>>> all;
-    for (auto& l : net_.layers)
-      for (const auto& w : l->weights()) all.emplace_back(l->name() + "/" + w.name, w);
-    if (weights.size() != all.size())
-      detail::fail("set_weights: expected ", all.size(), " weight matrices, received ", weights.size());
-    for (std::size_t i = 0; i < all.size(); ++i) {
-      const auto& target = *all[i].second.value;
-      if (weights[i].rows() != target.rows() || weights[i].cols() != target.cols())
-        detail::fail("set_weights: weight ", i, " (", all[i].first, ") must have shape ",
-                     detail::shape_string(target.rows(), target.cols()), ", received ",
-                     detail::shape_string(weights[i].rows(), weights[i].cols()));
-    }
-    for (std::size_t i = 0; i < all.size(); ++i) *all[i].second.value = weights[i];
+    net_.set_weights(weights);
   }
 
   double learning_rate() const override { return require_compiled("learning_rate"), net_.optimizer->learning_rate(); }
@@ -285,6 +295,13 @@ class Sequential : public ModelInterface<Scalar> {
     require_usable(what);
     if (running_) throw StateError(detail::cat(what, " cannot be called while fit is running (from a callback)"));
   }
+  void require_built(const char* what) const {
+    require_usable(what);
+    if (!net_.built)
+      throw StateError(detail::cat(what, net_.layers.empty() ? ": the model has no layers"
+                                                             : ": the model is not built yet; give the first layer an "
+                                                               "input_shape, call build(width), or fit it first"));
+  }
   void require_compiled(const char* what) const {
     require_usable(what);
     if (!net_.optimizer) throw StateError(detail::cat(what, ": the model must be compiled first; call compile(optimizer, loss)"));
@@ -317,6 +334,15 @@ class Sequential : public ModelInterface<Scalar> {
     net_.input_width = input_width;
     net_.built = true;
     net_.adopt_weights();
+  }
+
+  /// prepare() on the first batch of `data`.
+  void prepare_on(const char* where, PyDataset<Scalar>& data) {
+    if (data.size() <= 0) detail::fail(where, ": the PyDataset has ", data.size(), " batches; it must have at least one");
+    DatasetBatch<Scalar> first;
+    RowMatrix<Scalar> unused;  // strided_view copies only what it cannot view
+    data.get(0, first);
+    prepare(where, detail::strided_view(first.x, unused), detail::strided_view(first.y, unused));
   }
 
   /// Checks the data, builds the model if needed and resolves what depends on the data's widths.

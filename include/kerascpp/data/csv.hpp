@@ -281,12 +281,14 @@ class TextSource : public ::io::ByteSourceBase {
 /// exceptions into `IOError`s that name the file and the line.
 class RecordReader {
  public:
-  RecordReader(const std::string& path, char sep, bool latin1) : path_(path), splitter_(sep) {
-    auto source = std::make_unique<TextSource>(path, "read_csv", latin1);
+  /// `caller` ("read_csv") starts the error messages.
+  RecordReader(const std::string& path, char sep, bool latin1, std::string caller = "read_csv")
+      : path_(path), caller_(std::move(caller)), splitter_(sep) {
+    auto source = std::make_unique<TextSource>(path, caller_, latin1);
     try {
       lines_.emplace(path, std::move(source));
     } catch (const ::io::error::base& error) {
-      throw IOError(cat("read_csv: cannot read ", path, ": ", error.what()));
+      throw IOError(cat(caller_, ": cannot read ", path, ": ", error.what()));
     }
   }
 
@@ -302,7 +304,7 @@ class RecordReader {
       while (!splitter_.feed(text)) {
         line = next_line();
         if (line == nullptr)
-          throw IOError(cat("read_csv: ", path_, ", line ", record_line_,
+          throw IOError(cat(caller_, ": ", path_, ", line ", record_line_,
                             ": a quoted field is not closed before the end of the file"));
         ++line_number_;
         text = line;
@@ -322,14 +324,15 @@ class RecordReader {
     try {
       return lines_->next_line();
     } catch (const ::io::error::line_length_limit_exceeded&) {
-      throw IOError(cat("read_csv: ", path_, ", line ", line_number_ + 1,
+      throw IOError(cat(caller_, ": ", path_, ", line ", line_number_ + 1,
                         ": the line is longer than the reader's limit of 2^24 - 1 characters"));
     } catch (const ::io::error::base& error) {
-      throw IOError(cat("read_csv: ", path_, ", line ", line_number_ + 1, ": ", error.what()));
+      throw IOError(cat(caller_, ": ", path_, ", line ", line_number_ + 1, ": ", error.what()));
     }
   }
 
   std::string path_;
+  std::string caller_;
   std::optional<::io::LineReader> lines_;
   RecordSplitter splitter_;
   Index line_number_ = 0;

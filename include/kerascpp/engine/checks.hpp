@@ -65,6 +65,28 @@ void check_fit_options(const FitOptions<Scalar>& o, Index rows) {
   for (const auto& [cls, weight] : o.class_weight)
     if (!(std::isfinite(weight) && weight >= 0.0))
       detail::fail("fit: class_weight for class ", cls, " must be a finite non-negative number, received ", weight);
+  if (o.steps_per_epoch < 0)
+    detail::fail("fit: steps_per_epoch must be 0 (one pass over the data) or positive, received steps_per_epoch=",
+                 o.steps_per_epoch);
+}
+
+/// The options of fit(x, y, ...) on arrays beyond check_fit_options.
+template <typename Scalar>
+void check_array_fit_options(const FitOptions<Scalar>& o) {
+  if (o.steps_per_epoch != 0)
+    detail::fail("fit: steps_per_epoch is for a PyDataset; with arrays an epoch is one pass over x in batches of "
+                 "batch_size, received steps_per_epoch=", o.steps_per_epoch);
+}
+
+/// The options of fit(dataset, ...) beyond check_fit_options: what the dataset itself decides.
+template <typename Scalar>
+void check_dataset_fit_options(const FitOptions<Scalar>& o) {
+  if (o.validation_split != 0.0)
+    detail::fail("fit: validation_split is for arrays; with a PyDataset give validation_data instead, received "
+                 "validation_split=", o.validation_split);
+  if (o.sample_weight.size() != 0)
+    detail::fail("fit: with a PyDataset the sample weights come from its batches (DatasetBatch::sample_weight); "
+                 "sample_weight must be empty, received ", o.sample_weight.size(), " weights");
 }
 
 /// Per-row weights for the training rows [0, train_rows): sample_weight, or class_weight looked

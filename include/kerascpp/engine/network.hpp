@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 #include <new>
+#include <utility>
 #include <vector>
 
 namespace kerascpp::engine {
@@ -76,6 +77,23 @@ struct Network {
     double p = 0.0;
     for (const auto& l : layers) p += l->regularization_penalty();
     return p;
+  }
+
+  /// Sets every weight, in Keras order, after checking the count and every shape.
+  void set_weights(const std::vector<Matrix<Scalar>>& weights) {
+    std::vector<std::pair<std::string, Weight<Scalar>>> all;
+    for (auto& l : layers)
+      for (const auto& w : l->weights()) all.emplace_back(l->name() + "/" + w.name, w);
+    if (weights.size() != all.size())
+      detail::fail("set_weights: expected ", all.size(), " weight matrices, received ", weights.size());
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      const auto& target = *all[i].second.value;
+      if (weights[i].rows() != target.rows() || weights[i].cols() != target.cols())
+        detail::fail("set_weights: weight ", i, " (", all[i].first, ") must have shape ",
+                     detail::shape_string(target.rows(), target.cols()), ", received ",
+                     detail::shape_string(weights[i].rows(), weights[i].cols()));
+    }
+    for (std::size_t i = 0; i < all.size(); ++i) *all[i].second.value = weights[i];
   }
 
   /// Lays every layer's weights out in the store (in Keras order) and restarts the optimizer's

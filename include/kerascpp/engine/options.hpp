@@ -7,6 +7,7 @@
 #include <kerascpp/losses.hpp>
 #include <kerascpp/metrics.hpp>
 #include <kerascpp/optimizers.hpp>
+#include <kerascpp/py_dataset.hpp>
 
 #include <concepts>
 #include <cstdint>
@@ -34,7 +35,8 @@ struct Dataset {
 template <typename DX, typename DY>
 Dataset(const Eigen::MatrixBase<DX>&, const Eigen::MatrixBase<DY>&) -> Dataset<typename DX::Scalar>;
 
-/// `validation_data`: none, a `Dataset`, or the brace form `{x_valid, y_valid}` (Keras's tuple).
+/// `validation_data`: none, a `Dataset`, the brace form `{x_valid, y_valid}` (Keras's tuple), or a
+/// PyDataset (read in full at the end of every epoch; the caller keeps it alive during fit).
 template <typename Scalar = float>
 struct ValidationData : std::optional<Dataset<Scalar>> {
   using std::optional<Dataset<Scalar>>::optional;
@@ -42,6 +44,11 @@ struct ValidationData : std::optional<Dataset<Scalar>> {
   template <typename DX, typename DY>
   ValidationData(const Eigen::MatrixBase<DX>& x, const Eigen::MatrixBase<DY>& y)  // NOLINT: {x, y} like Keras's tuple
       : std::optional<Dataset<Scalar>>(Dataset<Scalar>(x, y)) {}
+  ValidationData(PyDataset<Scalar>& data) : dataset(&data) {}  // NOLINT: implicit, like Keras
+
+  PyDataset<Scalar>* dataset = nullptr;
+  /// Whether there is validation data of either kind.
+  bool given() const { return this->has_value() || dataset != nullptr; }
 };
 
 /// `fit` arguments with Keras's names and defaults, meant for designated initializers:
@@ -58,6 +65,7 @@ struct FitOptions {
   std::map<int, double> class_weight{};
   Vector<Scalar> sample_weight{};             // one weight per row of x, or empty
   int initial_epoch = 0;
+  Index steps_per_epoch = 0;                  // PyDataset only: batches per epoch; 0 is one pass
   std::ostream* out = &std::cout;             // where progress is written
 };
 

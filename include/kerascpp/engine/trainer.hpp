@@ -15,6 +15,7 @@
 #include <kerascpp/engine/workers.hpp>
 #include <kerascpp/float_env.hpp>
 #include <kerascpp/progress.hpp>
+#include <kerascpp/py_dataset.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -34,92 +35,67 @@ namespace kerascpp::engine {
 template <typename Scalar>
 class Trainer {
  public:
-  /// Trains `net` for the epochs of `options`; `model` is what callbacks see. Data and options are
-  /// checked by the caller. `alive` turns false when the model is destroyed: a callback that does
-  /// so ends fit with a StateError before anything of the model is touched again.
+  /// Trains `net` on rows of x and y for the epochs of `options`; `model` is what callbacks see.
+  /// Data and options are checked by the caller. `alive` turns false when the model is destroyed: a
+  /// callback that does so ends fit with a StateError before anything of the model is touched again.
   History<Scalar> fit(Network<Scalar>& net, ModelInterface<Scalar>& model, const StridedView<Scalar>& x,
                       const StridedView<Scalar>& y, const FitOptions<Scalar>& options,
                       std::shared_ptr<const bool> alive) {
-    detail::warn_if_unoptimized(std::cerr);
     const detail::FlushSubnormalsScope flush;  // as TensorFlow: subnormal floats are zero while training
     // Training rows and validation rows (validation_split takes the last rows, before shuffling).
     Index train_rows = x.rows();
-    if (!options.validation_data && options.validation_split > 0.0) {
+    if (!options.validation_data.given() && options.validation_split > 0.0) {
       train_rows = static_cast<Index>(std::floor(static_cast<double>(x.rows()) * (1.0 - options.validation_split)));
       if (train_rows <= 0 || train_rows >= x.rows())
         detail::fail("fit: validation_split=", options.validation_split, " leaves ", train_rows, " training and ",
                      x.rows() - train_rows, " validation rows out of ", x.rows(), "; both must be non-empty");
     }
-    if (options.validation_data) {
-      const auto& v = *options.validation_data;
-      check_data(net, "fit: validation_data", packed_view(v.x), packed_view(v.y));
-      if (v.y.cols() != y.cols())
-        detail::fail("fit: validation_data y has ", v.y.cols(), " columns but y has ", y.cols());
-      check_targets(net, "fit: validation_data", packed_view(v.y));
-    }
+    check_validation_data(net, options, y.cols());
     const Vector<Scalar> weights = sample_weights(y, options, train_rows);
     const Index batch_size = std::min(options.batch_size, train_rows);
-    const Index steps = (train_rows - 1) / batch_size + 1;
-
     std::vector<Index> order(static_cast<std::size_t>(train_rows));
-    History<Scalar> history;
-    std::optional<callbacks::ProgbarLogger<Scalar>> progbar;
-    std::vector<Callback<Scalar>*> cbs = options.callbacks;
-    cbs.push_back(&history);
-    if (options.verbose > 0 && options.epochs > options.initial_epoch) {
-      progbar.emplace(options.verbose, options.epochs, steps, *options.out, is_terminal(options.out));
-      cbs.push_back(&*progbar);
-    }
-    for (auto* cb : cbs) {
-      if (cb == nullptr) detail::fail("fit: callbacks contains a null pointer");
-      cb->set_model(&model);
-    }
-    const auto each = [&](auto&& call) {  // calls every callback, checking after each that the model lives
-      for (auto* cb : cbs) {
-        call(cb);
-        if (!*alive) throw StateError("fit: the model was destroyed by a callback while fit was running");
-      }
-    };
-    model.stop_training = false;
-    Logs logs;
-    each([&](auto* cb) { cb->on_train_begin(logs); });
-
-    Totals totals(net.metrics.size());
-    Logs batch_logs;  // reused: after the first batch, updating it allocates nothing
-    Logs begin_logs;  // empty at each batch's start, as in Keras
-    for (int epoch = options.initial_epoch; epoch < options.epochs; ++epoch) {
-      Logs epoch_logs;
-      each([&](auto* cb) { cb->on_epoch_begin(epoch, epoch_logs); });
+    const auto begin_epoch = [&] {
       std::iota(order.begin(), order.end(), Index{0});
       if (options.shuffle) net.shuffle_rng.shuffle(order);  // a fresh permutation each epoch, so a saved model resumes exactly
-      totals.clear();
-      for (Index step = 0; step < steps; ++step) {
-        const Index start = step * batch_size;
-        const Index rows = std::min(batch_size, train_rows - start);
-        begin_logs.clear();
-        each([&](auto* cb) { cb->on_batch_begin(static_cast<int>(step), begin_logs); });
-        train_step(net, stager_.gather(x, y, weights, order.data() + start, rows), totals);
-        totals.write(net.metrics, batch_logs);
-        each([&](auto* cb) { cb->on_batch_end(static_cast<int>(step), batch_logs); });
-        if (model.stop_training) break;
+    };
+    const auto batch = [&](Index step) {
+      const Index start = step * batch_size;
+      return stager_.gather(x, y, weights, order.data() + start, std::min(batch_size, train_rows - start));
+    };
+    const auto validate = [&](Logs& logs) {
+      if (options.validation_data.given()) validate_on(net, options, logs);
+      else if (train_rows < x.rows())
+        add_validation_logs(evaluate_rows(net, x, y, options.sample_weight, options.batch_size, train_rows, x.rows()), logs);
+    };
+    return run_epochs(net, model, options, (train_rows - 1) / batch_size + 1, begin_epoch, batch, [] {}, validate, alive);
+  }
+
+  /// Trains `net` on the batches of `data` (see fit above). An epoch is one pass over the data, or
+  /// `steps_per_epoch` batches that continue where the previous epoch stopped (wrapping around).
+  History<Scalar> fit(Network<Scalar>& net, ModelInterface<Scalar>& model, PyDataset<Scalar>& data, Index y_cols,
+                      const FitOptions<Scalar>& options, std::shared_ptr<const bool> alive) {
+    const detail::FlushSubnormalsScope flush;
+    check_validation_data(net, options, y_cols);
+    const Index passes = data_size(data, "fit");
+    Index cursor = 0;  // the next batch of the current pass
+    const auto batch = [&](Index) {
+      if (cursor == passes) {
+        data.on_epoch_end();
+        cursor = 0;
       }
-      epoch_logs.clear();
-      totals.write(net.metrics, epoch_logs);
-      if (options.validation_data) {
-        const auto& v = *options.validation_data;
-        add_validation_logs(
-            evaluate_rows(net, packed_view(v.x), packed_view(v.y), Vector<Scalar>(), options.batch_size, 0, v.x.rows()),
-            epoch_logs);
-      } else if (train_rows < x.rows()) {
-        add_validation_logs(evaluate_rows(net, x, y, options.sample_weight, options.batch_size, train_rows, x.rows()),
-                            epoch_logs);
+      return dataset_batch(net, data, cursor++, "fit", &options);
+    };
+    const auto end_epoch = [&] {
+      if (options.steps_per_epoch == 0) {
+        data.on_epoch_end();
+        cursor = 0;
       }
-      each([&](auto* cb) { cb->on_epoch_end(epoch, epoch_logs); });
-      if (model.stop_training) break;
-    }
-    each([&](auto* cb) { cb->on_train_end(logs); });
-    for (auto* cb : cbs) cb->set_model(nullptr);
-    return history;
+    };
+    const auto validate = [&](Logs& logs) {
+      if (options.validation_data.given()) validate_on(net, options, logs);
+    };
+    const Index steps = options.steps_per_epoch > 0 ? options.steps_per_epoch : passes;
+    return run_epochs(net, model, options, steps, [] {}, batch, end_epoch, validate, alive);
   }
 
   /// One gradient step on all rows of x and y; returns the batch loss (before the update).
@@ -167,9 +143,162 @@ class Trainer {
     return batch_loss;
   }
 
+  /// Loss and metrics over every batch of `data`, in inference mode.
+  Logs evaluate(Network<Scalar>& net, PyDataset<Scalar>& data) {
+    const detail::FlushSubnormalsScope flush;
+    return evaluate_dataset(net, data, "evaluate");
+  }
+
+  /// Outputs for every batch of `data` in order (rows × output width); the batches' targets are
+  /// not used.
+  Matrix<Scalar> predict(Network<Scalar>& net, PyDataset<Scalar>& data) {
+    const detail::FlushSubnormalsScope flush;
+    const Index n = data_size(data, "predict");
+    std::vector<Matrix<Scalar>> parts;
+    Index rows = 0;
+    for (Index i = 0; i < n; ++i) {
+      data.get(i, fetched_);
+      check_input_width(net, "predict: dataset batch", fetched_.x.cols());
+      detail::check_finite_input(view_of(fetched_.x), "predict: dataset batch", "x");
+      parts.push_back(forward(net.layers, ConstMatrixView<Scalar>(fetched_.x.data(), fetched_.x.rows(), fetched_.x.cols()),
+                              false, BatchPosition{0, rows}));
+      rows += parts.back().rows();
+    }
+    data.on_epoch_end();
+    Matrix<Scalar> out(rows, net.output_width());
+    Index at = 0;
+    for (const auto& p : parts) {
+      out.middleRows(at, p.rows()) = p;
+      at += p.rows();
+    }
+    return out;
+  }
+
   Workers<Scalar>& workers() { return workers_; }
 
  private:
+  /// Batch `index` of `data`, checked against the model, as the engine's batch. `where` starts the
+  /// messages; with fit's options, class_weight applies.
+  Batch<Scalar> dataset_batch(Network<Scalar>& net, PyDataset<Scalar>& data, Index index, const char* where,
+                              const FitOptions<Scalar>* options) {
+    data.get(index, fetched_);
+    const std::string what = detail::cat(where, ": dataset batch ", index);
+    const auto xv = view_of(fetched_.x), yv = view_of(fetched_.y);
+    check_data(net, what.c_str(), xv, yv);
+    check_targets(net, what.c_str(), yv);
+    check_sample_weight(what.c_str(), fetched_.sample_weight, fetched_.x.rows());
+    const Vector<Scalar>* w = &fetched_.sample_weight;
+    if (options != nullptr && !options->class_weight.empty()) {
+      weights_ = sample_weights(yv, *options, yv.rows());
+      w = &weights_;
+    }
+    return stager_.slice(xv, yv, *w, 0, xv.rows());
+  }
+
+  /// The loop of fit: epochs of `steps` batches with callbacks, running totals and validation.
+  /// `begin_epoch()` and `end_epoch()` frame each epoch, `batch(step)` gives its batches and
+  /// `validate(logs)` adds the validation values to an epoch's logs.
+  template <typename Begin, typename Next, typename End, typename Validate>
+  History<Scalar> run_epochs(Network<Scalar>& net, ModelInterface<Scalar>& model, const FitOptions<Scalar>& options,
+                             Index steps, Begin&& begin_epoch, Next&& batch, End&& end_epoch, Validate&& validate,
+                             const std::shared_ptr<const bool>& alive) {
+    detail::warn_if_unoptimized(std::cerr);
+    History<Scalar> history;
+    std::optional<callbacks::ProgbarLogger<Scalar>> progbar;
+    std::vector<Callback<Scalar>*> cbs = options.callbacks;
+    cbs.push_back(&history);
+    if (options.verbose > 0 && options.epochs > options.initial_epoch) {
+      progbar.emplace(options.verbose, options.epochs, steps, *options.out, is_terminal(options.out));
+      cbs.push_back(&*progbar);
+    }
+    for (auto* cb : cbs) {
+      if (cb == nullptr) detail::fail("fit: callbacks contains a null pointer");
+      cb->set_model(&model);
+    }
+    const auto each = [&](auto&& call) {  // calls every callback, checking after each that the model lives
+      for (auto* cb : cbs) {
+        call(cb);
+        if (!*alive) throw StateError("fit: the model was destroyed by a callback while fit was running");
+      }
+    };
+    model.stop_training = false;
+    Logs logs;
+    each([&](auto* cb) { cb->on_train_begin(logs); });
+
+    Totals totals(net.metrics.size());
+    Logs batch_logs;  // reused: after the first batch, updating it allocates nothing
+    Logs begin_logs;  // empty at each batch's start, as in Keras
+    for (int epoch = options.initial_epoch; epoch < options.epochs; ++epoch) {
+      Logs epoch_logs;
+      each([&](auto* cb) { cb->on_epoch_begin(epoch, epoch_logs); });
+      begin_epoch();
+      totals.clear();
+      for (Index step = 0; step < steps; ++step) {
+        begin_logs.clear();
+        each([&](auto* cb) { cb->on_batch_begin(static_cast<int>(step), begin_logs); });
+        train_step(net, batch(step), totals);
+        totals.write(net.metrics, batch_logs);
+        each([&](auto* cb) { cb->on_batch_end(static_cast<int>(step), batch_logs); });
+        if (model.stop_training) break;
+      }
+      end_epoch();
+      epoch_logs.clear();
+      totals.write(net.metrics, epoch_logs);
+      validate(epoch_logs);
+      each([&](auto* cb) { cb->on_epoch_end(epoch, epoch_logs); });
+      if (model.stop_training) break;
+    }
+    each([&](auto* cb) { cb->on_train_end(logs); });
+    for (auto* cb : cbs) cb->set_model(nullptr);
+    return history;
+  }
+
+  /// Checks validation_data given as arrays against the model and the targets' width.
+  void check_validation_data(Network<Scalar>& net, const FitOptions<Scalar>& options, Index y_cols) {
+    if (!options.validation_data.has_value()) return;
+    const auto& v = *options.validation_data;
+    check_data(net, "fit: validation_data", packed_view(v.x), packed_view(v.y));
+    if (v.y.cols() != y_cols) detail::fail("fit: validation_data y has ", v.y.cols(), " columns but y has ", y_cols);
+    check_targets(net, "fit: validation_data", packed_view(v.y));
+  }
+
+  /// Adds the val_ values of validation_data (arrays or a PyDataset) to an epoch's logs.
+  void validate_on(Network<Scalar>& net, const FitOptions<Scalar>& options, Logs& logs) {
+    if (options.validation_data.dataset != nullptr) {
+      add_validation_logs(evaluate_dataset(net, *options.validation_data.dataset, "fit: validation_data"), logs);
+      return;
+    }
+    const auto& v = *options.validation_data;
+    add_validation_logs(
+        evaluate_rows(net, packed_view(v.x), packed_view(v.y), Vector<Scalar>(), options.batch_size, 0, v.x.rows()), logs);
+  }
+
+  /// Loss and metrics over every batch of `data` in inference mode.
+  Logs evaluate_dataset(Network<Scalar>& net, PyDataset<Scalar>& data, const char* where) {
+    Totals totals(net.metrics.size());
+    const Index n = data_size(data, where);
+    for (Index i = 0; i < n; ++i) {
+      const Batch<Scalar> batch = dataset_batch(net, data, i, where, nullptr);
+      totals.loss_sum += workers_.run(net, batch, false, totals);
+      totals.rows += static_cast<double>(batch.total_rows);
+    }
+    data.on_epoch_end();
+    Logs logs;
+    totals.write(net.metrics, logs);
+    logs["loss"] += net.regularization();
+    return logs;
+  }
+
+  /// data.size(), which must be positive.
+  static Index data_size(const PyDataset<Scalar>& data, const char* where) {
+    const Index n = data.size();
+    if (n <= 0) detail::fail(where, ": the PyDataset has ", n, " batches; it must have at least one");
+    return n;
+  }
+
+  /// A packed row-major matrix as a StridedView.
+  static StridedView<Scalar> view_of(const RowMatrix<Scalar>& m) { return packed_view(m); }
+
   /// Loss and metrics over rows [begin, end) in inference mode.
   Logs evaluate_rows(Network<Scalar>& net, const StridedView<Scalar>& x, const StridedView<Scalar>& y,
                      const Vector<Scalar>& weights, Index batch_size, Index begin, Index end) {
@@ -207,6 +336,8 @@ class Trainer {
 
   Stager<Scalar> stager_;
   Workers<Scalar> workers_;
+  DatasetBatch<Scalar> fetched_;  // the PyDataset batch being trained on, reused
+  Vector<Scalar> weights_;        // its class weights
 };
 
 }  // namespace kerascpp::engine
