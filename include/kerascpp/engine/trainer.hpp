@@ -84,7 +84,7 @@ class Trainer {
     Logs logs;
     each([&](auto* cb) { cb->on_train_begin(logs); });
 
-    Totals totals(net.metrics.size());
+    Totals totals(net.metric_layout);
     Logs batch_logs;  // reused: after the first batch, updating it allocates nothing
     Logs begin_logs;  // empty at each batch's start, as in Keras
     for (int epoch = options.initial_epoch; epoch < options.epochs; ++epoch) {
@@ -99,12 +99,12 @@ class Trainer {
         begin_logs.clear();
         each([&](auto* cb) { cb->on_batch_begin(static_cast<int>(step), begin_logs); });
         train_step(net, stager_.gather(x, y, weights, order.data() + start, rows), totals);
-        totals.write(net.metrics, batch_logs);
+        totals.write(net.metrics, net.metric_layout, batch_logs);
         each([&](auto* cb) { cb->on_batch_end(static_cast<int>(step), batch_logs); });
         if (model.stop_training) break;
       }
       epoch_logs.clear();
-      totals.write(net.metrics, epoch_logs);
+      totals.write(net.metrics, net.metric_layout, epoch_logs);
       if (options.validation_data) {
         const auto& v = *options.validation_data;
         add_validation_logs(
@@ -125,7 +125,7 @@ class Trainer {
   /// One gradient step on all rows of x and y; returns the batch loss (before the update).
   double train_on_batch(Network<Scalar>& net, const StridedView<Scalar>& x, const StridedView<Scalar>& y) {
     const detail::FlushSubnormalsScope flush;
-    Totals totals(net.metrics.size());
+    Totals totals(net.metric_layout);
     return train_step(net, stager_.slice(x, y, Vector<Scalar>(), 0, x.rows()), totals);
   }
 
@@ -173,7 +173,7 @@ class Trainer {
   /// Loss and metrics over rows [begin, end) in inference mode.
   Logs evaluate_rows(Network<Scalar>& net, const StridedView<Scalar>& x, const StridedView<Scalar>& y,
                      const Vector<Scalar>& weights, Index batch_size, Index begin, Index end) {
-    Totals totals(net.metrics.size());
+    Totals totals(net.metric_layout);
     batch_size = std::min(batch_size, std::max<Index>(end - begin, 1));  // so that start + batch_size cannot overflow
     for (Index start = begin; start < end; start += batch_size) {
       const Index rows = std::min(batch_size, end - start);
@@ -182,7 +182,7 @@ class Trainer {
       totals.rows += static_cast<double>(batch.total_rows);
     }
     Logs logs;
-    totals.write(net.metrics, logs);
+    totals.write(net.metrics, net.metric_layout, logs);
     logs["loss"] += net.regularization();
     return logs;
   }
