@@ -141,7 +141,6 @@ struct ThreadsGuard {
   ~ThreadsGuard() { kerascpp::set_num_threads(1); }
 };
 
-
 TEST_CASE("AUC follows Keras's formulas on the 4-sample case of its documentation, by hand",
           "[classification_metrics][auc]") {
   // Keras's docstring: thresholds {−1e-7, 0.5, 1 + 1e-7}; y = 0 0 1 1, ŷ = 0 0.5 0.3 0.9 gives
@@ -157,7 +156,7 @@ TEST_CASE("AUC follows Keras's formulas on the 4-sample case of its documentatio
   // ROC, trapezoids: (1 − 0)·(1 + 0.5)/2 + (0 − 0)·(0.5 + 0)/2 = 0.75 (Keras's documented value).
   CHECK(auc_of(roc, y, p) == Approx(0.75).margin(1e-15));
   // With sample_weight (1, 0, 0, 1) only ŷ = 0 (negative) and 0.9 (positive) count: 1.0.
-  CHECK(auc_of(roc, y, p, column<double>({1, 0, 0, 1})) == Approx(1.0).margin(1e-15));
+  CHECK(auc_of(roc, y, p, Vector<double>(column<double>({1, 0, 0, 1}))) == Approx(1.0).margin(1e-15));
   // ROC minoring: 1·min(1, 0.5) = 0.5; majoring: 1·max(1, 0.5) = 1.
   CHECK(auc_of(metrics::AUC<double>(3, "ROC", "minoring"), y, p) == Approx(0.5).margin(1e-15));
   CHECK(auc_of(metrics::AUC<double>(3, "ROC", "majoring"), y, p) == Approx(1.0).margin(1e-15));
@@ -366,6 +365,22 @@ TEST_CASE("compile accepts auc, precision, recall and f1_score by name; History 
     CHECK(scores.at("f1_score_" + std::to_string(c)) == Approx(reference("f1_none")[c]).margin(1e-6));
   CHECK(scores.at("macro_f1") == Approx(value("f1_macro")).margin(1e-6));
   CHECK(scores.count("f1_score") == 0);
+}
+
+TEST_CASE("EarlyStopping and the other monitors maximize auc, precision, recall and F-scores in auto mode",
+          "[classification_metrics][callbacks]") {
+  using kerascpp::callbacks::Mode;
+  using kerascpp::callbacks::resolve_max;
+  for (const std::string key : {"val_auc", "val_precision", "recall", "val_f1_score", "val_f1_score_2",
+                                "fbeta_score", "val_pr_auc", "val_accuracy"}) {
+    INFO(key);
+    CHECK(resolve_max(Mode::auto_, key));
+  }
+  for (const std::string key : {"val_loss", "val_mae", "loss", "val_precision_2x", "f1_score_", "val_recall_0"}) {
+    INFO(key);
+    CHECK_FALSE(resolve_max(Mode::auto_, key));
+  }
+  CHECK_FALSE(resolve_max(Mode::min, "val_auc"));
 }
 
 TEST_CASE("Splitting a batch between two threads gives the same classification metrics",

@@ -122,21 +122,28 @@ struct ClassificationReport {
     std::size_t width = std::string_view("weighted avg").size();
     for (const auto& r : classes) width = std::max(width, r.name.size());
     width = std::max(width, static_cast<std::size_t>(digits));
-    const auto name = [&](const std::string& s) { return std::string(width - std::min(width, s.size()), ' ') + s + ' '; };
-    const auto column = [](const std::string& s) { return ' ' + std::string(9 - std::min<std::size_t>(9, s.size()), ' ') + s; };
-    const auto number = [&](double v) {
-      char buffer[64];
-      std::snprintf(buffer, sizeof buffer, "%.*f", digits, v);
-      return column(buffer);
+    const auto name = [&](const std::string& s) {  // right-aligned to `width`, then a space
+      return std::string(width - std::min(width, s.size()), ' ') + s + ' ';
+    };
+    const auto column = [](const std::string& s) {  // a space, then right-aligned to 9
+      return ' ' + std::string(9 - std::min<std::size_t>(9, s.size()), ' ') + s;
+    };
+    const auto number = [&](double v) {  // printf's %.<digits>f, correctly rounded as Python's format
+      std::string text(static_cast<std::size_t>(digits) + 32, '\0');
+      const int length = std::snprintf(text.data(), text.size(), "%.*f", digits, v);
+      text.resize(static_cast<std::size_t>(std::max(length, 0)));
+      return column(text);
     };
     const auto row = [&](const Row& r) {
       return name(r.name) + number(r.precision) + number(r.recall) + number(r.f1_score) +
              column(std::to_string(r.support)) + '\n';
     };
-    std::string out = name("") + column("precision") + column("recall") + column("f1-score") + column("support") + "\n\n";
+    std::string out =
+        name("") + column("precision") + column("recall") + column("f1-score") + column("support") + "\n\n";
     for (const auto& r : classes) out += row(r);
     out += '\n';
-    out += name("accuracy") + column("") + column("") + number(accuracy) + column(std::to_string(macro_avg.support)) + '\n';
+    out += name("accuracy") + column("") + column("") + number(accuracy) + column(std::to_string(macro_avg.support)) +
+           '\n';
     out += row(macro_avg);
     out += row(weighted_avg);
     return out;

@@ -128,7 +128,8 @@ class AUC : public Metric<Scalar> {
     if (curve == "ROC" || curve == "roc") pr_ = false;
     else if (curve == "PR" || curve == "pr") pr_ = true;
     else kerascpp::detail::fail("AUC: curve must be \"ROC\" or \"PR\", received curve=\"", curve, "\"");
-    if (summation_method == "interpolation" || summation_method == "Interpolation") summation_ = Summation::interpolation;
+    if (summation_method == "interpolation" || summation_method == "Interpolation")
+      summation_ = Summation::interpolation;
     else if (summation_method == "minoring" || summation_method == "Minoring") summation_ = Summation::minoring;
     else if (summation_method == "majoring" || summation_method == "Majoring") summation_ = Summation::majoring;
     else
@@ -153,9 +154,9 @@ class AUC : public Metric<Scalar> {
     for (double t : inner) thresholds_.push_back(static_cast<Scalar>(t));
     thresholds_.push_back(static_cast<Scalar>(1.0 + epsilon));
     curve_name_ = pr_ ? "PR" : "ROC";
-    summation_name_ = summation_method == "interpolation" || summation_method == "Interpolation" ? "interpolation"
-                      : summation_method == "minoring" || summation_method == "Minoring"       ? "minoring"
-                                                                                                 : "majoring";
+    summation_name_ = summation_ == Summation::interpolation ? "interpolation"
+                      : summation_ == Summation::minoring    ? "minoring"
+                                                             : "majoring";
   }
 
   std::unique_ptr<Metric<Scalar>> clone() const override { return std::make_unique<AUC>(*this); }
@@ -166,7 +167,9 @@ class AUC : public Metric<Scalar> {
   const std::string& curve() const { return curve_name_; }
   const std::string& summation_method() const { return summation_name_; }
 
-  void check_shapes(Index y_cols, Index out_cols) const override { kerascpp::detail::check_same_width("AUC", y_cols, out_cols); }
+  void check_shapes(Index y_cols, Index out_cols) const override {
+    kerascpp::detail::check_same_width("AUC", y_cols, out_cols);
+  }
   std::size_t state_size(Index) const override { return 2 * thresholds_.size() + 2; }
 
   void update_state(ConstMatrixView<Scalar> y, ConstMatrixView<Scalar> p, const Scalar* w, Eigen::Ref<Vector<Scalar>>,
