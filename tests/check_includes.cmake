@@ -12,12 +12,12 @@
 set(FLOOR_0 core        core.hpp weights.hpp reduction.hpp registry.hpp io.hpp threads.hpp build_info.hpp float_env.hpp py_dataset.hpp data/*)
 set(FLOOR_1 kernels     kernels/*)
 set(FLOOR_2 elementwise activations.hpp initializers.hpp regularizers.hpp)
-set(FLOOR_3 families    layers/* layers.hpp losses.hpp metrics.hpp optimizers.hpp)
+set(FLOOR_3 families    layers/* layers.hpp losses.hpp metrics/* metrics.hpp optimizers.hpp)
 # The engine runs callbacks and the progress bar, so the Callback interface sits below it.
 set(FLOOR_4 callbacks   callbacks.hpp progress.hpp)
 set(FLOOR_5 engine      engine/*)
 set(FLOOR_6 model       sequential.hpp summary.hpp)
-set(FLOOR_7 on-models   saving/* serialization.hpp callbacks/* plot.hpp)
+set(FLOOR_7 on-models   saving/* serialization.hpp callbacks/* plot.hpp classification_report.hpp)
 set(FLOOR_8 umbrella    kerascpp.hpp data.hpp)
 set(FLOOR_COUNT 9)
 

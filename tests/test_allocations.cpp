@@ -74,11 +74,28 @@ TEST_CASE("no heap allocation per batch after the first: softmax with categorica
   CHECK(max_allocations_per_batch(model, x, y, 16) == 0);
 }
 
+TEST_CASE("no heap allocation per batch after the first: AUC, precision, recall and F1 states", "[allocations]") {
+  keras::Matrix<float> x = keras::Matrix<float>::Random(200, 8);
+  keras::Matrix<float> y = (keras::Matrix<float>::Random(200, 1).array() > 0).cast<float>();
+  keras::Sequential model{Dense(16, "relu", keras::input_shape{8}), Dense(1, "sigmoid")};
+  model.compile("adam", "binary_crossentropy",
+                {"auc", "precision", "recall", "f1_score", keras::metrics::AUC<float>(50, "PR", "minoring", "pr_auc"),
+                 keras::metrics::F1Score<float>("macro", 0.5, "f1_macro")});
+  CHECK(max_allocations_per_batch(model, x, y, 32) == 0);
+
+  // Several classes: F1Score() reports one key per class.
+  keras::Matrix<float> y3 = keras::Matrix<float>::Zero(200, 3);
+  for (int i = 0; i < 200; ++i) y3(i, i % 3) = 1.0f;
+  keras::Sequential multi{Dense(16, "relu", keras::input_shape{8}), Dense(3, "softmax")};
+  multi.compile("adam", "categorical_crossentropy", {"f1_score", "auc", keras::metrics::Precision<float>(0.5, 2)});
+  CHECK(max_allocations_per_batch(multi, x, y3, 32) == 0);
+}
+
 TEST_CASE("no heap allocation per batch after the first: a batch split between two threads", "[allocations][threads]") {
   keras::Matrix<float> x = keras::Matrix<float>::Random(1000, 11);
   keras::Matrix<float> y = keras::Matrix<float>::Random(1000, 1);
   keras::Sequential model{Dense(64, "relu", keras::input_shape{11}), Dense(64, "relu"), Dense(1)};
-  model.compile("adam", "mae");
+  model.compile("adam", "mae", {"auc", "mae"});
   keras::set_num_threads(2);
   const long worst = max_allocations_per_batch(model, x, y, 256);
   keras::set_num_threads(1);

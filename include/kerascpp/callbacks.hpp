@@ -133,13 +133,19 @@ inline Mode parse_mode(std::string_view mode, const char* who) {
   detail::fail(who, ": mode must be 'auto', 'min' or 'max', received mode='", mode, "'");
 }
 
-/// "auto" picks max for accuracy-like names (…acc, …accuracy, …auc) and min otherwise.
+/// "auto" picks max for the names of metrics that grow as the model improves (…acc, …accuracy,
+/// …auc, …precision, …recall, …f1_score, …fbeta_score, and a class's …f1_score_<k>, the metrics
+/// whose direction Keras 3 declares "up") and min otherwise.
 inline bool resolve_max(Mode mode, const std::string& monitor) {
   if (mode != Mode::auto_) return mode == Mode::max;
+  std::string_view name = monitor;
   const auto ends = [&](std::string_view s) {
-    return monitor.size() >= s.size() && monitor.compare(monitor.size() - s.size(), s.size(), s) == 0;
+    return name.size() >= s.size() && name.substr(name.size() - s.size()) == s;
   };
-  return ends("acc") || ends("accuracy") || ends("auc");
+  if (ends("acc") || ends("accuracy") || ends("auc") || ends("precision") || ends("recall")) return true;
+  const std::size_t digits = name.find_last_not_of("0123456789");
+  if (digits != std::string_view::npos && digits + 1 < name.size() && name[digits] == '_') name = name.substr(0, digits);
+  return ends("f1_score") || ends("fbeta_score");
 }
 
 /// The rule of every callback that prints: with verbose > 0, `out` must point to a stream.

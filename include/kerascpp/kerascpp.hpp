@@ -4,6 +4,7 @@
 #include <kerascpp/activations.hpp>
 #include <kerascpp/callbacks.hpp>
 #include <kerascpp/callbacks/model_checkpoint.hpp>
+#include <kerascpp/classification_report.hpp>
 #include <kerascpp/core.hpp>
 #include <kerascpp/initializers.hpp>
 #include <kerascpp/layers.hpp>

@@ -1,10 +1,16 @@
-// kerascpp/metrics.hpp — Keras metrics as per-sample values averaged over an epoch with sample
-// weights: result = Σ w_i·m_i / Σ w_i (root_mean_squared_error takes the square root after).
-// Names resolve through the metric registry; a program adds its own metric in one line:
+// kerascpp/metrics.hpp — Keras metrics and their registry. Every metric keeps a state of sums over
+// samples that the engine adds up over an epoch (metrics/metric.hpp): the means here (accuracies,
+// mae, mse, rmse) keep {Σ w_i·m_i, Σ w_i} and report Σ w_i·m_i / Σ w_i (root_mean_squared_error the
+// square root of it); AUC, Precision, Recall (metrics/confusion_metrics.hpp) and FBetaScore,
+// F1Score (metrics/f_score_metrics.hpp) keep weighted confusion counts, as Keras does. Names
+// resolve through the metric registry; a program adds its own metric in one line:
 //   KERASCPP_REGISTER_METRIC(MeanBias, "mean_bias");   // MeanBias<Scalar> derives from Metric<Scalar>
 #pragma once
 
 #include <kerascpp/losses.hpp>
+#include <kerascpp/metrics/confusion_metrics.hpp>
+#include <kerascpp/metrics/f_score_metrics.hpp>
+#include <kerascpp/metrics/metric.hpp>
 #include <kerascpp/registry.hpp>
 
 #include <memory>
@@ -13,38 +19,6 @@
 #include <typeinfo>
 
 namespace kerascpp {
-
-namespace detail {
-/// The index of the first largest of n values (numpy/TF argmax on ties).
-template <typename Scalar>
-Index argmax(const Scalar* v, Index n) {
-  Index best = 0;
-  for (Index j = 1; j < n; ++j)
-    if (v[j] > v[best]) best = j;
-  return best;
-}
-}  // namespace detail
-
-template <typename Scalar = float>
-class Metric {
- public:
-  using scalar_type = Scalar;
-  explicit Metric(std::string name) : name_(std::move(name)) {}
-  virtual ~Metric() = default;
-  virtual std::unique_ptr<Metric> clone() const = 0;
-  /// The History key: the name the user typed.
-  const std::string& name() const { return name_; }
-  void set_name(std::string name) { name_ = std::move(name); }
-
-  /// m_i for each row of the batch.
-  virtual void per_sample(ConstMatrixView<Scalar> y_true, ConstMatrixView<Scalar> y_pred,
-                          Eigen::Ref<Vector<Scalar>> out) const = 0;
-  /// Turns the weighted mean of the per-sample values into the reported value.
-  virtual double finalize(double mean) const { return mean; }
-
- private:
-  std::string name_;
-};
 
 namespace metrics {
 
@@ -167,6 +141,17 @@ struct AccuracyByShape {
   }
 };
 
+/// Makes the metric `M` with its default arguments under the name the user typed, for metrics
+/// whose first constructor argument is not the name (AUC, Precision, Recall, F1Score).
+template <typename M>
+struct WithDefaults {
+  static std::unique_ptr<Metric<typename M::scalar_type>> make(const std::string& typed, Index, Index) {
+    auto m = std::make_unique<M>();
+    m->set_name(typed);
+    return m;
+  }
+};
+
 }  // namespace metrics
 
 /// Registers the metric class template `M` (constructible from its name; `Codec<Scalar>` may give
@@ -203,7 +188,11 @@ Registry<MetricEntry<Scalar>>& registry() {
         metric_entry<MeanSquaredError<Scalar>, MeanSquaredError<Scalar>>("mean_squared_error"),
         metric_entry<MeanSquaredError<Scalar>, MeanSquaredError<Scalar>>("mse"),
         metric_entry<RootMeanSquaredError<Scalar>, RootMeanSquaredError<Scalar>>("root_mean_squared_error"),
-        metric_entry<RootMeanSquaredError<Scalar>, RootMeanSquaredError<Scalar>>("rmse")};
+        metric_entry<RootMeanSquaredError<Scalar>, RootMeanSquaredError<Scalar>>("rmse"),
+        metric_entry<AUC<Scalar>, WithDefaults<AUC<Scalar>>>("auc"),
+        metric_entry<Precision<Scalar>, WithDefaults<Precision<Scalar>>>("precision"),
+        metric_entry<Recall<Scalar>, WithDefaults<Recall<Scalar>>>("recall"),
+        metric_entry<F1Score<Scalar>, WithDefaults<F1Score<Scalar>>>("f1_score")};
   });
 }
 

@@ -33,7 +33,8 @@ class Reduction {
   virtual bool spans_processes() const { return false; }
   /// Sums this process's gradient (the store's flat buffer) with the other processes', in place.
   virtual void sum_gradient(std::span<Scalar>) {}
-  /// Sums running totals (loss, sample weights, metric sums, batch statistics) over processes.
+  /// Sums running totals over processes, in place: Σ w_i·l_i, then every metric's state (sums over
+  /// samples, such as Σ w_i·m_i and Σ w_i, or weighted confusion counts).
   virtual void sum_totals(std::span<double>) {}
 };
 

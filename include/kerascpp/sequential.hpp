@@ -364,6 +364,13 @@ class Sequential : public ModelInterface<Scalar> {
         net_.metrics.push_back(spec.object ? std::shared_ptr<const Metric<Scalar>>(spec.object)
                                            : std::shared_ptr<const Metric<Scalar>>(
                                                  metrics::get<Scalar>(spec.name, y.cols(), output_width())));
+      try {
+        net_.lay_out_metrics(y.cols());
+      } catch (const ValueError& e) {
+        net_.metrics.clear();
+        net_.lay_out_metrics(y.cols());
+        detail::fail("compile/fit: ", e.what());
+      }
       net_.fused = net_.loss->fuses(net_.layers.back()->final_activation());
       compiled_for_output_ = true;
       compiled_y_cols_ = y.cols();

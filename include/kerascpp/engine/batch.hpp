@@ -1,17 +1,19 @@
 // kerascpp/engine/batch.hpp — the strided view through which any Eigen matrix enters the engine
-// without a copy, one batch as a value (where its rows are, how many, and where they sit
-// in the whole batch), the running totals of an epoch, and the staging that turns rows of the
-// user's matrices into a batch: in place when the rows are packed and aligned, else gathered into
-// reused buffers.
+// without a copy, one batch as a value (where its rows are, how many, and where they sit in the
+// whole batch), the running totals of an epoch (the loss and the metrics' states), and the staging
+// that turns rows of the user's matrices into a batch: in place when the rows are packed and
+// aligned, else gathered into reused buffers.
 #pragma once
 
 #include <kerascpp/core.hpp>
+#include <kerascpp/engine/network.hpp>
 #include <kerascpp/layers/layer.hpp>
-#include <kerascpp/metrics.hpp>
+#include <kerascpp/metrics/metric.hpp>
 
 #include <algorithm>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -91,27 +93,32 @@ struct Batch {
   }
 };
 
-/// Sample-weighted sums of loss and metrics, kept per batch share and over an epoch.
+/// Sample-weighted sums of the loss and the metrics' states, kept per batch share and over an
+/// epoch.
 struct Totals {
-  explicit Totals(std::size_t n_metrics = 0) : metric_sums(n_metrics, 0.0) {}
-  double loss_sum = 0.0;    // Σ w_i·l_i (batch shares), or Σ batch loss · rows (epochs)
+  explicit Totals(const MetricLayout& layout = {}) : state(layout.state_size(), 0.0), values(layout.keys.size(), 0.0) {}
+  double loss_sum = 0.0;  // Σ w_i·l_i (batch shares), or Σ batch loss · rows (epochs)
   double rows = 0.0;
-  double weight_sum = 0.0;  // Σ w_i
-  std::vector<double> metric_sums;
+  std::vector<double> state;   // every metric's state, laid out by the network's MetricLayout
+  std::vector<double> values;  // the metrics' values, one per key of the layout
 
   void clear() {
-    loss_sum = rows = weight_sum = 0.0;
-    std::fill(metric_sums.begin(), metric_sums.end(), 0.0);
+    loss_sum = rows = 0.0;
+    std::fill(state.begin(), state.end(), 0.0);
   }
 
-  /// Writes the running means into `l` under "loss" and the metrics' names; once its keys exist,
-  /// this allocates nothing.
+  /// Writes the running mean loss into `l` under "loss" and each metric's values under its keys;
+  /// once the keys exist, this allocates nothing.
   template <typename Scalar>
-  void write(const std::vector<std::shared_ptr<const Metric<Scalar>>>& metrics, Logs& l) const {
+  void write(const std::vector<std::shared_ptr<const Metric<Scalar>>>& metrics, const MetricLayout& layout, Logs& l) {
     static const std::string loss_key = "loss";
     l[loss_key] = rows > 0 ? loss_sum / rows : 0.0;
+    const std::span<const double> all_state(state);
+    const std::span<double> all_values(values);
     for (std::size_t k = 0; k < metrics.size(); ++k)
-      l[metrics[k]->name()] = metrics[k]->finalize(weight_sum > 0 ? metric_sums[k] / weight_sum : 0.0);
+      metrics[k]->result(all_state.subspan(layout.state_begin[k], layout.state_begin[k + 1] - layout.state_begin[k]),
+                         all_values.subspan(layout.value_begin[k], layout.value_begin[k + 1] - layout.value_begin[k]));
+    for (std::size_t j = 0; j < layout.keys.size(); ++j) l[layout.keys[j]] = values[j];
   }
 };
 

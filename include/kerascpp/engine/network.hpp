@@ -10,9 +10,11 @@
 #include <kerascpp/optimizers.hpp>
 #include <kerascpp/weights.hpp>
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <new>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -56,6 +58,16 @@ void backward(std::vector<LayerPtr<Scalar>>& layers, ConstMatrixView<Scalar> dy,
   }
 }
 
+/// Where the state of each metric sits in one flat buffer of doubles, and the keys of the values
+/// the metrics report, for the data's widths.
+struct MetricLayout {
+  std::vector<std::size_t> state_begin{0};  // metric k's state is [state_begin[k], state_begin[k + 1])
+  std::vector<std::size_t> value_begin{0};  // its values have keys [value_begin[k], value_begin[k + 1])
+  std::vector<std::string> keys;
+
+  std::size_t state_size() const { return state_begin.back(); }
+};
+
 template <typename Scalar>
 struct Network {
   std::vector<LayerPtr<Scalar>> layers;
@@ -66,6 +78,7 @@ struct Network {
   std::unique_ptr<Optimizer<Scalar>> optimizer;
   std::unique_ptr<Loss<Scalar>> loss;
   std::vector<std::shared_ptr<const Metric<Scalar>>> metrics;  // resolved for the data's widths
+  MetricLayout metric_layout;                                   // of `metrics`, for the data's widths
   bool fused = false;          // the loss takes the last layer's logits
   Rng shuffle_rng{0};          // the permutation of every epoch
   std::uint64_t generation = 0;  // changes whenever layers or weights are re-laid out
@@ -94,6 +107,19 @@ struct Network {
                      detail::shape_string(weights[i].rows(), weights[i].cols()));
     }
     for (std::size_t i = 0; i < all.size(); ++i) *all[i].second.value = weights[i];
+  }
+
+  /// Checks that every metric fits targets of `y_cols` columns and the output (ValueError if not)
+  /// and lays their states and keys out.
+  void lay_out_metrics(Index y_cols) {
+    MetricLayout l;
+    for (const auto& m : metrics) {
+      m->check_shapes(y_cols, output_width());
+      l.state_begin.push_back(l.state_begin.back() + m->state_size(output_width()));
+      for (auto& key : m->result_names(output_width())) l.keys.push_back(std::move(key));
+      l.value_begin.push_back(l.keys.size());
+    }
+    metric_layout = std::move(l);
   }
 
   /// Lays every layer's weights out in the store (in Keras order) and restarts the optimizer's

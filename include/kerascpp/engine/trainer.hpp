@@ -101,7 +101,7 @@ class Trainer {
   /// One gradient step on all rows of x and y; returns the batch loss (before the update).
   double train_on_batch(Network<Scalar>& net, const StridedView<Scalar>& x, const StridedView<Scalar>& y) {
     const detail::FlushSubnormalsScope flush;
-    Totals totals(net.metrics.size());
+    Totals totals(net.metric_layout);
     return train_step(net, stager_.slice(x, y, Vector<Scalar>(), 0, x.rows()), totals);
   }
 
@@ -225,7 +225,7 @@ class Trainer {
     Logs logs;
     each([&](auto* cb) { cb->on_train_begin(logs); });
 
-    Totals totals(net.metrics.size());
+    Totals totals(net.metric_layout);
     Logs batch_logs;  // reused: after the first batch, updating it allocates nothing
     Logs begin_logs;  // empty at each batch's start, as in Keras
     for (int epoch = options.initial_epoch; epoch < options.epochs; ++epoch) {
@@ -237,13 +237,13 @@ class Trainer {
         begin_logs.clear();
         each([&](auto* cb) { cb->on_batch_begin(static_cast<int>(step), begin_logs); });
         train_step(net, batch(step), totals);
-        totals.write(net.metrics, batch_logs);
+        totals.write(net.metrics, net.metric_layout, batch_logs);
         each([&](auto* cb) { cb->on_batch_end(static_cast<int>(step), batch_logs); });
         if (model.stop_training) break;
       }
       end_epoch();
       epoch_logs.clear();
-      totals.write(net.metrics, epoch_logs);
+      totals.write(net.metrics, net.metric_layout, epoch_logs);
       validate(epoch_logs);
       each([&](auto* cb) { cb->on_epoch_end(epoch, epoch_logs); });
       if (model.stop_training) break;
@@ -275,7 +275,7 @@ class Trainer {
 
   /// Loss and metrics over every batch of `data` in inference mode.
   Logs evaluate_dataset(Network<Scalar>& net, PyDataset<Scalar>& data, const char* where) {
-    Totals totals(net.metrics.size());
+    Totals totals(net.metric_layout);
     const Index n = data_size(data, where);
     for (Index i = 0; i < n; ++i) {
       const Batch<Scalar> batch = dataset_batch(net, data, i, where, nullptr);
@@ -284,7 +284,7 @@ class Trainer {
     }
     data.on_epoch_end();
     Logs logs;
-    totals.write(net.metrics, logs);
+    totals.write(net.metrics, net.metric_layout, logs);
     logs["loss"] += net.regularization();
     return logs;
   }
@@ -302,7 +302,7 @@ class Trainer {
   /// Loss and metrics over rows [begin, end) in inference mode.
   Logs evaluate_rows(Network<Scalar>& net, const StridedView<Scalar>& x, const StridedView<Scalar>& y,
                      const Vector<Scalar>& weights, Index batch_size, Index begin, Index end) {
-    Totals totals(net.metrics.size());
+    Totals totals(net.metric_layout);
     batch_size = std::min(batch_size, std::max<Index>(end - begin, 1));  // so that start + batch_size cannot overflow
     for (Index start = begin; start < end; start += batch_size) {
       const Index rows = std::min(batch_size, end - start);
@@ -311,7 +311,7 @@ class Trainer {
       totals.rows += static_cast<double>(batch.total_rows);
     }
     Logs logs;
-    totals.write(net.metrics, logs);
+    totals.write(net.metrics, net.metric_layout, logs);
     logs["loss"] += net.regularization();
     return logs;
   }

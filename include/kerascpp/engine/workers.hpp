@@ -133,7 +133,7 @@ class Workers {
   void run_share(Network<Scalar>& net, std::size_t t, const Batch<Scalar>& b, bool training) {
     Worker& w = workers_[t];
     auto& layers = layers_of(net, t);
-    w.sums.metric_sums.assign(net.metrics.size(), 0.0);
+    w.sums.state.assign(net.metric_layout.state_size(), 0.0);
     w.sums.clear();
     if (b.rows <= 0) return;
     ConstMatrixView<Scalar> yb(b.y, b.rows, b.y_cols);
@@ -144,13 +144,12 @@ class Workers {
     Eigen::Map<Vector<Scalar>> per_sample(w.per_sample.view(b.rows, 1).data(), b.rows);
     net.loss->per_sample(yb, pred, net.fused, per_sample);
     w.sums.loss_sum = static_cast<double>((per_sample.array() * wb.array()).sum());
-    w.sums.weight_sum = static_cast<double>(wb.sum());
     if (!net.metrics.empty()) {
-      Eigen::Map<Vector<Scalar>> values(w.metric.view(b.rows, 1).data(), b.rows);
-      for (std::size_t k = 0; k < net.metrics.size(); ++k) {
-        net.metrics[k]->per_sample(yb, out, values);
-        w.sums.metric_sums[k] = static_cast<double>((values.array() * wb.array()).sum());
-      }
+      Eigen::Map<Vector<Scalar>> scratch(w.metric.view(b.rows, 1).data(), b.rows);
+      const std::span<double> state(w.sums.state);
+      const auto& begin = net.metric_layout.state_begin;
+      for (std::size_t k = 0; k < net.metrics.size(); ++k)
+        net.metrics[k]->update_state(yb, out, b.w, scratch, state.subspan(begin[k], begin[k + 1] - begin[k]));
     }
     if (!training) return;
     Eigen::Map<Vector<Scalar>> scale(w.scale.view(b.rows, 1).data(), b.rows);
@@ -194,17 +193,15 @@ class Workers {
   /// Adds the sums of threads 0..n-1 (and, through the reduction, of the other processes) into
   /// `totals`; returns their Σ w_i·l_i.
   double collect(int n, Totals& totals) {
-    const std::size_t m = workers_[0].sums.metric_sums.size();
-    sums_.assign(2 + m, 0.0);  // Σ w_i·l_i, Σ w_i, then each metric's Σ w_i·m_i
+    const std::size_t m = workers_[0].sums.state.size();
+    sums_.assign(1 + m, 0.0);  // Σ w_i·l_i, then the metrics' states
     for (int t = 0; t < n; ++t) {
       const Totals& s = workers_[static_cast<std::size_t>(t)].sums;
       sums_[0] += s.loss_sum;
-      sums_[1] += s.weight_sum;
-      for (std::size_t k = 0; k < m; ++k) sums_[2 + k] += s.metric_sums[k];
+      for (std::size_t k = 0; k < m; ++k) sums_[1 + k] += s.state[k];
     }
     if (reduction().spans_processes()) reduction().sum_totals(std::span<double>(sums_));
-    totals.weight_sum += sums_[1];
-    for (std::size_t k = 0; k < m; ++k) totals.metric_sums[k] += sums_[2 + k];
+    for (std::size_t k = 0; k < m; ++k) totals.state[k] += sums_[1 + k];
     return sums_[0];
   }
 
