@@ -334,7 +334,7 @@ TEST_CASE("A metric's state over a data set is the sum of its batches' states, n
   CHECK(scores.at("mae") == Approx((w.array() * (p - y).col(0).array().abs()).sum() / w.sum()).epsilon(1e-12));
 }
 
-TEST_CASE("compile accepts auc, precision, recall and f1_score by name; History has Keras's keys",
+TEST_CASE("compile accepts auc, precision, recall and f1_score by name and History has Keras's keys",
           "[classification_metrics][history]") {
   const RowMatrix<float> p = column<float>(reference("binary_p"));
   const RowMatrix<float> y = column<float>(reference("binary_y"));

@@ -194,6 +194,11 @@ class Workers {
   /// `totals`; returns their Σ w_i·l_i.
   double collect(int n, Totals& totals) {
     const std::size_t m = workers_[0].sums.state.size();
+    if (n == 1 && !reduction().spans_processes()) {  // nothing to sum first: the same numbers, one pass less
+      const Totals& s = workers_[0].sums;
+      for (std::size_t k = 0; k < m; ++k) totals.state[k] += s.state[k];
+      return s.loss_sum;
+    }
     sums_.assign(1 + m, 0.0);  // Σ w_i·l_i, then the metrics' states
     for (int t = 0; t < n; ++t) {
       const Totals& s = workers_[static_cast<std::size_t>(t)].sums;
