@@ -155,7 +155,7 @@ class Optimizer {
     GradientClipping clipping;
     for (auto [key, field] : {std::pair{"clipnorm", &GradientClipping::clipnorm}, std::pair{"clipvalue", &GradientClipping::clipvalue},
                               std::pair{"global_clipnorm", &GradientClipping::global_clipnorm}})
-      if (c.optional_text(key)) clipping.*field = c.number(key);
+      clipping.*field = c.optional_number(key);
     ConfigReader codec(rest, c.owner());
     std::unique_ptr<Optimizer> out = Codec::from_config(codec);
     codec.finish();
