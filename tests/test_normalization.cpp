@@ -109,7 +109,7 @@ TEST_CASE("Normalization: the examples of Keras's docstring, float32", "[normali
   CHECK(z(2, 0) == 0.0f);
 }
 
-TEST_CASE("Normalization: invert undoes the normalization; explicit statistics broadcast", "[normalization]") {
+TEST_CASE("Normalization: invert undoes the normalization, explicit statistics broadcast", "[normalization]") {
   const Mat x = kerascpp_test::uniform_matrix(5, 3, -3.0, 3.0, 9);
   Normalization<double> forward_layer(-1, {0.5, -1.0, 2.0}, {4.0, 0.25, 9.0});
   Normalization<double> inverse_layer(1, {0.5, -1.0, 2.0}, {4.0, 0.25, 9.0}, true);
@@ -128,7 +128,7 @@ TEST_CASE("Normalization: invert undoes the normalization; explicit statistics b
   CHECK(identical(*scalar.weights()[1].value, rows_of({{4.0, 4.0, 4.0}})));
 }
 
-TEST_CASE("Normalization: arguments are checked; using it without statistics is a StateError", "[normalization][errors]") {
+TEST_CASE("Normalization: arguments are checked, and using it without statistics is a StateError", "[normalization][errors]") {
   CHECK_THAT(thrown_message<ValueError>([] { Normalization<float>(-1, {1.0}); }),
              Contains("Normalization: mean and variance must be given together and with as many values, received 1 mean "
                       "value(s) and 0 variance value(s)"));
