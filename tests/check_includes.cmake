@@ -12,7 +12,7 @@
 set(FLOOR_0 core        core.hpp weights.hpp reduction.hpp registry.hpp io.hpp threads.hpp build_info.hpp float_env.hpp py_dataset.hpp data/*)
 set(FLOOR_1 kernels     kernels/*)
 set(FLOOR_2 elementwise activations.hpp initializers.hpp regularizers.hpp)
-set(FLOOR_3 families    layers/* layers.hpp losses.hpp metrics/* metrics.hpp optimizers.hpp)
+set(FLOOR_3 families    layers/* layers.hpp losses.hpp metrics/* metrics.hpp optimizers/* optimizers.hpp)
 # The engine runs callbacks and the progress bar, so the Callback interface sits below it.
 set(FLOOR_4 callbacks   callbacks.hpp progress.hpp)
 set(FLOOR_5 engine      engine/*)

@@ -101,3 +101,18 @@ TEST_CASE("no heap allocation per batch after the first: a batch split between t
   keras::set_num_threads(1);
   CHECK(worst == 0);
 }
+
+TEST_CASE("no heap allocation per batch after the first: a learning-rate schedule and gradient clipping",
+          "[allocations][schedules][clipping]") {
+  keras::Matrix<float> x = keras::Matrix<float>::Random(300, 11);
+  keras::Matrix<float> y = keras::Matrix<float>::Random(300, 1);
+  for (const keras::optimizers::GradientClipping clipping :
+       {keras::optimizers::GradientClipping{.clipnorm = 1.0}, keras::optimizers::GradientClipping{.global_clipnorm = 1.0},
+        keras::optimizers::GradientClipping{.clipvalue = 0.1}}) {
+    keras::Sequential model{Normalization(), Dense(32, "relu"), Dense(1)};
+    static_cast<Normalization<float>&>(model.layer(0)).adapt(x);
+    const keras::optimizers::schedules::PiecewiseConstantDecay schedule({5, 10}, {1e-2, 1e-3, 1e-4});
+    model.compile(keras::optimizers::Adam<float>(schedule, 0.9, 0.999, 1e-7, clipping), "mae");
+    CHECK(max_allocations_per_batch(model, x, y, 32) == 0);
+  }
+}

@@ -1,5 +1,5 @@
-// kerascpp/layers.hpp — every layer: Dense, Activation, Dropout, BatchNormalization, and the layer
-// registry of Scalar with them.
+// kerascpp/layers.hpp — every layer: Dense, Activation, Dropout, BatchNormalization, Normalization,
+// and the layer registry of Scalar with them.
 #pragma once
 
 #include <kerascpp/layers/activation.hpp>
@@ -7,6 +7,7 @@
 #include <kerascpp/layers/dense.hpp>
 #include <kerascpp/layers/dropout.hpp>
 #include <kerascpp/layers/layer.hpp>
+#include <kerascpp/layers/normalization.hpp>
 #include <kerascpp/registry.hpp>
 
 #include <vector>
@@ -23,7 +24,8 @@ Registry<LayerEntry<Scalar>>& layer_registry() {
         layer_entry<l::Dense<Scalar>, l::DenseCodec<Scalar>>("Dense"),
         layer_entry<l::Activation<Scalar>, l::ActivationCodec<Scalar>>("Activation"),
         layer_entry<l::Dropout<Scalar>, l::DropoutCodec<Scalar>>("Dropout"),
-        layer_entry<l::BatchNormalization<Scalar>, l::BatchNormalizationCodec<Scalar>>("BatchNormalization")};
+        layer_entry<l::BatchNormalization<Scalar>, l::BatchNormalizationCodec<Scalar>>("BatchNormalization"),
+        layer_entry<l::Normalization<Scalar>, l::NormalizationCodec<Scalar>>("Normalization")};
   });
 }
 

@@ -2,40 +2,169 @@
 // batch increments `iterations` once, then updates the parameter store's trainable weights from
 // their gradients in one pass over its flat buffers. Each slot (momentum, velocity, ...) is one flat
 // buffer laid out like the store; the state persists across `fit` calls, and `reset()` starts over.
+// Every optimizer takes a learning rate or a schedule (optimizers/schedules.hpp) and Keras's
+// gradient clipping (clipnorm, clipvalue, global_clipnorm).
 #pragma once
 
 #include <kerascpp/core.hpp>
 #include <kerascpp/kernels/packets.hpp>
+#include <kerascpp/optimizers/schedules.hpp>
 #include <kerascpp/registry.hpp>
 #include <kerascpp/weights.hpp>
 
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <iterator>
+#include <limits>
 #include <memory>
+#include <optional>
 #include <string>
+#include <system_error>
 #include <utility>
 #include <vector>
 
 namespace kerascpp {
 
+namespace optimizers {
+
+/// Keras's gradient clipping, at most one of the three: `clipnorm` scales each weight tensor's
+/// gradient g to g·c / max(‖g‖, c), `global_clipnorm` scales every gradient by c / max(‖G‖, c) with
+/// ‖G‖ the norm of all trainable gradients together, `clipvalue` clamps each element to [−c, c].
+/// It applies to the batch's summed gradient, before the update (and before AdamW's weight decay).
+struct GradientClipping {
+  std::optional<double> clipnorm{};
+  std::optional<double> clipvalue{};
+  std::optional<double> global_clipnorm{};
+
+  bool active() const { return clipnorm || clipvalue || global_clipnorm; }
+  bool operator==(const GradientClipping&) const = default;
+};
+
+}  // namespace optimizers
+
 template <typename Scalar = float>
 class Optimizer {
  public:
   using scalar_type = Scalar;
-  explicit Optimizer(double learning_rate) : learning_rate_(learning_rate) { check_learning_rate(learning_rate); }
+  using LearningRate = optimizers::LearningRate;
+  using GradientClipping = optimizers::GradientClipping;
+  using Schedule = optimizers::schedules::LearningRateSchedule;
+
+  explicit Optimizer(LearningRate learning_rate, GradientClipping clipping = {}) {
+    set_learning_rate(std::move(learning_rate));
+    set_clipping(clipping);
+  }
   virtual ~Optimizer() = default;
   virtual std::string name() const = 0;
   virtual std::unique_ptr<Optimizer> clone() const = 0;
+  /// The constructor arguments as text; `full_config` adds the learning rate (or its schedule) and
+  /// the clipping, and is what files hold.
   virtual Config config() const = 0;
 
-  double learning_rate() const { return learning_rate_; }
-  void set_learning_rate(double lr) {
-    check_learning_rate(lr);
-    learning_rate_ = lr;
+  /// The learning rate of the next step: the constant rate, or the schedule at iterations() (the
+  /// step count before that step), as Keras's `optimizer.learning_rate`.
+  double learning_rate() const { return schedule_ ? (*schedule_)(iterations_) : learning_rate_; }
+  /// Sets a constant rate, or a schedule. As in Keras, a constant rate cannot replace a schedule:
+  /// that throws StateError (callbacks such as ReduceLROnPlateau set constant rates).
+  void set_learning_rate(LearningRate lr) {
+    if (lr.is_schedule()) {
+      schedule_ = lr.schedule();
+      learning_rate_ = (*schedule_)(iterations_);
+      return;
+    }
+    if (schedule_)
+      throw StateError(detail::cat(name(), ": this optimizer was created with a learning-rate schedule (",
+                                   schedule_->name(), "), hence its learning rate is not settable; received learning_rate=",
+                                   lr.value(), ". Create the optimizer with a number as learning_rate to set it"));
+    check_learning_rate(lr.value());
+    learning_rate_ = lr.value();
   }
+  /// The schedule given as learning_rate, or nullptr for a constant rate.
+  const std::shared_ptr<const Schedule>& learning_rate_schedule() const { return schedule_; }
+
+  const GradientClipping& clipping() const { return clipping_; }
+  /// Sets the gradient clipping: at most one of clipnorm, clipvalue and global_clipnorm, each a
+  /// finite positive number (ValueError otherwise).
+  void set_clipping(const GradientClipping& clipping) {
+    const int set = (clipping.clipnorm ? 1 : 0) + (clipping.clipvalue ? 1 : 0) + (clipping.global_clipnorm ? 1 : 0);
+    const auto text = [](const std::optional<double>& v) { return v ? detail::number(*v) : std::string("none"); };
+    if (set > 1)
+      detail::fail("optimizer: only one of clipnorm, clipvalue and global_clipnorm can be set, received clipnorm=",
+                   text(clipping.clipnorm), ", clipvalue=", text(clipping.clipvalue), ", global_clipnorm=",
+                   text(clipping.global_clipnorm));
+    for (const auto& [what, v] : {std::pair{"clipnorm", clipping.clipnorm}, std::pair{"clipvalue", clipping.clipvalue},
+                                  std::pair{"global_clipnorm", clipping.global_clipnorm}})
+      if (v && !(*v > 0.0 && std::isfinite(*v)))
+        detail::fail("optimizer: ", what, " must be a finite positive number, received ", what, "=", *v);
+    clipping_ = clipping;
+  }
+  /// Whether a step reads the whole summed gradient before updating any weight (a norm clipping),
+  /// so that threads cannot update their parts as soon as their own part of the gradient is summed.
+  bool needs_whole_gradient() const { return clipping_.clipnorm || clipping_.global_clipnorm; }
+
+  /// `config()` with the learning rate and the clipping: `learning_rate` holds the current constant
+  /// rate, or the schedule's name with the schedule's arguments under `learning_rate.<argument>`;
+  /// `clipnorm`, `clipvalue`, `global_clipnorm` are there when set.
+  Config full_config() const {
+    Config c = config();
+    for (auto it = c.begin(); it != c.end();)
+      it = it->first.rfind("learning_rate.", 0) == 0 ? c.erase(it) : std::next(it);
+    if (schedule_) {
+      c["learning_rate"] = schedule_->name();
+      for (const auto& [key, value] : schedule_->config()) c["learning_rate." + key] = value;
+    } else {
+      c["learning_rate"] = detail::number(learning_rate_);
+    }
+    for (const auto& [key, v] : {std::pair{"clipnorm", clipping_.clipnorm}, std::pair{"clipvalue", clipping_.clipvalue},
+                                 std::pair{"global_clipnorm", clipping_.global_clipnorm}})
+      if (v) c[key] = detail::number(*v);
+    return c;
+  }
+
+  /// Reads what `full_config` wrote: the learning rate (a number, or a registered schedule's name
+  /// and its `learning_rate.` keys) and the clipping keys here, the rest through
+  /// `Codec::from_config`, which sees `learning_rate` as a number. Every key must be read.
+  template <typename Codec>
+  static std::unique_ptr<Optimizer> from_full_config(ConfigReader& c) {
+    const std::string& rate = c.text("learning_rate");
+    Config rest;
+    for (const auto& [key, value] : c.config())
+      if (key.rfind("learning_rate.", 0) != 0 && key != "clipnorm" && key != "clipvalue" && key != "global_clipnorm")
+        rest.emplace(key, value);
+    std::optional<LearningRate> lr;
+    const auto* schedule_entry = optimizers::schedules::registry().find(rate);
+    if (schedule_entry == nullptr) {
+      double value = 0.0;
+      const auto [ptr, error] = std::from_chars(rate.data(), rate.data() + rate.size(), value);
+      if (rate.empty() || error != std::errc{} || ptr != rate.data() + rate.size())
+        c.fail(detail::cat(c.owner(), " config 'learning_rate' must be a number or the name of a learning-rate schedule (",
+                           detail::join(optimizers::schedules::registry().names()), "), found ", detail::quote(rate)));
+    } else {
+      Config schedule_config;
+      for (const auto& [key, value] : c.config())
+        if (key.rfind("learning_rate.", 0) == 0) schedule_config.emplace(key.substr(14), c.text(key));
+      ConfigReader inner(schedule_config, detail::cat(c.owner(), " learning_rate ", rate));
+      lr.emplace(schedule_entry->from_config(inner));
+      inner.finish();
+      rest["learning_rate"] = "0";
+    }
+    GradientClipping clipping;
+    for (auto [key, field] : {std::pair{"clipnorm", &GradientClipping::clipnorm}, std::pair{"clipvalue", &GradientClipping::clipvalue},
+                              std::pair{"global_clipnorm", &GradientClipping::global_clipnorm}})
+      clipping.*field = c.optional_number(key);
+    ConfigReader codec(rest, c.owner());
+    std::unique_ptr<Optimizer> out = Codec::from_config(codec);
+    codec.finish();
+    for (const auto& entry : rest) c.text(entry.first);
+    if (lr) out->set_learning_rate(*lr);
+    out->set_clipping(clipping);
+    return out;
+  }
+
   std::int64_t iterations() const { return iterations_; }
   void set_iterations(std::int64_t n) { iterations_ = n; }
   bool built() const { return built_; }
@@ -47,6 +176,7 @@ class Optimizer {
       detail::fail(name(), ": slots_per_weight must be in [0, ", max_slots, "], received ", slots_per_weight());
     entries_ = store.trainable();
     size_ = store.size();
+    clip_scales_.assign(entries_.size(), Scalar(1));
     slots_.assign(static_cast<std::size_t>(slots_per_weight()), Vector<Scalar>::Zero(size_));
     for (auto& s : slots_)
       for (const auto& e : entries_) s.segment(e.offset, e.rows * e.cols).setConstant(Scalar(initial_slot_value()));
@@ -74,7 +204,15 @@ class Optimizer {
                      " but the optimizer was built for ", detail::shape_string(entries_[i].rows, entries_[i].cols));
     if (iterations_ == std::numeric_limits<std::int64_t>::max())
       detail::fail(name(), ": iterations has reached its limit ", iterations_, "; no further step can be counted");
+    if (schedule_) {
+      const double lr = (*schedule_)(iterations_);  // Keras: lr = schedule(iterations) before the update
+      if (!(lr >= 0.0) || !std::isfinite(lr))
+        detail::fail(name(), ": the learning-rate schedule ", schedule_->name(), " returned ", lr, " at step ", iterations_,
+                     "; expected a finite non-negative learning rate");
+      learning_rate_ = lr;
+    }
     ++iterations_;
+    if (clipping_.active()) begin_clipping(store);
     begin_step();
   }
 
@@ -87,6 +225,7 @@ class Optimizer {
     const int k = slots_per_weight();
     const auto slot = [&](int j) { return j < k ? Flat(slots_[static_cast<std::size_t>(j)].data() + begin, end - begin) : Flat(nullptr, 0); };
     std::array<Flat, max_slots> slot_parts{slot(0), slot(1), slot(2)};
+    if (clipping_.active()) clip_part(store.grads(), begin, end);
     update_step(Flat(store.values() + begin, end - begin), ConstFlat(store.grads() + begin, end - begin),
                 slot_parts.data());
   }
@@ -98,8 +237,10 @@ class Optimizer {
 
   void reset() {
     iterations_ = 0;
+    if (schedule_) learning_rate_ = (*schedule_)(0);
     slots_.clear();
     entries_.clear();
+    clip_scales_.clear();
     size_ = 0;
     built_ = false;
   }
@@ -151,12 +292,61 @@ class Optimizer {
     if (!(v > 0.0)) detail::fail(who, ": ", what, " must be positive, received ", what, "=", v);
   }
 
-  double learning_rate_;
+  /// The learning rate of the step being taken, for begin_step and update_step (with a schedule,
+  /// the schedule at the step count before this step; learning_rate() then already names the next).
+  double learning_rate_ = 0.0;
   std::int64_t iterations_ = 0;
   std::vector<Vector<Scalar>> slots_;
   std::vector<typename ParameterStore<Scalar>::Entry> entries_;
   Index size_ = 0;
   bool built_ = false;
+
+ private:
+  /// The factor of each tensor's gradient for this step, from the summed gradient (padding is not
+  /// part of any tensor, so it counts in no norm and is never changed). Sums of squares in double.
+  void begin_clipping(const ParameterStore<Scalar>& store) {
+    const Scalar* g = store.grads();
+    const auto sum_of_squares = [g](const auto& e) {
+      double s = 0.0;
+      for (Index i = e.offset, end = e.offset + e.rows * e.cols; i < end; ++i)
+        s += static_cast<double>(g[i]) * static_cast<double>(g[i]);
+      return s;
+    };
+    if (clipping_.clipnorm) {
+      const double c = *clipping_.clipnorm;
+      for (std::size_t k = 0; k < entries_.size(); ++k) {
+        const double norm = std::sqrt(sum_of_squares(entries_[k]));  // ‖g_k‖
+        clip_scales_[k] = Scalar(std::isnan(norm) ? norm : norm > c ? c / norm : 1.0);  // c / max(‖g_k‖, c)
+      }
+    } else if (clipping_.global_clipnorm) {
+      const double c = *clipping_.global_clipnorm;
+      double total = 0.0;
+      for (const auto& e : entries_) total += sum_of_squares(e);
+      const double norm = std::sqrt(total);  // ‖G‖ = sqrt(Σ_k ‖g_k‖²)
+      const double scale = !std::isfinite(norm) ? std::numeric_limits<double>::quiet_NaN() : norm > c ? c * (1.0 / norm) : 1.0;
+      std::fill(clip_scales_.begin(), clip_scales_.end(), Scalar(scale));  // c · min(1/‖G‖, 1/c); NaN unless finite
+    }
+  }
+
+  /// Clips the gradient elements of [begin, end) that belong to tensors.
+  void clip_part(Scalar* g, Index begin, Index end) {
+    const bool by_value = clipping_.clipvalue.has_value();
+    const Scalar v = by_value ? Scalar(*clipping_.clipvalue) : Scalar(0);
+    for (std::size_t k = 0; k < entries_.size(); ++k) {
+      const Index from = std::max(begin, entries_[k].offset);
+      const Index to = std::min(end, entries_[k].offset + entries_[k].rows * entries_[k].cols);
+      if (by_value) {
+        for (Index i = from; i < to; ++i) g[i] = g[i] < -v ? -v : (g[i] > v ? v : g[i]);  // clip(g, −c, c)
+      } else if (clip_scales_[k] != Scalar(1)) {
+        const Scalar scale = clip_scales_[k];
+        for (Index i = from; i < to; ++i) g[i] *= scale;  // g · scale
+      }
+    }
+  }
+
+  std::shared_ptr<const Schedule> schedule_;
+  GradientClipping clipping_;
+  std::vector<Scalar> clip_scales_;  // one per trainable tensor, sized at build
 };
 
 namespace optimizers {
@@ -165,8 +355,9 @@ namespace optimizers {
 template <typename Scalar = float>
 class SGD : public Optimizer<Scalar> {
  public:
-  explicit SGD(double learning_rate = 0.01, double momentum = 0.0, bool nesterov = false)
-      : Optimizer<Scalar>(learning_rate), momentum_(momentum), nesterov_(nesterov) {
+  explicit SGD(LearningRate learning_rate = 0.01, double momentum = 0.0, bool nesterov = false,
+               GradientClipping clipping = {})
+      : Optimizer<Scalar>(std::move(learning_rate), clipping), momentum_(momentum), nesterov_(nesterov) {
     this->check_unit("SGD", "momentum", momentum, true);
   }
   std::string name() const override { return "SGD"; }
@@ -214,8 +405,9 @@ class SGD : public Optimizer<Scalar> {
 template <typename Scalar = float>
 class Adam : public Optimizer<Scalar> {
  public:
-  explicit Adam(double learning_rate = 0.001, double beta_1 = 0.9, double beta_2 = 0.999, double epsilon = 1e-7)
-      : Optimizer<Scalar>(learning_rate), beta_1_(beta_1), beta_2_(beta_2), epsilon_(epsilon) {
+  explicit Adam(LearningRate learning_rate = 0.001, double beta_1 = 0.9, double beta_2 = 0.999, double epsilon = 1e-7,
+                GradientClipping clipping = {})
+      : Optimizer<Scalar>(std::move(learning_rate), clipping), beta_1_(beta_1), beta_2_(beta_2), epsilon_(epsilon) {
     this->check_unit("Adam", "beta_1", beta_1);
     this->check_unit("Adam", "beta_2", beta_2);
     this->check_positive("Adam", "epsilon", epsilon);
@@ -258,9 +450,9 @@ class Adam : public Optimizer<Scalar> {
 template <typename Scalar = float>
 class AdamW : public Adam<Scalar> {
  public:
-  explicit AdamW(double learning_rate = 0.001, double weight_decay = 0.004, double beta_1 = 0.9,
-                 double beta_2 = 0.999, double epsilon = 1e-7)
-      : Adam<Scalar>(learning_rate, beta_1, beta_2, epsilon), weight_decay_(weight_decay) {
+  explicit AdamW(LearningRate learning_rate = 0.001, double weight_decay = 0.004, double beta_1 = 0.9,
+                 double beta_2 = 0.999, double epsilon = 1e-7, GradientClipping clipping = {})
+      : Adam<Scalar>(std::move(learning_rate), beta_1, beta_2, epsilon, clipping), weight_decay_(weight_decay) {
     if (!(weight_decay >= 0.0))
       detail::fail("AdamW: weight_decay must be non-negative, received weight_decay=", weight_decay);
   }
@@ -291,9 +483,10 @@ class AdamW : public Adam<Scalar> {
 template <typename Scalar = float>
 class RMSprop : public Optimizer<Scalar> {
  public:
-  explicit RMSprop(double learning_rate = 0.001, double rho = 0.9, double momentum = 0.0, double epsilon = 1e-7,
-                   bool centered = false)
-      : Optimizer<Scalar>(learning_rate), rho_(rho), momentum_(momentum), epsilon_(epsilon), centered_(centered) {
+  explicit RMSprop(LearningRate learning_rate = 0.001, double rho = 0.9, double momentum = 0.0, double epsilon = 1e-7,
+                   bool centered = false, GradientClipping clipping = {})
+      : Optimizer<Scalar>(std::move(learning_rate), clipping), rho_(rho), momentum_(momentum), epsilon_(epsilon),
+        centered_(centered) {
     this->check_unit("RMSprop", "rho", rho);
     this->check_unit("RMSprop", "momentum", momentum, true);
     this->check_positive("RMSprop", "epsilon", epsilon);
@@ -347,8 +540,9 @@ class RMSprop : public Optimizer<Scalar> {
 template <typename Scalar = float>
 class Adagrad : public Optimizer<Scalar> {
  public:
-  explicit Adagrad(double learning_rate = 0.001, double initial_accumulator_value = 0.1, double epsilon = 1e-7)
-      : Optimizer<Scalar>(learning_rate), initial_(initial_accumulator_value), epsilon_(epsilon) {
+  explicit Adagrad(LearningRate learning_rate = 0.001, double initial_accumulator_value = 0.1, double epsilon = 1e-7,
+                   GradientClipping clipping = {})
+      : Optimizer<Scalar>(std::move(learning_rate), clipping), initial_(initial_accumulator_value), epsilon_(epsilon) {
     if (!(initial_accumulator_value >= 0.0))
       detail::fail("Adagrad: initial_accumulator_value must be non-negative, received initial_accumulator_value=",
                    initial_accumulator_value);

@@ -16,6 +16,7 @@
 
 #include <kerascpp/core.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <map>
@@ -107,6 +108,36 @@ class ConfigReader {
                        detail::quote(v)));
     return out;
   }
+
+  /// The number under `key`, or nullopt when the key is absent.
+  std::optional<double> optional_number(const std::string& key) {
+    if (config_.count(key) == 0) return std::nullopt;
+    return number(key);
+  }
+
+  /// A comma-separated list of integers or numbers ("100,200", "0.1,0.01,0.001"); an empty text is
+  /// an empty list, and every item must be well-formed.
+  template <typename T>
+  std::vector<T> list(const std::string& key) {
+    const std::string& v = text(key);
+    std::vector<T> out;
+    if (v.empty()) return out;
+    for (std::size_t begin = 0;;) {
+      const std::size_t end = std::min(v.find(',', begin), v.size());
+      T item{};
+      const auto [ptr, error] = std::from_chars(v.data() + begin, v.data() + end, item);
+      if (begin == end || error != std::errc{} || ptr != v.data() + end)
+        fail(detail::cat(owner_, " config ", detail::quote(key), " must be a comma-separated list of ",
+                         std::is_integral_v<T> ? "integers" : "numbers", ", found ", detail::quote(v)));
+      out.push_back(item);
+      if (end == v.size()) break;
+      begin = end + 1;
+    }
+    return out;
+  }
+
+  /// Every entry, read or not (for readers that split a config between several owners).
+  const Config& config() const { return config_; }
 
   std::optional<std::uint64_t> optional_unsigned(const std::string& key) {
     const std::string* v = find(key, false);
@@ -409,12 +440,14 @@ auto default_maker() -> std::unique_ptr<Base> (*)() {
 }  // namespace detail
 
 /// The registry entry of the optimizer class `O` (of one Scalar type). `Codec` gives
-/// `from_config(ConfigReader&) -> std::unique_ptr<Optimizer<Scalar>>`; the config saved is the
-/// optimizer's own `config()`.
+/// `from_config(ConfigReader&) -> std::unique_ptr<Optimizer<Scalar>>` for the optimizer's own
+/// arguments; the config saved is the optimizer's `full_config()` (its `config()` with the learning
+/// rate or schedule and the gradient clipping), read back by `Optimizer::from_full_config<Codec>`.
 template <typename O, typename Codec>
 OptimizerEntry<typename O::scalar_type> optimizer_entry(std::string_view name, std::vector<std::string> aliases = {}) {
   using Scalar = typename O::scalar_type;
-  return {std::string(name), &typeid(O), &Codec::from_config, [](const Optimizer<Scalar>& o) { return o.config(); },
+  return {std::string(name), &typeid(O), &O::template from_full_config<Codec>,
+          [](const Optimizer<Scalar>& o) { return o.full_config(); },
           detail::default_maker<Optimizer<Scalar>, O>(), std::move(aliases)};
 }
 

@@ -39,7 +39,9 @@ class Workers {
       return collect(1, totals);
     }
     prepare(net, n);
-    const bool local = !reduction().spans_processes();  // then the threads also take the step
+    // The threads also take the step unless other processes share the batch or a norm clipping
+    // needs the whole summed gradient first.
+    const bool local = !reduction().spans_processes() && !net.optimizer->needs_whole_gradient();
     if (training && local) net.optimizer->begin_apply(net.store);
     detail::SpinBarrier shares_done(n);
     auto task = [&](int t) {

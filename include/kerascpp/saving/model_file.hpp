@@ -98,12 +98,11 @@ std::unique_ptr<Loss<Scalar>> make_loss(const CompileRecord& rec, const Origin& 
   return from_config(c, rec.loss, origin, rec.offset, "section COMP", [&] { return entry.from_config(c); });
 }
 
-/// The optimizer's config with its current learning rate written exactly.
+/// The optimizer's config: its arguments, its current learning rate written exactly (or its
+/// learning-rate schedule) and its gradient clipping (Optimizer::full_config).
 template <typename Scalar>
 Config optimizer_config(const OptimizerEntry<Scalar>& entry, const Optimizer<Scalar>& optimizer) {
-  Config c = entry.get_config(optimizer);
-  c["learning_rate"] = number(optimizer.learning_rate());
-  return c;
+  return entry.get_config(optimizer);
 }
 
 /// The WGHT section of `model`; `who` names the caller in errors about unsupported layers.
