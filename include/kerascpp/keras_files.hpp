@@ -499,7 +499,7 @@ void save_model(const Sequential<Scalar>& model, const std::filesystem::path& pa
   char date[32];
   std::strftime(date, sizeof date, "%Y-%m-%d@%H:%M:%S", &local);
   json metadata;
-  metadata["keras_version"] = written_keras_version;
+  metadata["keras_version"] = std::string(written_keras_version);
   metadata["date_saved"] = date;
   const std::string zip =
       archive::write_archive({{"metadata.json", metadata.dump()}, {"config.json", config}, {"model.weights.h5", weights}});

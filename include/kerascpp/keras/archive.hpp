@@ -10,6 +10,7 @@
 #include <zip.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <map>
 #include <memory>
 #include <string>
@@ -149,12 +150,18 @@ inline std::string write_archive(const std::vector<std::pair<std::string, std::s
   zip.release();  // zip_close freed it
   if (zip_source_open(raw) != 0) throw IOError("cannot read back the zip archive written in memory");
   std::string out;
-  zip_stat_t st;
-  zip_stat_init(&st);
-  if (zip_source_stat(raw, &st) == 0 && (st.valid & ZIP_STAT_SIZE) != 0) out.resize(static_cast<std::size_t>(st.size));
-  const zip_int64_t n = zip_source_read(raw, out.data(), out.size());
+  bool read = zip_source_seek(raw, 0, SEEK_END) == 0;
+  const zip_int64_t size = read ? zip_source_tell(raw) : -1;
+  read = size >= 0 && zip_source_seek(raw, 0, SEEK_SET) == 0;
+  if (read) out.resize(static_cast<std::size_t>(size));
+  std::size_t got = 0;
+  while (read && got < out.size()) {
+    const zip_int64_t n = zip_source_read(raw, out.data() + got, out.size() - got);
+    read = n > 0;
+    if (read) got += static_cast<std::size_t>(n);
+  }
   zip_source_close(raw);
-  if (n < 0 || static_cast<std::size_t>(n) != out.size()) throw IOError("cannot read back the zip archive written in memory");
+  if (!read || got != out.size()) throw IOError("cannot read back the zip archive written in memory");
   return out;
 }
 

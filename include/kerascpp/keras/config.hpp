@@ -209,7 +209,7 @@ inline std::string activation(const json& v, const std::string& where) {
   else if (const json* c = find(v, "config"); c != nullptr && c->is_string()) name = c->get<std::string>();
   else malformed(where, cat("'activation' must be a name, found ", show(v)));
   try {
-    activations::get(name);
+    static_cast<void>(activations::get(name));
   } catch (const ValueError& e) {
     unsupported(where, e.what());
   }

@@ -232,6 +232,7 @@ class File {
     if (count < 0 || count > (1 << 24)) throw IOError(cat(where, ": unreadable element count ", count));
     const auto n = static_cast<std::size_t>(count);
     std::vector<std::string> out;
+    if (n == 0) return out;
     const htri_t variable = H5Tis_variable_str(type.get());
     if (variable < 0) throw IOError(cat(where, ": cannot read the string type"));
     if (variable > 0) {
@@ -241,7 +242,11 @@ class File {
       std::vector<char*> pointers(n, nullptr);
       check(H5Aread(attr.get(), memory.get(), pointers.data()), where, "cannot read the strings (the file is corrupt)");
       for (char* p : pointers) out.emplace_back(p != nullptr ? p : "");
+#if H5_VERSION_GE(1, 12, 0)
+      H5Treclaim(memory.get(), space.get(), H5P_DEFAULT, pointers.data());
+#else
       H5Dvlen_reclaim(memory.get(), space.get(), H5P_DEFAULT, pointers.data());
+#endif
     } else {
       const std::size_t size = H5Tget_size(type.get());
       if (size == 0 || size > (std::size_t{1} << 26) || n * size > (std::size_t{1} << 28))
@@ -284,8 +289,9 @@ class File {
       if (n > static_cast<hsize_t>(std::numeric_limits<std::int32_t>::max()))
         throw IOError(cat(path, ": a dimension of ", n, " is larger than kerascpp allows (", std::numeric_limits<std::int32_t>::max(), ")"));
       d.dims.push_back(static_cast<std::int64_t>(n));
-      d.values = n == 0 || d.values == 0 ? 0 : d.values * n;
-      if (d.values > (std::uint64_t{1} << 40)) throw IOError(cat(path, ": shape ", shape_text(d.dims), " is too large"));
+      constexpr std::uint64_t limit = std::uint64_t{1} << 40;
+      if (n != 0 && d.values > limit / n) throw IOError(cat(path, ": a shape of more than ", limit, " values is refused"));
+      d.values *= n;
     }
     d.stored_bytes = H5Dget_storage_size(set.get());
     Handle plist = checked(H5Dget_create_plist(set.get()), path, "cannot read the dataset's storage layout");
