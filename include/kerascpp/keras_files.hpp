@@ -424,6 +424,55 @@ std::string weights_image(const Sequential<Scalar>& model, std::string_view func
 
 }  // namespace detail
 
+/// The model in the bytes of a Keras model file — a `.keras` archive (Keras 3) or a legacy `.h5`
+/// (tf.keras 2) — as a Sequential<Scalar>: its layers from the config, their weights and, when the
+/// file has them, the compile settings and (from a `.keras`) the optimizer's state. What
+/// `load_model` runs on a file's content; errors are those of load_model without the path.
+template <typename Scalar = float>
+Sequential<Scalar> decode_model(std::string_view bytes) {
+  if (bytes.substr(0, 2) == "PK") {
+    const auto entries = detail::archive_entries(bytes);
+    if (entries.count("config.json") == 0) throw IOError("not a Keras archive: no config.json");
+    const json root = detail::parse_json(entries.at("config.json"), "config.json");
+    const config::ModelSpec spec = config::model<Scalar>(root, "config.json");
+    Sequential<Scalar> model = config::build<Scalar>(spec, "config.json");
+    const hdf5::File f = detail::open_h5(entries.at("model.weights.h5"), "model.weights.h5");
+    detail::inside("model.weights.h5", [&] { detail::set_weights_from(f, model, false); });
+    if (spec.compile) {
+      detail::compile_from(model, *spec.compile, "config.json compile_config");
+      detail::inside("model.weights.h5", [&] { detail::set_optimizer_from(f, model); });
+    }
+    return model;
+  }
+  const hdf5::File f = detail::open_h5(bytes, "HDF5");
+  if (!f.has_attribute("/", "model_config"))
+    throw ValueError("the file has no model_config attribute: it holds weights only; build the model in C++ and use "
+                     "keras::load_weights");
+  const json root = detail::parse_json(f.string("/", "model_config"), "model_config");
+  config::ModelSpec spec = config::model<Scalar>(root, "model_config");
+  if (f.has_attribute("/", "training_config"))
+    spec.compile = config::compile<Scalar>(detail::parse_json(f.string("/", "training_config"), "training_config"),
+                                           "training_config");
+  Sequential<Scalar> model = config::build<Scalar>(spec, "model_config");
+  detail::set_weights_from(f, model, true);
+  if (spec.compile) detail::compile_from(model, *spec.compile, "training_config");
+  return model;
+}
+
+/// Sets the weights of `model` from the bytes of a `.weights.h5`, `.keras` or legacy `.h5` file:
+/// what `load_weights` runs on a file's content.
+template <typename Scalar>
+void decode_weights_into(Sequential<Scalar>& model, std::string_view bytes) {
+  if (bytes.substr(0, 2) == "PK") {
+    const auto entries = detail::archive_entries(bytes);
+    const hdf5::File f = detail::open_h5(entries.at("model.weights.h5"), "model.weights.h5");
+    detail::inside("model.weights.h5", [&] { detail::set_weights_from(f, model, false); });
+    return;
+  }
+  const hdf5::File f = detail::open_h5(bytes, "HDF5");
+  detail::set_weights_from(f, model, detail::kind_of(bytes, &f) == detail::FileKind::legacy_h5);
+}
+
 /// Reads a Keras model file — a `.keras` archive (Keras 3) or a legacy `.h5` (tf.keras 2) — as a
 /// Sequential<Scalar>: its layers from the config, their weights and, when the file has them, the
 /// compile settings and (from a `.keras`) the optimizer's state, so that `fit` continues where
@@ -431,37 +480,7 @@ std::string weights_image(const Sequential<Scalar>& model, std::string_view func
 /// cannot build (an unsupported layer or argument), naming the place in the file.
 template <typename Scalar = float>
 Sequential<Scalar> load_model(const std::filesystem::path& path) {
-  constexpr std::string_view function = "keras::load_model";
-  return detail::loading(function, path, [&] {
-    const std::string bytes = io::read_file(path);
-    if (bytes.substr(0, 2) == "PK") {
-      const auto entries = detail::archive_entries(bytes);
-      if (entries.count("config.json") == 0) throw IOError("not a Keras archive: no config.json");
-      const json root = detail::parse_json(entries.at("config.json"), "config.json");
-      const config::ModelSpec spec = config::model<Scalar>(root, "config.json");
-      Sequential<Scalar> model = config::build<Scalar>(spec, "config.json");
-      const hdf5::File f = detail::open_h5(entries.at("model.weights.h5"), "model.weights.h5");
-      detail::inside("model.weights.h5", [&] { detail::set_weights_from(f, model, false); });
-      if (spec.compile) {
-        detail::compile_from(model, *spec.compile, "config.json compile_config");
-        detail::inside("model.weights.h5", [&] { detail::set_optimizer_from(f, model); });
-      }
-      return model;
-    }
-    const hdf5::File f = detail::open_h5(bytes, "HDF5");
-    if (!f.has_attribute("/", "model_config"))
-      throw ValueError("the file has no model_config attribute: it holds weights only; build the model in C++ and use "
-                       "keras::load_weights");
-    const json root = detail::parse_json(f.string("/", "model_config"), "model_config");
-    config::ModelSpec spec = config::model<Scalar>(root, "model_config");
-    if (f.has_attribute("/", "training_config"))
-      spec.compile = config::compile<Scalar>(detail::parse_json(f.string("/", "training_config"), "training_config"),
-                                             "training_config");
-    Sequential<Scalar> model = config::build<Scalar>(spec, "model_config");
-    detail::set_weights_from(f, model, true);
-    if (spec.compile) detail::compile_from(model, *spec.compile, "training_config");
-    return model;
-  });
+  return detail::loading("keras::load_model", path, [&] { return keras::decode_model<Scalar>(io::read_file(path)); });
 }
 
 /// Sets the weights of `model` (built in C++) from a Keras file: `.weights.h5`, `.keras` or legacy
@@ -471,17 +490,7 @@ Sequential<Scalar> load_model(const std::filesystem::path& path) {
 /// width of the file's first weight. Optimizer state is not read (see load_model).
 template <typename Scalar>
 void load_weights(Sequential<Scalar>& model, const std::filesystem::path& path) {
-  detail::loading("keras::load_weights", path, [&] {
-    const std::string bytes = io::read_file(path);
-    if (bytes.substr(0, 2) == "PK") {
-      const auto entries = detail::archive_entries(bytes);
-      const hdf5::File f = detail::open_h5(entries.at("model.weights.h5"), "model.weights.h5");
-      detail::inside("model.weights.h5", [&] { detail::set_weights_from(f, model, false); });
-      return;
-    }
-    const hdf5::File f = detail::open_h5(bytes, "HDF5");
-    detail::set_weights_from(f, model, detail::kind_of(bytes, &f) == detail::FileKind::legacy_h5);
-  });
+  detail::loading("keras::load_weights", path, [&] { keras::decode_weights_into(model, io::read_file(path)); });
 }
 
 /// Writes `model` (built; compiled or not) as the `.keras` archive Keras 3 writes: metadata.json
