@@ -53,12 +53,13 @@ using kerascpp::detail::quote;
 enum class FileKind { keras_archive, weights_h5, legacy_h5 };
 
 /// The file's kind: a zip archive is a `.keras`, an HDF5 file with a `model_weights` group or a
-/// `layer_names` attribute is a legacy `.h5`, any other HDF5 file a `.weights.h5`.
+/// `layer_names` attribute (or its first part `layer_names0`) is a legacy `.h5`, any other HDF5
+/// file a `.weights.h5`.
 inline FileKind kind_of(std::string_view bytes, const hdf5::File* h5) {
   if (bytes.substr(0, 4) == std::string_view("PK\x03\x04", 4) || bytes.substr(0, 4) == std::string_view("PK\x05\x06", 4))
     return FileKind::keras_archive;
   if (h5 != nullptr && (h5->is_group("/model_weights") || h5->has_attribute("/", "layer_names") ||
-                        h5->has_attribute("/", "model_config")))
+                        h5->has_attribute("/", "layer_names0") || h5->has_attribute("/", "model_config")))
     return FileKind::legacy_h5;
   return FileKind::weights_h5;
 }
@@ -501,7 +502,7 @@ template <typename Scalar>
 void save_model(const Sequential<Scalar>& model, const std::filesystem::path& path) {
   constexpr std::string_view function = "keras::save_model";
   const std::string weights = detail::weights_image(model, function);
-  const std::string config = config::model_json(model).dump();
+  const std::string config_json = config::model_json(model).dump();
   const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
   std::tm local{};
   localtime_r(&now, &local);
@@ -511,7 +512,7 @@ void save_model(const Sequential<Scalar>& model, const std::filesystem::path& pa
   metadata["keras_version"] = std::string(written_keras_version);
   metadata["date_saved"] = date;
   const std::string zip =
-      archive::write_archive({{"metadata.json", metadata.dump()}, {"config.json", config}, {"model.weights.h5", weights}});
+      archive::write_archive({{"metadata.json", metadata.dump()}, {"config.json", config_json}, {"model.weights.h5", weights}});
   io::write_file_atomically(path, zip);
 }
 
