@@ -197,15 +197,16 @@ std::vector<LayerVariables> legacy_variables(const hdf5::File& f, const Sequenti
   return out;
 }
 
-/// Reads the variables found for `model` and, when everything fits, sets its weights (building it
-/// first when it is not built, for the input width of the first weight). Nothing changes when a
-/// check fails.
+/// Reads the variables found for `model` and, when everything fits, sets its weights. A model that
+/// is not built is built only then, for `input_width` (from the config) or else the input width of
+/// the file's first weight, so that no weight is allocated for a shape the file does not hold.
+/// Nothing changes when a check fails.
 template <typename Scalar>
-void set_weights_from(const hdf5::File& f, Sequential<Scalar>& model, bool legacy) {
+void set_weights_from(const hdf5::File& f, Sequential<Scalar>& model, bool legacy, Index input_width = 0) {
   if (model.size() == 0) throw ValueError("the model has no layers");
   std::vector<std::vector<WeightSpec>> specs(model.size());
   std::vector<std::size_t> counts(model.size());
-  Index width = model.built() ? model.input_width() : 0;
+  Index width = model.built() ? model.input_width() : input_width;
   const auto specs_for = [&](Index input_width) {
     Index w = input_width;
     for (std::size_t i = 0; i < model.size(); ++i) {
@@ -438,7 +439,7 @@ Sequential<Scalar> decode_model(std::string_view bytes) {
     const config::ModelSpec spec = config::model<Scalar>(root, "config.json");
     Sequential<Scalar> model = config::build<Scalar>(spec, "config.json");
     const hdf5::File f = detail::open_h5(entries.at("model.weights.h5"), "model.weights.h5");
-    detail::inside("model.weights.h5", [&] { detail::set_weights_from(f, model, false); });
+    detail::inside("model.weights.h5", [&] { detail::set_weights_from(f, model, false, spec.input_width); });
     if (spec.compile) {
       detail::compile_from(model, *spec.compile, "config.json compile_config");
       detail::inside("model.weights.h5", [&] { detail::set_optimizer_from(f, model); });
@@ -455,7 +456,7 @@ Sequential<Scalar> decode_model(std::string_view bytes) {
     spec.compile = config::compile<Scalar>(detail::parse_json(f.string("/", "training_config"), "training_config"),
                                            "training_config");
   Sequential<Scalar> model = config::build<Scalar>(spec, "model_config");
-  detail::set_weights_from(f, model, true);
+  detail::set_weights_from(f, model, true, spec.input_width);
   if (spec.compile) detail::compile_from(model, *spec.compile, "training_config");
   return model;
 }

@@ -430,10 +430,11 @@ void loss(const json& v, CompileSpec& spec, const std::string& where) {
 
 /// The metrics of a compile config: names, serialized metrics (by their config's name), or lists.
 template <typename Scalar>
-void metric_names(const json& v, CompileSpec& spec, const std::string& where) {
+void metric_names(const json& v, CompileSpec& spec, const std::string& where, int depth = 0) {
   if (v.is_null()) return;
   if (v.is_array()) {
-    for (const auto& m : v) metric_names<Scalar>(m, spec, where);
+    if (depth == 2) malformed(where, "metrics nested deeper than a list of lists");
+    for (const auto& m : v) metric_names<Scalar>(m, spec, where, depth + 1);
     return;
   }
   std::string name;
@@ -516,7 +517,8 @@ ModelSpec model(const json& root, const std::string& where) {
   return spec;
 }
 
-/// The Sequential a spec describes (built when its input width is known, not compiled).
+/// The Sequential a spec describes, not built (its weights are allocated only once the file's
+/// weights are known to fit, see keras_files.hpp) and not compiled.
 template <typename Scalar>
 Sequential<Scalar> build(const ModelSpec& spec, const std::string& where) {
   Sequential<Scalar> m;
@@ -533,7 +535,6 @@ Sequential<Scalar> build(const ModelSpec& spec, const std::string& where) {
     if (!l.name.empty()) layer->set_name(l.name);
     m.add(std::move(layer));
   }
-  if (spec.input_width != 0 && !spec.layers.empty()) m.build(spec.input_width);
   return m;
 }
 
