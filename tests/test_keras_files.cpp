@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -359,6 +360,31 @@ TEST_CASE("save_model writes what Keras 3 writes and loads back: same prediction
     fs::remove(target, ignored);
     CHECK_THROWS_AS(k::keras::save_model(unbuilt, target), k::StateError);
     CHECK_FALSE(fs::exists(target));
+  }
+}
+
+TEST_CASE("Optimizer state of SGD, RMSprop and Adagrad goes through a .keras file slot by slot", "[keras_files]") {
+  const kerascpp_test::ScratchFolder scratch;
+  std::vector<std::unique_ptr<k::Optimizer<float>>> optimizers;
+  optimizers.push_back(std::make_unique<k::optimizers::SGD<float>>(0.05, 0.9, true));
+  optimizers.push_back(std::make_unique<k::optimizers::RMSprop<float>>(0.01, 0.8, 0.5, 1e-7, true));
+  optimizers.push_back(std::make_unique<k::optimizers::Adagrad<float>>(0.02));
+  optimizers.push_back(std::make_unique<k::optimizers::AdamW<float>>(0.003, 0.01));
+  for (const auto& opt : optimizers) {
+    CAPTURE(opt->name());
+    Trained t = trained_model();
+    t.model.compile(*opt, "mse");
+    t.model.fit(t.x, t.y, {.batch_size = 16, .epochs = 2, .verbose = 0, .shuffle = false});
+    const fs::path file = scratch.path() / "optimizer.keras";
+    k::keras::save_model(t.model, file);
+    auto loaded = k::keras::load_model<float>(file);
+    REQUIRE(loaded.optimizer().name() == opt->name());
+    CHECK(loaded.optimizer().config() == t.model.optimizer().config());
+    CHECK(loaded.optimizer().iterations() == t.model.optimizer().iterations());
+    REQUIRE(loaded.optimizer().slot_weights() == t.model.optimizer().slot_weights());
+    for (std::size_t i = 0; i < loaded.optimizer().slot_weights(); ++i)
+      for (int s = 0; s < loaded.optimizer().slots_per_weight(); ++s)
+        CHECK(k::RowMatrix<float>(loaded.optimizer().slot(i, s)) == k::RowMatrix<float>(t.model.optimizer().slot(i, s)));
   }
 }
 
