@@ -207,8 +207,8 @@ void set_weights_from(const hdf5::File& f, Sequential<Scalar>& model, bool legac
   std::vector<std::vector<WeightSpec>> specs(model.size());
   std::vector<std::size_t> counts(model.size());
   Index width = model.built() ? model.input_width() : input_width;
-  const auto specs_for = [&](Index input_width) {
-    Index w = input_width;
+  const auto specs_for = [&](Index first_width) {
+    Index w = first_width;
     for (std::size_t i = 0; i < model.size(); ++i) {
       const auto& l = model.layer(i);
       const auto* entry = layer_registry<Scalar>().find(l.type(), l);
