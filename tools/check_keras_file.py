@@ -75,7 +75,11 @@ def main():
 
     f = h5py.File(io.BytesIO(weights), "r")
     seen = {}
-    f.visititems(lambda name, obj: seen.setdefault(name, obj))
+
+    def visit(name, obj):
+        seen[name] = obj  # returns None: visititems stops at the first value that is not None
+
+    f.visititems(visit)
     expected_datasets = {
         "layers/dense/vars/0": (4, 6), "layers/dense/vars/1": (6,),
         "layers/batch_normalization/vars/0": (6,), "layers/batch_normalization/vars/1": (6,),
