@@ -280,6 +280,32 @@ TEST_CASE("Bad Keras files are refused with the place inside the file", "[keras_
   }
 }
 
+TEST_CASE("Inputs found by fuzzing the Keras-file reader are refused with kerascpp exceptions", "[keras_files]") {
+  std::size_t files = 0;
+  for (const auto& entry : fs::directory_iterator(data_dir / "fuzz")) {
+    CAPTURE(entry.path().filename().string());
+    ++files;
+    const auto expect_refused = [](auto&& load) {
+      try {
+        load();
+      } catch (const k::IOError&) {
+      } catch (const k::ValueError&) {
+      } catch (const k::StateError&) {
+      }
+    };
+    expect_refused([&] { k::keras::load_model<float>(entry.path()); });
+    expect_refused([&] {
+      auto model = reference_model();
+      k::keras::load_weights(model, entry.path());
+    });
+  }
+  CHECK(files > 0);
+  SECTION("a global heap object of size 0, on which HDF5 1.10 loops forever") {
+    CHECK_THAT(message_of<k::IOError>([] { k::keras::load_model<float>(data("fuzz/global-heap-zero-size-hang.h5")); }),
+               Contains("HDF5: the file is corrupt: the global heap at byte 2048 holds an object of 0 bytes at byte 5152"));
+  }
+}
+
 /// A small model with BatchNormalization, compiled with Adam, and its data.
 struct Trained {
   k::Sequential<float> model;

@@ -9,6 +9,7 @@
 
 #include <hdf5.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -87,6 +88,34 @@ inline bool has_signature(std::string_view bytes) {
   return false;
 }
 
+/// Refuses a file whose global heap — where HDF5 keeps variable-length strings such as Keras's
+/// `name` attributes — holds an object HDF5 1.10 cannot step over: one of size 0 (HDF5 loops on it
+/// forever) or one running past the end of its collection. Each collection starts with "GCOL",
+/// version 1, three reserved bytes and its size; then objects: index (2 bytes), reference count (2),
+/// reserved (4), size (8), data padded to 8 bytes; index 0 is the free space, of `size` bytes.
+inline void check_global_heaps(std::string_view bytes) {
+  const auto load = [&](std::size_t at, int n) {
+    std::uint64_t v = 0;
+    for (int k = n - 1; k >= 0; --k) v = (v << 8) | static_cast<unsigned char>(bytes[at + static_cast<std::size_t>(k)]);
+    return v;
+  };
+  constexpr std::size_t header = 16;
+  for (std::size_t at = bytes.find("GCOL"); at != std::string_view::npos; at = bytes.find("GCOL", at + 1)) {
+    if (at + header > bytes.size() || bytes[at + 4] != 1) continue;
+    const std::uint64_t size = load(at + 8, 8);
+    if (size < 4096) continue;  // not a collection: HDF5 makes them at least 4 KiB
+    const std::size_t end = at + static_cast<std::size_t>(std::min<std::uint64_t>(size, bytes.size() - at));
+    for (std::size_t p = at + header; p + header <= end;) {
+      const std::uint64_t index = load(p, 2), object = load(p + 8, 8);
+      const std::uint64_t need = index > 0 ? header + (object + 7) / 8 * 8 : object;
+      if (need == 0 || need > end - p || (index > 0 && object > end - p))
+        throw IOError(cat("the file is corrupt: the global heap at byte ", at, " holds an object of ", object,
+                          " bytes at byte ", p, " that does not fit its collection"));
+      p += static_cast<std::size_t>(need);
+    }
+  }
+}
+
 /// A unique name for an in-memory file (HDF5 refuses to open one name twice).
 inline std::string memory_name() {
   static std::atomic<unsigned long long> counter{0};
@@ -138,6 +167,7 @@ class File {
     if (!has_signature(bytes))
       throw IOError(cat("not an HDF5 file (", bytes.size() < 8 ? "shorter than the 8-byte signature" : "no HDF5 signature",
                         ")"));
+    check_global_heaps(bytes);
     File f;
     f.size_ = bytes.size();
     const QuietErrors quiet;
