@@ -13,3 +13,9 @@ write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/kerascppConfigVersi
   COMPATIBILITY SameMinorVersion ARCH_INDEPENDENT)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/kerascppConfig.cmake ${CMAKE_CURRENT_BINARY_DIR}/kerascppConfigVersion.cmake
   DESTINATION ${KERASCPP_CMAKE_DIR})
+
+# kerascpp::keras_files, when made: its own export file, loaded by the package config when present.
+if(TARGET kerascpp_keras_files)
+  install(TARGETS kerascpp_keras_files EXPORT kerascppKerasFilesTargets)
+  install(EXPORT kerascppKerasFilesTargets NAMESPACE kerascpp:: DESTINATION ${KERASCPP_CMAKE_DIR})
+endif()

@@ -1,0 +1,432 @@
+// Keras's own model files (kerascpp/keras_files.hpp): every layout variant of
+// tests/data/keras/ (written by tools/make_keras_files.py), the file Keras 3.15 wrote itself, a
+// model trained in PyTorch, the files that must be refused, and round trips through save_model.
+// Compiled only with KERASCPP_TEST_KERAS_FILES (set by tests/CMakeLists.txt when the target
+// kerascpp::keras_files exists), so that a build without HDF5, libzip or nlohmann/json compiles
+// this file to nothing.
+#ifdef KERASCPP_TEST_KERAS_FILES
+
+#include <kerascpp/keras_files.hpp>
+#include <kerascpp/saving/model_file.hpp>
+
+#include "scratch_folder.hpp"
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace test_keras_files {
+
+namespace fs = std::filesystem;
+namespace k = kerascpp;
+using Catch::Matchers::Contains;
+using kerascpp::keras::json;
+
+const fs::path data_dir = fs::path(KERASCPP_TEST_DATA_DIR) / "keras";
+
+fs::path data(const std::string& name) { return data_dir / name; }
+
+/// Inputs and expected outputs of a golden file.
+struct Golden {
+  k::Matrix<float> x;
+  k::Matrix<double> y;
+  k::Matrix<double> x64;  // x as the file holds it, for double models
+};
+
+k::Matrix<double> matrix(const json& rows) {
+  k::Matrix<double> m(static_cast<Eigen::Index>(rows.size()), static_cast<Eigen::Index>(rows[0].size()));
+  for (Eigen::Index i = 0; i < m.rows(); ++i)
+    for (Eigen::Index j = 0; j < m.cols(); ++j) m(i, j) = rows[static_cast<std::size_t>(i)][static_cast<std::size_t>(j)].get<double>();
+  return m;
+}
+
+Golden golden(const std::string& name) {
+  const json j = json::parse(k::io::read_file(data(name)));
+  return {matrix(j["x"]).cast<float>(), matrix(j["y"]), matrix(j["x"])};
+}
+
+/// The largest |a − b|.
+double max_difference(const k::Matrix<float>& a, const k::Matrix<double>& b) {
+  REQUIRE(a.rows() == b.rows());
+  REQUIRE(a.cols() == b.cols());
+  return (a.cast<double>() - b).cwiseAbs().maxCoeff();
+}
+
+/// The model of tools/make_keras_files.py, built in C++ (fresh weights).
+k::Sequential<float> reference_model() {
+  using namespace kerascpp::layers;
+  return k::Sequential<float>{Dense<float>(8, "relu", k::input_shape{5}), BatchNormalization<float>(0.9),
+                              Dropout<float>(0.25), Dense<float>(4, "tanh"), Dense<float>(3), Activation<float>("softmax")};
+}
+
+/// The message of the E that `f` throws; fails the test when it throws nothing or something else.
+template <typename E, typename F>
+std::string message_of(F&& f) {
+  try {
+    f();
+  } catch (const E& e) {
+    return e.what();
+  }
+  FAIL("no exception of the expected type was thrown");
+  return {};
+}
+
+/// Everything written to the C stderr (file descriptor 2) while `f` runs.
+template <typename F>
+std::string stderr_of(F&& f, const fs::path& scratch) {
+  const fs::path file = scratch / "stderr.txt";
+  std::fflush(stderr);
+  const int saved = ::dup(2);
+  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  ::dup2(fd, 2);
+  ::close(fd);
+  try {
+    f();
+  } catch (...) {
+  }
+  std::fflush(stderr);
+  ::dup2(saved, 2);
+  ::close(saved);
+  return k::io::read_file(file);
+}
+
+void write_bytes(const fs::path& path, const std::string& bytes) { k::io::write_file_atomically(path, bytes); }
+
+TEST_CASE("A Keras 3 .keras archive loads: layers, weights, compile settings and optimizer state", "[keras_files]") {
+  for (const char* file : {"keras3.keras", "keras3_deflated.keras"}) {
+    CAPTURE(file);
+    auto model = k::keras::load_model<float>(data(file));
+    REQUIRE(model.size() == 6);
+    CHECK(model.layer(0).type() == "Dense");
+    CHECK(model.layer(1).type() == "BatchNormalization");
+    CHECK(model.layer(2).type() == "Dropout");
+    CHECK(model.layer(5).type() == "Activation");
+    CHECK(model.layer(3).name() == "dense_1");
+    CHECK(model.input_width() == 5);
+    const Golden g = golden("model.golden.json");
+    CHECK(max_difference(model.predict(g.x), g.y) < 1e-5);
+
+    REQUIRE(model.compiled());
+    CHECK(model.optimizer().name() == "Adam");
+    CHECK(model.optimizer().config().at("beta_1") == "0.85");
+    CHECK(model.loss().name() == "categorical_crossentropy");
+    REQUIRE(model.metric_specs().size() == 1);
+    CHECK(model.metric_specs()[0].name == "categorical_accuracy");
+
+    const json opt = json::parse(k::io::read_file(data("model.optimizer.json")));
+    CHECK(model.optimizer().iterations() == 7);
+    CHECK(model.optimizer().learning_rate() == Approx(0.002));
+    REQUIRE(model.optimizer().slot_weights() == 8);
+    for (std::size_t i = 0; i < 8; ++i)
+      for (int s = 0; s < 2; ++s) {
+        const auto slot = model.optimizer().slot(i, s);
+        const auto& expected = opt["variables"][i * 2 + static_cast<std::size_t>(s)];
+        REQUIRE(static_cast<std::size_t>(slot.size()) == expected.size());
+        for (Eigen::Index e = 0; e < slot.size(); ++e)
+          CHECK(slot.data()[e] == static_cast<float>(expected[static_cast<std::size_t>(e)].get<double>()));
+      }
+  }
+}
+
+TEST_CASE("Every weights layout loads into a model built in C++ and predicts as NumPy does", "[keras_files]") {
+  const Golden g = golden("model.golden.json");
+  for (const char* file : {"keras3.keras", "keras3.weights.h5", "keras35_no_names.weights.h5",
+                           "keras310_no_empty_groups.weights.h5", "tf213.weights.h5", "legacy.h5", "legacy_no_colon.h5",
+                           "legacy_split.weights.h5"}) {
+    CAPTURE(file);
+    auto model = reference_model();
+    k::keras::load_weights(model, data(file));
+    CHECK(max_difference(model.predict(g.x), g.y) < 1e-5);
+  }
+  SECTION("an unbuilt model is built for the width of the file's first weight") {
+    using namespace kerascpp::layers;
+    k::Sequential<float> model{Dense<float>(8, "relu"), BatchNormalization<float>(0.9), Dropout<float>(0.25),
+                               Dense<float>(4, "tanh"), Dense<float>(3), Activation<float>("softmax")};
+    k::keras::load_weights(model, data("keras3.weights.h5"));
+    CHECK(model.input_width() == 5);
+    CHECK(max_difference(model.predict(g.x), g.y) < 1e-5);
+  }
+}
+
+TEST_CASE("A legacy tf.keras .h5 loads as a model with its training config", "[keras_files]") {
+  for (const char* file : {"legacy.h5", "legacy_no_colon.h5"}) {
+    CAPTURE(file);
+    auto model = k::keras::load_model<double>(data(file));
+    REQUIRE(model.size() == 6);
+    const Golden g = golden("model.golden.json");
+    CHECK((model.predict(g.x64) - g.y).cwiseAbs().maxCoeff() < 1e-12);
+    REQUIRE(model.compiled());
+    CHECK(model.optimizer().name() == "Adam");
+    CHECK(model.optimizer().learning_rate() == 0.002);
+    CHECK(model.loss().name() == "categorical_crossentropy");
+    CHECK(model.metric_specs().at(0).name == "categorical_accuracy");
+  }
+}
+
+TEST_CASE("The file Keras 3.15 wrote itself loads into an equivalent stack of Dense layers", "[keras_files]") {
+  using namespace kerascpp::layers;
+  k::Sequential<float> model{Dense<float>(4, "linear", k::input_shape{4}, false), Dense<float>(4, "linear", {}, false),
+                             Dense<float>(4, "linear", {}, false), Dense<float>(2)};
+  k::keras::load_weights(model, data("pre_pr22362_nested_container.keras"));
+  const Golden g = golden("pre_pr22362_nested_container.golden.json");
+  CHECK(max_difference(model.predict(g.x), g.y) < 1e-5);
+  SECTION("load_model says why it cannot build the subclassed model") {
+    const std::string message =
+        message_of<k::ValueError>([] { k::keras::load_model<float>(data("pre_pr22362_nested_container.keras")); });
+    CHECK_THAT(message, Contains("'NestedDenseModel'") && Contains("legacy_nested_container>NestedDenseModel") &&
+                            Contains("keras::load_weights"));
+  }
+}
+
+TEST_CASE("A model trained in PyTorch and exported in the Keras layout predicts PyTorch's outputs", "[keras_files]") {
+  auto model = k::keras::load_model<float>(data("torch.keras"));
+  const Golden g = golden("torch.golden.json");
+  CHECK(max_difference(model.predict(g.x), g.y) < 1e-6);
+}
+
+TEST_CASE("Bad Keras files are refused with the place inside the file", "[keras_files]") {
+  const kerascpp_test::ScratchFolder scratch;
+  const auto load = [](const fs::path& p) { return [p] { k::keras::load_model<float>(p); }; };
+  const auto load_into = [](const fs::path& p) {
+    return [p] {
+      auto model = reference_model();
+      k::keras::load_weights(model, p);
+    };
+  };
+
+  SECTION("an unsupported layer class names it and lists the supported ones") {
+    CHECK_THAT(message_of<k::ValueError>(load(data("err_conv2d.keras"))),
+               Contains("keras::load_model: cannot load") && Contains("config.json layers[2] 'conv2d' (Conv2D)") &&
+                   Contains("unsupported layer class 'Conv2D'; kerascpp supports InputLayer, Dense, Activation, Dropout, "
+                            "BatchNormalization"));
+  }
+  SECTION("an argument kerascpp cannot honour") {
+    CHECK_THAT(message_of<k::ValueError>(load(data("err_center_false.keras"))),
+               Contains("'batch_normalization' (BatchNormalization)") && Contains("center=false is not supported"));
+    CHECK_THAT(message_of<k::ValueError>(load(data("err_amsgrad.keras"))),
+               Contains("compile_config optimizer Adam") && Contains("amsgrad=true is not supported"));
+  }
+  SECTION("a shape mismatch names the layer and both shapes") {
+    CHECK_THAT(message_of<k::ValueError>(load_into(data("err_shape.weights.h5"))),
+               Contains("/layers/dense/vars/0: layer 0 'dense' (Dense) weight 'kernel'") &&
+                   Contains("the model expects shape (5, 8)") && Contains("the file has (5, 7)"));
+    auto other = k::Sequential<float>{k::layers::Dense<float>(8, "relu", k::input_shape{5}), k::layers::Dense<float>(5)};
+    CHECK_THAT(message_of<k::ValueError>([&] { k::keras::load_weights(other, data("keras3.weights.h5")); }),
+               Contains("/layers/dense_1/vars/0: layer 1 'dense_1' (Dense) weight 'kernel': the model expects shape (8, 5)") &&
+                   Contains("the file has (8, 4)"));
+  }
+  SECTION("a non-float dtype") {
+    CHECK_THAT(message_of<k::IOError>(load_into(data("err_int_kernel.weights.h5"))),
+               Contains("/layers/dense/vars/0: dtype int32 where kerascpp expects float32 or float64"));
+  }
+  SECTION("a dataset whose size does not match its shape") {
+    CHECK_THAT(message_of<k::IOError>(load_into(data("err_dims.weights.h5"))),
+               Contains("/layers/dense/vars/0: shape (5, 9) of float32 needs 180 bytes but the file stores 160"));
+  }
+  SECTION("a zip bomb is refused before it is inflated") {
+    CHECK_THAT(message_of<k::IOError>(load(data("err_zip_bomb.keras"))),
+               Contains("zip entry 'model.weights.h5' declares 20971520 bytes uncompressed, more than the"));
+  }
+  SECTION("broken JSON, a missing entry") {
+    CHECK_THAT(message_of<k::IOError>(load(data("err_bad_json.keras"))), Contains("config.json: not valid JSON"));
+    CHECK_THAT(message_of<k::IOError>(load(data("err_no_weights.keras"))),
+               Contains("not a Keras archive: no model.weights.h5 among its entries (metadata.json, config.json)"));
+  }
+  SECTION("truncated archives and HDF5 files, at every tenth of their length") {
+    for (const char* file : {"keras3.keras", "keras3_deflated.keras", "keras3.weights.h5", "legacy.h5"}) {
+      const std::string bytes = k::io::read_file(data(file));
+      for (int tenth = 0; tenth < 10; ++tenth) {
+        CAPTURE(file, tenth);
+        const fs::path cut = scratch.path() / (std::string("cut_") + file);
+        write_bytes(cut, bytes.substr(0, bytes.size() * static_cast<std::size_t>(tenth) / 10));
+        const std::string m = message_of<k::IOError>(load_into(cut));
+        CHECK_THAT(m, Contains("keras::load_weights: cannot load"));
+      }
+    }
+  }
+  SECTION("an HDF5 file cut inside a stored archive") {
+    const std::string weights = k::io::read_file(data("keras3.weights.h5"));
+    const std::string config = k::io::read_file(data("keras3.keras"));
+    const fs::path p = scratch.path() / "cut_inside.keras";
+    write_bytes(p, k::keras::archive::write_archive(
+                       {{"config.json", k::keras::archive::read_archive(config, {"config.json"}).at("config.json")},
+                        {"model.weights.h5", weights.substr(0, weights.size() / 2)}}));
+    CHECK_THAT(message_of<k::IOError>(load(p)), Contains("model.weights.h5: "));
+  }
+  SECTION("HDF5 prints nothing of its own error stack, and its printing is restored afterwards") {
+    const fs::path cut = scratch.path() / "cut.weights.h5";
+    const std::string bytes = k::io::read_file(data("keras3.weights.h5"));
+    write_bytes(cut, bytes.substr(0, bytes.size() / 3));
+    CHECK(stderr_of(load_into(cut), scratch.path()).empty());
+    H5E_auto2_t function = nullptr;
+    void* client = nullptr;
+    H5Eget_auto2(H5E_DEFAULT, &function, &client);
+    CHECK(function != nullptr);
+  }
+  SECTION("a missing file and a file that is neither zip nor HDF5") {
+    CHECK_THAT(message_of<k::IOError>(load(scratch.path() / "none.keras")), Contains("none.keras"));
+    const fs::path text = scratch.path() / "text.keras";
+    write_bytes(text, "just some text, not a model");
+    CHECK_THAT(message_of<k::IOError>(load(text)), Contains("not an HDF5 file"));
+  }
+}
+
+TEST_CASE("Inputs found by fuzzing the Keras-file reader are refused with kerascpp exceptions", "[keras_files]") {
+  std::size_t files = 0;
+  for (const auto& entry : fs::directory_iterator(data_dir / "fuzz")) {
+    CAPTURE(entry.path().filename().string());
+    ++files;
+    const auto expect_refused = [](auto&& load) {
+      try {
+        load();
+      } catch (const k::IOError&) {
+      } catch (const k::ValueError&) {
+      } catch (const k::StateError&) {
+      }
+    };
+    expect_refused([&] { k::keras::load_model<float>(entry.path()); });
+    expect_refused([&] {
+      auto model = reference_model();
+      k::keras::load_weights(model, entry.path());
+    });
+  }
+  CHECK(files > 0);
+  SECTION("a global heap object of size 0, on which HDF5 1.10 loops forever") {
+    CHECK_THAT(message_of<k::IOError>([] { k::keras::load_model<float>(data("fuzz/global-heap-zero-size-hang.h5")); }),
+               Contains("HDF5: the file is corrupt: the global heap at byte 2048 holds an object of 0 bytes at byte 5152"));
+  }
+}
+
+/// A small model with BatchNormalization, compiled with Adam, and its data.
+struct Trained {
+  k::Sequential<float> model;
+  k::Matrix<float> x, y;
+};
+
+Trained trained_model() {
+  using namespace kerascpp::layers;
+  Trained t{k::Sequential<float>{Dense<float>(6, "relu", k::input_shape{4}), BatchNormalization<float>(0.8),
+                                 Dense<float>(3, "tanh"), Dense<float>(1)},
+            k::Matrix<float>(40, 4), k::Matrix<float>(40, 1)};
+  t.model.set_seed(5);
+  for (Eigen::Index i = 0; i < 40; ++i) {
+    for (Eigen::Index j = 0; j < 4; ++j) t.x(i, j) = std::sin(0.7f * static_cast<float>(i * 4 + j));
+    t.y(i, 0) = t.x(i, 0) * t.x(i, 1) - 0.5f * t.x(i, 3);
+  }
+  t.model.compile(k::optimizers::Adam<float>{0.01}, "mse", {"mae"});
+  return t;
+}
+
+TEST_CASE("save_model writes what Keras 3 writes and loads back: same predictions, same continued training",
+          "[keras_files]") {
+  Trained t = trained_model();
+  const k::FitOptions<float> options{.batch_size = 16, .epochs = 3, .verbose = 0, .shuffle = false};
+  t.model.fit(t.x, t.y, options);
+  const fs::path folder = KERASCPP_KERAS_OUT_DIR;
+  fs::create_directories(folder);
+  const fs::path file = folder / "roundtrip.keras";
+  k::keras::save_model(t.model, file);
+
+  // The inputs and predictions beside the file, for tools/check_keras_file.py.
+  const k::Matrix<float> predicted = t.model.predict(t.x);
+  json beside;
+  for (Eigen::Index i = 0; i < t.x.rows(); ++i) {
+    json row = json::array();
+    for (Eigen::Index j = 0; j < t.x.cols(); ++j) row.push_back(static_cast<double>(t.x(i, j)));
+    beside["x"].push_back(row);
+    beside["y"].push_back(json::array({static_cast<double>(predicted(i, 0))}));
+  }
+  k::io::write_file_atomically(folder / "roundtrip.predictions.json", beside.dump());
+
+  auto loaded = k::keras::load_model<float>(file);
+  CHECK(loaded.predict(t.x) == predicted);
+  CHECK(loaded.optimizer().iterations() == t.model.optimizer().iterations());
+  CHECK(loaded.optimizer().learning_rate() == t.model.optimizer().learning_rate());
+  CHECK(loaded.layer(1).name() == "batch_normalization");
+
+  const k::FitOptions<float> more{.batch_size = 16, .epochs = 2, .verbose = 0, .shuffle = false};
+  const auto continued = t.model.fit(t.x, t.y, more);
+  const auto resumed = loaded.fit(t.x, t.y, more);
+  CHECK(resumed.at("loss") == continued.at("loss"));
+  CHECK(resumed.at("mae") == continued.at("mae"));
+  CHECK(loaded.predict(t.x) == t.model.predict(t.x));
+
+  SECTION("the archive holds metadata.json, config.json and model.weights.h5, stored") {
+    const std::string bytes = k::io::read_file(file);
+    std::vector<std::string> names;
+    const auto entries = k::keras::archive::read_archive(bytes, {"metadata.json", "config.json"}, &names);
+    CHECK(names == std::vector<std::string>{"metadata.json", "config.json", "model.weights.h5"});
+    CHECK(json::parse(entries.at("metadata.json"))["keras_version"] == "3.15.0");
+    const json config = json::parse(entries.at("config.json"));
+    CHECK(config["class_name"] == "Sequential");
+    CHECK(config["config"]["layers"][0]["class_name"] == "InputLayer");
+    CHECK(config["config"]["layers"][2]["config"]["momentum"] == 0.8);
+    CHECK(config["compile_config"]["optimizer"]["class_name"] == "Adam");
+    CHECK(config["compile_config"]["loss"] == "mean_squared_error");
+  }
+  SECTION("save_weights and load_weights") {
+    const fs::path weights = folder / "roundtrip.weights.h5";
+    k::keras::save_weights(loaded, weights);
+    Trained other = trained_model();
+    k::keras::load_weights(other.model, weights);
+    CHECK(other.model.predict(t.x) == loaded.predict(t.x));
+  }
+  SECTION("an unbuilt model is refused before anything is written") {
+    k::Sequential<float> unbuilt{k::layers::Dense<float>(3)};
+    const fs::path target = folder / "unbuilt.keras";
+    std::error_code ignored;
+    fs::remove(target, ignored);
+    CHECK_THROWS_AS(k::keras::save_model(unbuilt, target), k::StateError);
+    CHECK_FALSE(fs::exists(target));
+  }
+}
+
+TEST_CASE("Optimizer state of SGD, RMSprop and Adagrad goes through a .keras file slot by slot", "[keras_files]") {
+  const kerascpp_test::ScratchFolder scratch;
+  std::vector<std::unique_ptr<k::Optimizer<float>>> optimizers;
+  optimizers.push_back(std::make_unique<k::optimizers::SGD<float>>(0.05, 0.9, true));
+  optimizers.push_back(std::make_unique<k::optimizers::RMSprop<float>>(0.01, 0.8, 0.5, 1e-7, true));
+  optimizers.push_back(std::make_unique<k::optimizers::Adagrad<float>>(0.02));
+  optimizers.push_back(std::make_unique<k::optimizers::AdamW<float>>(0.003, 0.01));
+  for (const auto& opt : optimizers) {
+    CAPTURE(opt->name());
+    Trained t = trained_model();
+    t.model.compile(*opt, "mse");
+    t.model.fit(t.x, t.y, {.batch_size = 16, .epochs = 2, .verbose = 0, .shuffle = false});
+    const fs::path file = scratch.path() / "optimizer.keras";
+    k::keras::save_model(t.model, file);
+    auto loaded = k::keras::load_model<float>(file);
+    REQUIRE(loaded.optimizer().name() == opt->name());
+    CHECK(loaded.optimizer().config() == t.model.optimizer().config());
+    CHECK(loaded.optimizer().iterations() == t.model.optimizer().iterations());
+    REQUIRE(loaded.optimizer().slot_weights() == t.model.optimizer().slot_weights());
+    for (std::size_t i = 0; i < loaded.optimizer().slot_weights(); ++i)
+      for (int s = 0; s < loaded.optimizer().slots_per_weight(); ++s)
+        CHECK(k::RowMatrix<float>(loaded.optimizer().slot(i, s)) == k::RowMatrix<float>(t.model.optimizer().slot(i, s)));
+  }
+}
+
+TEST_CASE("A double model is saved as float32 and the kcpp format is untouched", "[keras_files]") {
+  const kerascpp_test::ScratchFolder scratch;
+  auto model = k::keras::load_model<double>(data("keras3.keras"));
+  k::keras::save_model(model, scratch.path() / "double.keras");
+  auto back = k::keras::load_model<double>(scratch.path() / "double.keras");
+  const Golden g = golden("model.golden.json");
+  CHECK((back.predict(g.x.cast<double>()) - model.predict(g.x.cast<double>())).cwiseAbs().maxCoeff() < 1e-6);
+  k::save_model(back, scratch.path() / "double.kcpp");
+  auto kcpp = k::load_model<double>(scratch.path() / "double.kcpp");
+  CHECK(kcpp.predict(g.x.cast<double>()) == back.predict(g.x.cast<double>()));
+}
+
+}  // namespace test_keras_files
+
+#endif  // KERASCPP_TEST_KERAS_FILES

@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+"""Check a `.keras` file saved by kerascpp against what Keras 3 writes, with h5py and NumPy.
+
+ctest runs it as keras_files_h5py_check:
+
+    python3 tools/check_keras_file.py --run <test_keras_files executable> --dir <folder>
+
+It first runs the test case of tests/test_keras_files.cpp that trains a small model
+(Dense(6, relu) -> BatchNormalization(momentum=0.8) -> Dense(3, tanh) -> Dense(1), Adam, mse) and
+saves `roundtrip.keras` and its predictions (`roundtrip.predictions.json`) in the folder. Then it
+checks the archive (entries, order, stored), metadata.json, config.json, and in model.weights.h5
+every group, dataset, shape, dtype, storage layout and `name` attribute Keras 3 writes, and that a
+NumPy forward pass of the file's weights equals kerascpp's predictions. Exits 77 (skipped) when
+h5py or NumPy is missing, 1 with a list of differences otherwise.
+"""
+
+import argparse
+import io
+import json
+import os
+import subprocess
+import sys
+import zipfile
+
+try:
+    import h5py
+    import numpy as np
+except ImportError as e:
+    print(f"skipped: {e}")
+    sys.exit(77)
+
+TEST = "save_model writes what Keras 3 writes and loads back: same predictions, same continued training"
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--run", help="the test_keras_files executable, to write the file first")
+    parser.add_argument("--dir", required=True)
+    args = parser.parse_args()
+    if args.run:
+        subprocess.run([args.run, TEST.replace(",", "\\,")], check=True, stdout=subprocess.DEVNULL)
+    problems = []
+
+    def expect(condition, message):
+        if not condition:
+            problems.append(message)
+
+    path = os.path.join(args.dir, "roundtrip.keras")
+    with zipfile.ZipFile(path) as z:
+        infos = z.infolist()
+        expect([i.filename for i in infos] == ["metadata.json", "config.json", "model.weights.h5"],
+               f"entries {[i.filename for i in infos]}")
+        expect(all(i.compress_type == zipfile.ZIP_STORED for i in infos), "entries are not all stored")
+        expect(z.testzip() is None, "a CRC does not match")
+        metadata = json.loads(z.read("metadata.json"))
+        config = json.loads(z.read("config.json"))
+        weights = z.read("model.weights.h5")
+    expect(metadata.get("keras_version") == "3.15.0", f"metadata {metadata}")
+    expect("date_saved" in metadata, "metadata has no date_saved")
+    expect(config["class_name"] == "Sequential" and config["module"] == "keras", "config is not a keras Sequential")
+    layers = config["config"]["layers"]
+    expect([l["class_name"] for l in layers] == ["InputLayer", "Dense", "BatchNormalization", "Dense", "Dense"],
+           f"layers {[l['class_name'] for l in layers]}")
+    expect(layers[0]["config"]["batch_shape"] == [None, 4], "InputLayer batch_shape")
+    expect(layers[1]["config"]["activation"] == "relu" and layers[1]["config"]["units"] == 6, "first Dense")
+    expect(layers[1]["config"]["kernel_initializer"]["class_name"] == "GlorotUniform", "kernel_initializer")
+    bn = layers[2]["config"]
+    expect(bn["momentum"] == 0.8 and bn["epsilon"] == 0.001 and bn["center"] and bn["scale"], "BatchNormalization")
+    compile_config = config["compile_config"]
+    optimizer = compile_config["optimizer"]
+    expect(optimizer["class_name"] == "Adam" and optimizer["module"] == "keras.optimizers", "optimizer")
+    expect(optimizer["config"]["learning_rate"] == 0.01 and optimizer["config"]["name"] == "adam", "optimizer config")
+    expect(compile_config["loss"] == "mean_squared_error", f"loss {compile_config['loss']}")
+    expect(compile_config["metrics"] == ["mae"], f"metrics {compile_config['metrics']}")
+
+    f = h5py.File(io.BytesIO(weights), "r")
+    seen = {}
+
+    def visit(name, obj):
+        seen[name] = obj  # returns None: visititems stops at the first value that is not None
+
+    f.visititems(visit)
+    expected_datasets = {
+        "layers/dense/vars/0": (4, 6), "layers/dense/vars/1": (6,),
+        "layers/batch_normalization/vars/0": (6,), "layers/batch_normalization/vars/1": (6,),
+        "layers/batch_normalization/vars/2": (6,), "layers/batch_normalization/vars/3": (6,),
+        "layers/dense_1/vars/0": (6, 3), "layers/dense_1/vars/1": (3,),
+        "layers/dense_2/vars/0": (3, 1), "layers/dense_2/vars/1": (1,),
+        "optimizer/vars/0": (), "optimizer/vars/1": (),
+    }
+    trainable = [(4, 6), (6,), (6,), (6,), (6, 3), (3,), (3, 1), (1,)]
+    for i, shape in enumerate(trainable):
+        expected_datasets[f"optimizer/vars/{2 + 2 * i}"] = shape
+        expected_datasets[f"optimizer/vars/{3 + 2 * i}"] = shape
+    names = {"vars": "sequential", "layers/dense/vars": "dense", "layers/batch_normalization/vars": "batch_normalization",
+             "layers/dense_1/vars": "dense_1", "layers/dense_2/vars": "dense_2", "optimizer/vars": "adam"}
+    datasets = {n for n, o in seen.items() if isinstance(o, h5py.Dataset)}
+    expect(datasets == set(expected_datasets), f"datasets {sorted(datasets ^ set(expected_datasets))} differ")
+    for name, shape in expected_datasets.items():
+        if name not in seen:
+            continue
+        d = seen[name]
+        expect(d.shape == shape, f"{name} shape {d.shape}, expected {shape}")
+        dtype = "<i8" if name == "optimizer/vars/0" else "<f4"
+        expect(d.dtype.str == dtype, f"{name} dtype {d.dtype.str}, expected {dtype}")
+        expect(d.id.get_create_plist().get_layout() == h5py.h5d.CONTIGUOUS, f"{name} is not contiguous")
+        expect(d.compression is None and len(d.attrs) == 0, f"{name} has compression or attributes")
+    for group, name in names.items():
+        g = f.get(group)
+        expect(isinstance(g, h5py.Group), f"no group {group}")
+        if not isinstance(g, h5py.Group):
+            continue
+        expect(list(g.attrs) == ["name"] and g.attrs["name"] == name, f"{group} attrs {dict(g.attrs)}")
+        attr = g.attrs.get_id("name")
+        t = attr.get_type()
+        expect(isinstance(t, h5py.h5t.TypeStringID) and t.is_variable_str() and t.get_cset() == h5py.h5t.CSET_UTF8
+               and attr.shape == (), f"{group} attribute 'name' is not a scalar variable-length UTF-8 string")
+    expect(f["optimizer/vars/0"][()] > 0, "iterations")
+    expect(abs(f["optimizer/vars/1"][()] - 0.01) < 1e-9, "learning rate")
+
+    predictions = json.load(open(os.path.join(args.dir, "roundtrip.predictions.json")))
+    x = np.array(predictions["x"], dtype=np.float64)
+    w = lambda name: f[name][()].astype(np.float64)
+    h = np.maximum(x @ w("layers/dense/vars/0") + w("layers/dense/vars/1"), 0)
+    g, b, mm, mv = (w(f"layers/batch_normalization/vars/{k}") for k in range(4))
+    h = (h - mm) / np.sqrt(mv + 1e-3) * g + b
+    h = np.tanh(h @ w("layers/dense_1/vars/0") + w("layers/dense_1/vars/1"))
+    y = h @ w("layers/dense_2/vars/0") + w("layers/dense_2/vars/1")
+    difference = np.abs(y - np.array(predictions["y"])).max()
+    expect(difference < 1e-5, f"NumPy forward pass differs from kerascpp's predict by {difference}")
+
+    if problems:
+        print("roundtrip.keras differs from what Keras 3 writes:\n  " + "\n  ".join(problems))
+        return 1
+    print(f"roundtrip.keras: {len(datasets)} datasets, {len(names)} named groups as Keras 3 writes them; "
+          f"NumPy forward pass within {difference:.2e} of kerascpp's predict")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
