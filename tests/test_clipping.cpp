@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+// Everything of this file is in its own namespace, so that test files can share a translation unit.
 namespace test_clipping {
 
 using namespace kerascpp;
@@ -98,9 +99,6 @@ RowMatrix<double> tensor(const std::map<std::string, std::vector<std::string>>& 
   return Eigen::Map<const RowMatrix<double>>(values.data(), rows, cols);
 }
 
-}  // namespace test_clipping
-
-using namespace test_clipping;
 
 TEST_CASE("clipnorm, global_clipnorm, clipvalue: closed forms, padding never counts", "[clipping]") {
   // g0 = [−1, 2, −2] (‖g0‖ = 3, one element of padding after it in double), g1 = [4] (‖g1‖ = 4);
@@ -270,3 +268,5 @@ TEST_CASE("clipping is saved and loaded with the optimizer, and training continu
   CHECK_THAT(thrown_message<ConfigError>([&] { optimizer_registry<double>().find("Adam")->from_config(bad); }),
              Contains("'global_clipnorm' must be a number, found 'big'"));
 }
+
+}  // namespace test_clipping

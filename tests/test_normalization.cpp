@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+// Everything of this file is in its own namespace, so that test files can share a translation unit.
 namespace test_normalization {
 
 using namespace kerascpp;
@@ -42,9 +43,6 @@ Mat rows_of(std::initializer_list<std::initializer_list<double>> rows) {
 
 Mat apply(Normalization<double>& layer, const Mat& x) { return layer.forward(kerascpp_test::cview(x), false); }
 
-}  // namespace test_normalization
-
-using namespace test_normalization;
 
 TEST_CASE("Normalization.adapt: numpy's mean and population variance per feature", "[normalization]") {
   Normalization<double> layer;
@@ -208,3 +206,5 @@ TEST_CASE("Normalization in a model: not trained, summarized, saved and loaded",
   CHECK(layer.given_variance() == std::vector<double>{4.0, 0.5});
   CHECK(layer.invert());
 }
+
+}  // namespace test_normalization

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+// Everything of this file is in its own namespace, so that test files can share a translation unit.
 namespace test_schedules {
 
 using namespace kerascpp;
@@ -44,9 +45,6 @@ Sequential<double> linear_model(const O& optimizer, double w0) {
   return model;
 }
 
-}  // namespace test_schedules
-
-using namespace test_schedules;
 
 TEST_CASE("ExponentialDecay: lr0 · rate^(step / decay_steps), floor of the exponent with staircase", "[schedules]") {
   const schedules::ExponentialDecay smooth(0.1, 10, 0.5);
@@ -305,3 +303,5 @@ TEST_CASE("schedule configs are checked before they are trusted", "[schedules][s
   CHECK_THAT(thrown_message<ConfigError>([&] { read(bad_list); }),
              Contains("'boundaries' must be a comma-separated list of integers, found '3,x'"));
 }
+
+}  // namespace test_schedules
