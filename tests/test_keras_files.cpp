@@ -9,6 +9,7 @@
 #include <kerascpp/keras_files.hpp>
 #include <kerascpp/saving/model_file.hpp>
 
+#include "gradient_check.hpp"
 #include "scratch_folder.hpp"
 #include <catch2/catch.hpp>
 
@@ -25,6 +26,8 @@
 #include <unistd.h>
 
 namespace test_keras_files {
+
+using kerascpp_test::thrown_message;
 
 namespace fs = std::filesystem;
 namespace k = kerascpp;
@@ -66,18 +69,6 @@ k::Sequential<float> reference_model() {
   using namespace kerascpp::layers;
   return k::Sequential<float>{Dense<float>(8, "relu", k::input_shape{5}), BatchNormalization<float>(0.9),
                               Dropout<float>(0.25), Dense<float>(4, "tanh"), Dense<float>(3), Activation<float>("softmax")};
-}
-
-/// The message of the E that `f` throws; fails the test when it throws nothing or something else.
-template <typename E, typename F>
-std::string message_of(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  }
-  FAIL("no exception of the expected type was thrown");
-  return {};
 }
 
 /// Everything written to the C stderr (file descriptor 2) while `f` runs.
@@ -181,7 +172,7 @@ TEST_CASE("The file Keras 3.15 wrote itself loads into an equivalent stack of De
   CHECK(max_difference(model.predict(g.x), g.y) < 1e-5);
   SECTION("load_model says why it cannot build the subclassed model") {
     const std::string message =
-        message_of<k::ValueError>([] { k::keras::load_model<float>(data("pre_pr22362_nested_container.keras")); });
+        thrown_message<k::ValueError>([] { k::keras::load_model<float>(data("pre_pr22362_nested_container.keras")); });
     CHECK_THAT(message, Contains("'NestedDenseModel'") && Contains("legacy_nested_container>NestedDenseModel") &&
                             Contains("keras::load_weights"));
   }
@@ -204,41 +195,41 @@ TEST_CASE("Bad Keras files are refused with the place inside the file", "[keras_
   };
 
   SECTION("an unsupported layer class names it and lists the supported ones") {
-    CHECK_THAT(message_of<k::ValueError>(load(data("err_conv2d.keras"))),
+    CHECK_THAT(thrown_message<k::ValueError>(load(data("err_conv2d.keras"))),
                Contains("keras::load_model: cannot load") && Contains("config.json layers[2] 'conv2d' (Conv2D)") &&
                    Contains("unsupported layer class 'Conv2D'; kerascpp supports InputLayer, Dense, Activation, Dropout, "
                             "BatchNormalization"));
   }
   SECTION("an argument kerascpp cannot honour") {
-    CHECK_THAT(message_of<k::ValueError>(load(data("err_center_false.keras"))),
+    CHECK_THAT(thrown_message<k::ValueError>(load(data("err_center_false.keras"))),
                Contains("'batch_normalization' (BatchNormalization)") && Contains("center=false is not supported"));
-    CHECK_THAT(message_of<k::ValueError>(load(data("err_amsgrad.keras"))),
+    CHECK_THAT(thrown_message<k::ValueError>(load(data("err_amsgrad.keras"))),
                Contains("compile_config optimizer Adam") && Contains("amsgrad=true is not supported"));
   }
   SECTION("a shape mismatch names the layer and both shapes") {
-    CHECK_THAT(message_of<k::ValueError>(load_into(data("err_shape.weights.h5"))),
+    CHECK_THAT(thrown_message<k::ValueError>(load_into(data("err_shape.weights.h5"))),
                Contains("/layers/dense/vars/0: layer 0 'dense' (Dense) weight 'kernel'") &&
                    Contains("the model expects shape (5, 8)") && Contains("the file has (5, 7)"));
     auto other = k::Sequential<float>{k::layers::Dense<float>(8, "relu", k::input_shape{5}), k::layers::Dense<float>(5)};
-    CHECK_THAT(message_of<k::ValueError>([&] { k::keras::load_weights(other, data("keras3.weights.h5")); }),
+    CHECK_THAT(thrown_message<k::ValueError>([&] { k::keras::load_weights(other, data("keras3.weights.h5")); }),
                Contains("/layers/dense_1/vars/0: layer 1 'dense_1' (Dense) weight 'kernel': the model expects shape (8, 5)") &&
                    Contains("the file has (8, 4)"));
   }
   SECTION("a non-float dtype") {
-    CHECK_THAT(message_of<k::IOError>(load_into(data("err_int_kernel.weights.h5"))),
+    CHECK_THAT(thrown_message<k::IOError>(load_into(data("err_int_kernel.weights.h5"))),
                Contains("/layers/dense/vars/0: dtype int32 where kerascpp expects float32 or float64"));
   }
   SECTION("a dataset whose size does not match its shape") {
-    CHECK_THAT(message_of<k::IOError>(load_into(data("err_dims.weights.h5"))),
+    CHECK_THAT(thrown_message<k::IOError>(load_into(data("err_dims.weights.h5"))),
                Contains("/layers/dense/vars/0: shape (5, 9) of float32 needs 180 bytes but the file stores 160"));
   }
   SECTION("a zip bomb is refused before it is inflated") {
-    CHECK_THAT(message_of<k::IOError>(load(data("err_zip_bomb.keras"))),
+    CHECK_THAT(thrown_message<k::IOError>(load(data("err_zip_bomb.keras"))),
                Contains("zip entry 'model.weights.h5' declares 20971520 bytes uncompressed, more than the"));
   }
   SECTION("broken JSON, a missing entry") {
-    CHECK_THAT(message_of<k::IOError>(load(data("err_bad_json.keras"))), Contains("config.json: not valid JSON"));
-    CHECK_THAT(message_of<k::IOError>(load(data("err_no_weights.keras"))),
+    CHECK_THAT(thrown_message<k::IOError>(load(data("err_bad_json.keras"))), Contains("config.json: not valid JSON"));
+    CHECK_THAT(thrown_message<k::IOError>(load(data("err_no_weights.keras"))),
                Contains("not a Keras archive: no model.weights.h5 among its entries (metadata.json, config.json)"));
   }
   SECTION("truncated archives and HDF5 files, at every tenth of their length") {
@@ -248,7 +239,7 @@ TEST_CASE("Bad Keras files are refused with the place inside the file", "[keras_
         CAPTURE(file, tenth);
         const fs::path cut = scratch.path() / (std::string("cut_") + file);
         write_bytes(cut, bytes.substr(0, bytes.size() * static_cast<std::size_t>(tenth) / 10));
-        const std::string m = message_of<k::IOError>(load_into(cut));
+        const std::string m = thrown_message<k::IOError>(load_into(cut));
         CHECK_THAT(m, Contains("keras::load_weights: cannot load"));
       }
     }
@@ -260,7 +251,7 @@ TEST_CASE("Bad Keras files are refused with the place inside the file", "[keras_
     write_bytes(p, k::keras::archive::write_archive(
                        {{"config.json", k::keras::archive::read_archive(config, {"config.json"}).at("config.json")},
                         {"model.weights.h5", weights.substr(0, weights.size() / 2)}}));
-    CHECK_THAT(message_of<k::IOError>(load(p)), Contains("model.weights.h5: "));
+    CHECK_THAT(thrown_message<k::IOError>(load(p)), Contains("model.weights.h5: "));
   }
   SECTION("HDF5 prints nothing of its own error stack, and its printing is restored afterwards") {
     const fs::path cut = scratch.path() / "cut.weights.h5";
@@ -273,10 +264,10 @@ TEST_CASE("Bad Keras files are refused with the place inside the file", "[keras_
     CHECK(function != nullptr);
   }
   SECTION("a missing file and a file that is neither zip nor HDF5") {
-    CHECK_THAT(message_of<k::IOError>(load(scratch.path() / "none.keras")), Contains("none.keras"));
+    CHECK_THAT(thrown_message<k::IOError>(load(scratch.path() / "none.keras")), Contains("none.keras"));
     const fs::path text = scratch.path() / "text.keras";
     write_bytes(text, "just some text, not a model");
-    CHECK_THAT(message_of<k::IOError>(load(text)), Contains("not an HDF5 file"));
+    CHECK_THAT(thrown_message<k::IOError>(load(text)), Contains("not an HDF5 file"));
   }
 }
 
@@ -301,7 +292,7 @@ TEST_CASE("Inputs found by fuzzing the Keras-file reader are refused with kerasc
   }
   CHECK(files > 0);
   SECTION("a global heap object of size 0, on which HDF5 1.10 loops forever") {
-    CHECK_THAT(message_of<k::IOError>([] { k::keras::load_model<float>(data("fuzz/global-heap-zero-size-hang.h5")); }),
+    CHECK_THAT(thrown_message<k::IOError>([] { k::keras::load_model<float>(data("fuzz/global-heap-zero-size-hang.h5")); }),
                Contains("HDF5: the file is corrupt: the global heap at byte 2048 holds an object of 0 bytes at byte 5152"));
   }
 }

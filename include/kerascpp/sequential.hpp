@@ -338,7 +338,7 @@ class Sequential : public ModelInterface<Scalar> {
 
   /// prepare() on the first batch of `data`.
   void prepare_on(const char* where, PyDataset<Scalar>& data) {
-    if (data.size() <= 0) detail::fail(where, ": the PyDataset has ", data.size(), " batches; it must have at least one");
+    engine::dataset_size(data, where);
     DatasetBatch<Scalar> first;
     RowMatrix<Scalar> unused;  // strided_view copies only what it cannot view
     data.get(0, first);

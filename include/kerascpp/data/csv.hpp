@@ -362,18 +362,26 @@ inline Column type_column(std::vector<std::string>& raw, const std::vector<std::
 
 }  // namespace detail
 
+namespace detail {
+/// Whether `encoding` (any case) names Latin-1 rather than UTF-8; anything else is a ValueError
+/// that `caller` ("read_csv") starts.
+inline bool is_latin1(const std::string& encoding, std::string_view caller) {
+  std::string e = encoding;
+  for (char& c : e) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const bool latin1 = e == "latin-1" || e == "latin1" || e == "iso-8859-1";
+  if (!latin1 && e != "utf-8" && e != "utf8")
+    fail(caller, ": encoding must be \"utf-8\" or \"latin-1\", received \"", encoding, "\"");
+  return latin1;
+}
+}  // namespace detail
+
 /// Reads a delimited text file with a header row into a `DataFrame` (pandas `read_csv`); see the
 /// top of this header for the format and the errors.
 inline DataFrame read_csv(const std::filesystem::path& path, const CsvOptions& options = {}) {
   const std::string name = path.string();
   if (options.sep == '"' || options.sep == '\n' || options.sep == '\r' || options.sep == '\0')
     detail::fail("read_csv: sep cannot be a quote, a line break or NUL");
-  std::string encoding = options.encoding;
-  for (char& c : encoding) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  const bool latin1 = encoding == "latin-1" || encoding == "latin1" || encoding == "iso-8859-1";
-  if (!latin1 && encoding != "utf-8" && encoding != "utf8")
-    detail::fail("read_csv: encoding must be \"utf-8\" or \"latin-1\", received \"", options.encoding, "\"");
-  detail::RecordReader reader(name, options.sep, latin1);
+  detail::RecordReader reader(name, options.sep, detail::is_latin1(options.encoding, "read_csv"));
 
   if (!reader.next()) throw IOError(detail::cat("read_csv: ", name, " is empty: expected a header line"));
   const std::vector<std::string> written = reader.fields();

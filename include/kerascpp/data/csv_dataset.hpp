@@ -18,7 +18,6 @@
 #include <kerascpp/py_dataset.hpp>
 
 #include <algorithm>
-#include <cctype>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
@@ -64,7 +63,7 @@ class CsvDataset : public PyDataset<Scalar> {
       detail::fail("CsvDataset: label_columns must name the target column(s), received none");
     if (o_.sep == '"' || o_.sep == '\n' || o_.sep == '\r' || o_.sep == '\0')
       detail::fail("CsvDataset: sep cannot be a quote, a line break or NUL");
-    latin1_ = csv_encoding_is_latin1(o_.encoding);
+    latin1_ = detail::is_latin1(o_.encoding, "CsvDataset");
     auto reader = open();
     header_ = reader->fields();
     for (const std::string& label : o_.label_columns) {
@@ -112,14 +111,6 @@ class CsvDataset : public PyDataset<Scalar> {
   }
 
  private:
-  static bool csv_encoding_is_latin1(const std::string& encoding) {
-    std::string e;
-    for (const char c : encoding) e += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (e == "utf-8" || e == "utf8") return false;
-    if (e == "latin-1" || e == "latin1" || e == "iso-8859-1") return true;
-    detail::fail("CsvDataset: encoding must be \"utf-8\" or \"latin-1\", received \"", encoding, "\"");
-  }
-
   std::unique_ptr<detail::RecordReader> open() const {
     auto reader = std::make_unique<detail::RecordReader>(path_, o_.sep, latin1_, "CsvDataset");
     if (!reader->next()) throw IOError(detail::cat("CsvDataset: ", path_, " is empty: expected a header line"));

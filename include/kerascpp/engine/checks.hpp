@@ -70,6 +70,14 @@ void check_fit_options(const FitOptions<Scalar>& o, Index rows) {
                  o.steps_per_epoch);
 }
 
+/// data.size(), which must be positive.
+template <typename Scalar>
+Index dataset_size(const PyDataset<Scalar>& data, const char* where) {
+  const Index n = data.size();
+  if (n <= 0) detail::fail(where, ": the PyDataset has ", n, " batches; it must have at least one");
+  return n;
+}
+
 /// The options of fit(x, y, ...) on arrays beyond check_fit_options.
 template <typename Scalar>
 void check_array_fit_options(const FitOptions<Scalar>& o) {

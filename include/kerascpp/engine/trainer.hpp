@@ -76,7 +76,7 @@ class Trainer {
                       const FitOptions<Scalar>& options, std::shared_ptr<const bool> alive) {
     const detail::FlushSubnormalsScope flush;
     check_validation_data(net, options, y_cols);
-    const Index passes = data_size(data, "fit");
+    const Index passes = dataset_size(data, "fit");
     Index cursor = 0;  // the next batch of the current pass
     const auto batch = [&](Index) {
       if (cursor == passes) {
@@ -153,13 +153,13 @@ class Trainer {
   /// not used.
   Matrix<Scalar> predict(Network<Scalar>& net, PyDataset<Scalar>& data) {
     const detail::FlushSubnormalsScope flush;
-    const Index n = data_size(data, "predict");
+    const Index n = dataset_size(data, "predict");
     std::vector<Matrix<Scalar>> parts;
     Index rows = 0;
     for (Index i = 0; i < n; ++i) {
       data.get(i, fetched_);
       check_input_width(net, "predict: dataset batch", fetched_.x.cols());
-      detail::check_finite_input(view_of(fetched_.x), "predict: dataset batch", "x");
+      detail::check_finite_input(packed_view(fetched_.x), "predict: dataset batch", "x");
       parts.push_back(forward(net.layers, ConstMatrixView<Scalar>(fetched_.x.data(), fetched_.x.rows(), fetched_.x.cols()),
                               false, BatchPosition{0, rows}));
       rows += parts.back().rows();
@@ -183,7 +183,7 @@ class Trainer {
                               const FitOptions<Scalar>* options) {
     data.get(index, fetched_);
     const std::string what = detail::cat(where, ": dataset batch ", index);
-    const auto xv = view_of(fetched_.x), yv = view_of(fetched_.y);
+    const auto xv = packed_view(fetched_.x), yv = packed_view(fetched_.y);
     check_data(net, what.c_str(), xv, yv);
     check_targets(net, what.c_str(), yv);
     check_sample_weight(what.c_str(), fetched_.sample_weight, fetched_.x.rows());
@@ -276,7 +276,7 @@ class Trainer {
   /// Loss and metrics over every batch of `data` in inference mode.
   Logs evaluate_dataset(Network<Scalar>& net, PyDataset<Scalar>& data, const char* where) {
     Totals totals(net.metric_layout);
-    const Index n = data_size(data, where);
+    const Index n = dataset_size(data, where);
     for (Index i = 0; i < n; ++i) {
       const Batch<Scalar> batch = dataset_batch(net, data, i, where, nullptr);
       totals.loss_sum += workers_.run(net, batch, false, totals);
@@ -289,15 +289,6 @@ class Trainer {
     return logs;
   }
 
-  /// data.size(), which must be positive.
-  static Index data_size(const PyDataset<Scalar>& data, const char* where) {
-    const Index n = data.size();
-    if (n <= 0) detail::fail(where, ": the PyDataset has ", n, " batches; it must have at least one");
-    return n;
-  }
-
-  /// A packed row-major matrix as a StridedView.
-  static StridedView<Scalar> view_of(const RowMatrix<Scalar>& m) { return packed_view(m); }
 
   /// Loss and metrics over rows [begin, end) in inference mode.
   Logs evaluate_rows(Network<Scalar>& net, const StridedView<Scalar>& x, const StridedView<Scalar>& y,
