@@ -19,3 +19,9 @@ if(TARGET kerascpp_keras_files)
   install(TARGETS kerascpp_keras_files EXPORT kerascppKerasFilesTargets)
   install(EXPORT kerascppKerasFilesTargets NAMESPACE kerascpp:: DESTINATION ${KERASCPP_CMAKE_DIR})
 endif()
+
+# kerascpp::mpi, when made: its own export file, loaded by the package config when MPI is found.
+if(TARGET kerascpp_mpi)
+  install(TARGETS kerascpp_mpi EXPORT kerascppMpiTargets)
+  install(EXPORT kerascppMpiTargets NAMESPACE kerascpp:: DESTINATION ${KERASCPP_CMAKE_DIR})
+endif()

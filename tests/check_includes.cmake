@@ -19,7 +19,9 @@ set(FLOOR_5 engine      engine/*)
 set(FLOOR_6 model       sequential.hpp summary.hpp)
 set(FLOOR_7 on-models   saving/* serialization.hpp callbacks/* plot.hpp classification_report.hpp keras/* keras_files.hpp)
 set(FLOOR_8 umbrella    kerascpp.hpp data.hpp)
-set(FLOOR_COUNT 9)
+# Optional layers over the whole library, each behind its own CMake target.
+set(FLOOR_9 optional    distributed/*)
+set(FLOOR_COUNT 10)
 
 cmake_minimum_required(VERSION 3.21)
 
@@ -125,7 +127,7 @@ endif()
 list(LENGTH headers count)
 if(errors)
   message(FATAL_ERROR "check_includes: headers must include only their own floor or lower ones "
-                      "(core < kernels < elementwise < families < callbacks < engine < model < on-models < umbrella):\n"
+                      "(core < kernels < elementwise < families < callbacks < engine < model < on-models < umbrella < optional):\n"
                       "${errors}")
 endif()
 message(STATUS "check_includes: ${count} headers, every include points to the same floor or a lower one, no cycles")

@@ -70,6 +70,10 @@ class Callback {
   virtual void on_batch_begin(int /*batch*/, Logs&) {}
   virtual void on_batch_end(int /*batch*/, Logs&) {}
 
+  /// Whether, when several processes train the model together, only process 0 runs this callback
+  /// (it writes files or prints); the others' callbacks see the same logs and so decide alike.
+  virtual bool chief_only() const { return false; }
+
  protected:
   ModelInterface<Scalar>* model_ = nullptr;
 
@@ -398,6 +402,7 @@ class CSVLogger : public Callback<Scalar> {
     text_ += "\n";
     io::write_file_atomically(path_, text_);
   }
+  bool chief_only() const override { return true; }
 
  private:
   std::filesystem::path path_;

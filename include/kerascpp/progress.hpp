@@ -63,6 +63,8 @@ class ProgbarLogger : public Callback<Scalar> {
     require_stream(out, verbose, "ProgbarLogger");
   }
 
+  bool chief_only() const override { return true; }
+
   void on_epoch_begin(int epoch, Logs&) override {
     start_ = Clock::now();
     if (verbose_ != 1 && verbose_ != 2) return;

@@ -234,6 +234,8 @@ class ModelCheckpoint : public Callback<Scalar> {
     require_stream(out, verbose, "ModelCheckpoint");
   }
 
+  bool chief_only() const override { return true; }
+
   void on_epoch_end(int epoch, Logs& logs) override {
     auto& model = this->require_model("ModelCheckpoint");
     std::optional<double> current;

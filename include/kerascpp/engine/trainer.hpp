@@ -3,6 +3,9 @@
 // forward, loss, backward, gradient reduction and one optimizer step. docs/architecture.md follows
 // one batch through it. While these run, subnormal floats are flushed to zero (the caller's
 // floating-point state is restored on return), and the first fit of an unoptimized build says so.
+// When the reduction spans processes, every global batch (of training, validation and evaluate)
+// is split into contiguous shares, one per process, and the processes agree after every batch's
+// callbacks whether one failed or asked to stop (docs/distributed.md).
 #pragma once
 
 #include <kerascpp/callbacks.hpp>
@@ -19,11 +22,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <exception>
 #include <memory>
 #include <new>
 #include <numeric>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #if defined(__unix__) || defined(__APPLE__)
@@ -60,14 +65,17 @@ class Trainer {
     };
     const auto batch = [&](Index step) {
       const Index start = step * batch_size;
-      return stager_.gather(x, y, weights, order.data() + start, std::min(batch_size, train_rows - start));
+      return share_of(std::min(batch_size, train_rows - start), [&](Index first, Index rows) {
+        return stager_.gather(x, y, weights, order.data() + start + first, rows);
+      });
     };
     const auto validate = [&](Logs& logs) {
       if (options.validation_data.given()) validate_on(net, options, logs);
       else if (train_rows < x.rows())
         add_validation_logs(evaluate_rows(net, x, y, options.sample_weight, options.batch_size, train_rows, x.rows()), logs);
     };
-    return run_epochs(net, model, options, (train_rows - 1) / batch_size + 1, begin_epoch, batch, [] {}, validate, alive);
+    return run_epochs(net, model, options, x.rows(), (train_rows - 1) / batch_size + 1, begin_epoch, batch, [] {},
+                      validate, alive);
   }
 
   /// Trains `net` on the batches of `data` (see fit above). An epoch is one pass over the data, or
@@ -95,14 +103,17 @@ class Trainer {
       if (options.validation_data.given()) validate_on(net, options, logs);
     };
     const Index steps = options.steps_per_epoch > 0 ? options.steps_per_epoch : passes;
-    return run_epochs(net, model, options, steps, [] {}, batch, end_epoch, validate, alive);
+    return run_epochs(net, model, options, passes, steps, [] {}, batch, end_epoch, validate, alive);
   }
 
   /// One gradient step on all rows of x and y; returns the batch loss (before the update).
   double train_on_batch(Network<Scalar>& net, const StridedView<Scalar>& x, const StridedView<Scalar>& y) {
     const detail::FlushSubnormalsScope flush;
     Totals totals(net.metric_layout);
-    return train_step(net, stager_.slice(x, y, Vector<Scalar>(), 0, x.rows()), totals);
+    const Vector<Scalar> no_weights;
+    return train_step(net, share_of(x.rows(), [&](Index first, Index rows) {
+                        return stager_.slice(x, y, no_weights, first, rows);
+                      }), totals);
   }
 
   /// Loss and metrics over x and y in inference mode.
@@ -125,7 +136,7 @@ class Trainer {
     for (Index start = 0; start < x.rows(); start += batch_size) {
       const Index rows = std::min(batch_size, x.rows() - start);
       const ConstMatrixView<Scalar> xb(stager_.inputs(x, start, rows), rows, net.input_width);
-      out.middleRows(start, rows) = forward(net.layers, xb, false, BatchPosition{0, start});
+      out.middleRows(start, rows) = forward(net.layers, xb, false, BatchPosition{0, start, nullptr});
     }
     return out;
   }
@@ -161,7 +172,7 @@ class Trainer {
       check_input_width(net, "predict: dataset batch", fetched_.x.cols());
       detail::check_finite_input(packed_view(fetched_.x), "predict: dataset batch", "x");
       parts.push_back(forward(net.layers, ConstMatrixView<Scalar>(fetched_.x.data(), fetched_.x.rows(), fetched_.x.cols()),
-                              false, BatchPosition{0, rows}));
+                              false, BatchPosition{0, rows, nullptr}));
       rows += parts.back().rows();
     }
     data.on_epoch_end();
@@ -192,22 +203,50 @@ class Trainer {
       weights_ = sample_weights(yv, *options, yv.rows());
       w = &weights_;
     }
-    return stager_.slice(xv, yv, *w, 0, xv.rows());
+    return share_of(xv.rows(), [&](Index first, Index rows) { return stager_.slice(xv, yv, *w, first, rows); });
+  }
+
+  /// This process's share of a batch of `rows` rows: the whole batch when no other process shares
+  /// it, else a contiguous part (rows split as evenly as possible, process r taking rows
+  /// [rows·r/P, rows·(r+1)/P)). `take(first, count)` stages rows [first, first + count) of the batch.
+  template <typename Take>
+  Batch<Scalar> share_of(Index rows, Take&& take) {
+    ProcessGroup& group = workers_.reduction();
+    if (!group.spans_processes()) return take(Index{0}, rows);
+    const Index first = rows * group.rank() / group.ranks();
+    const Index end = rows * (group.rank() + 1) / group.ranks();
+    Batch<Scalar> b = take(first, end - first);
+    b.first_row = first;
+    b.total_rows = rows;
+    return b;
   }
 
   /// The loop of fit: epochs of `steps` batches with callbacks, running totals and validation.
   /// `begin_epoch()` and `end_epoch()` frame each epoch, `batch(step)` gives its batches and
-  /// `validate(logs)` adds the validation values to an epoch's logs.
+  /// `validate(logs)` adds the validation values to an epoch's logs; `data_rows` counts the rows
+  /// (or dataset batches) that every process must hold alike.
+  ///
+  /// When other processes share the batches, callbacks that only the chief runs (files, progress)
+  /// run on process 0 alone, a callback's exception is held until the next agreement point
+  /// (before each training step, after each batch's and epoch's callbacks), where every process
+  /// throws it, and a failure inside a step or a validation, where the others wait for this
+  /// process, ends the job.
   template <typename Begin, typename Next, typename End, typename Validate>
   History<Scalar> run_epochs(Network<Scalar>& net, ModelInterface<Scalar>& model, const FitOptions<Scalar>& options,
-                             Index steps, Begin&& begin_epoch, Next&& batch, End&& end_epoch, Validate&& validate,
-                             const std::shared_ptr<const bool>& alive) {
+                             Index data_rows, Index steps, Begin&& begin_epoch, Next&& batch, End&& end_epoch,
+                             Validate&& validate, const std::shared_ptr<const bool>& alive) {
     detail::warn_if_unoptimized(std::cerr);
+    Reduction<Scalar>& group = workers_.reduction();
+    const bool distributed = group.spans_processes();
+    if (distributed) begin_distributed_fit(net, options, data_rows, steps);
+    const bool chief = group.rank() == 0;
     History<Scalar> history;
     std::optional<callbacks::ProgbarLogger<Scalar>> progbar;
-    std::vector<Callback<Scalar>*> cbs = options.callbacks;
+    std::vector<Callback<Scalar>*> cbs;
+    for (auto* cb : options.callbacks)
+      if (chief || cb == nullptr || !cb->chief_only()) cbs.push_back(cb);
     cbs.push_back(&history);
-    if (options.verbose > 0 && options.epochs > options.initial_epoch) {
+    if (options.verbose > 0 && options.epochs > options.initial_epoch && chief) {
       progbar.emplace(options.verbose, options.epochs, steps, *options.out, is_terminal(options.out));
       cbs.push_back(&*progbar);
     }
@@ -215,15 +254,40 @@ class Trainer {
       if (cb == nullptr) detail::fail("fit: callbacks contains a null pointer");
       cb->set_model(&model);
     }
+    std::exception_ptr error;  // with other processes: what this one raised since the last agreement
+    const auto held = [&](auto&& work) {  // runs work; with other processes, holds its exception
+      if (error) return;
+      try {
+        work();
+      } catch (...) {
+        if (!distributed) throw;
+        error = std::current_exception();
+      }
+    };
     const auto each = [&](auto&& call) {  // calls every callback, checking after each that the model lives
-      for (auto* cb : cbs) {
-        call(cb);
-        if (!*alive) throw StateError("fit: the model was destroyed by a callback while fit was running");
+      held([&] {
+        for (auto* cb : cbs) {
+          call(cb);
+          if (!*alive) throw StateError("fit: the model was destroyed by a callback while fit was running");
+        }
+      });
+    };
+    const auto agree = [&] {  // with other processes: every one throws a failure, or stops if one asks
+      if (distributed) model.stop_training = group.agree(std::exchange(error, nullptr), model.stop_training);
+    };
+    const auto waited_on = [&](auto&& work) {  // work during which the other processes wait for this one
+      if (!distributed) return work();
+      try {
+        return work();
+      } catch (const std::exception& e) {
+        group.abort(e.what());
+        throw;
       }
     };
     model.stop_training = false;
     Logs logs;
     each([&](auto* cb) { cb->on_train_begin(logs); });
+    agree();
 
     Totals totals(net.metric_layout);
     Logs batch_logs;  // reused: after the first batch, updating it allocates nothing
@@ -236,21 +300,43 @@ class Trainer {
       for (Index step = 0; step < steps; ++step) {
         begin_logs.clear();
         each([&](auto* cb) { cb->on_batch_begin(static_cast<int>(step), begin_logs); });
-        train_step(net, batch(step), totals);
+        Batch<Scalar> b;
+        held([&] { b = batch(step); });
+        agree();
+        waited_on([&] { return train_step(net, b, totals); });
         totals.write(net.metrics, net.metric_layout, batch_logs);
         each([&](auto* cb) { cb->on_batch_end(static_cast<int>(step), batch_logs); });
+        agree();
         if (model.stop_training) break;
       }
-      end_epoch();
+      held([&] { end_epoch(); });
       epoch_logs.clear();
       totals.write(net.metrics, net.metric_layout, epoch_logs);
-      validate(epoch_logs);
+      waited_on([&] { validate(epoch_logs); });
       each([&](auto* cb) { cb->on_epoch_end(epoch, epoch_logs); });
+      agree();
       if (model.stop_training) break;
     }
     each([&](auto* cb) { cb->on_train_end(logs); });
+    agree();
     for (auto* cb : cbs) cb->set_model(nullptr);
     return history;
+  }
+
+  /// Hands the reduction what every process must agree on before a distributed fit starts; it
+  /// checks them and gives every process process 0's state.
+  void begin_distributed_fit(Network<Scalar>& net, const FitOptions<Scalar>& options, Index data_rows, Index steps) {
+    const std::pair<const char*, Index> agreed[] = {
+        {"rows of the training data", data_rows},
+        {"input width", net.input_width},
+        {"output width", net.output_width()},
+        {"batch_size", options.batch_size},
+        {"steps per epoch", steps},
+        {"epochs", options.epochs},
+        {"initial_epoch", options.initial_epoch},
+        {"shuffle", options.shuffle ? 1 : 0},
+        {"validation_data rows", options.validation_data.has_value() ? options.validation_data->x.rows() : -1}};
+    workers_.reduction().begin_fit(agreed);
   }
 
   /// Checks validation_data given as arrays against the model and the targets' width.
@@ -296,8 +382,9 @@ class Trainer {
     Totals totals(net.metric_layout);
     batch_size = std::min(batch_size, std::max<Index>(end - begin, 1));  // so that start + batch_size cannot overflow
     for (Index start = begin; start < end; start += batch_size) {
-      const Index rows = std::min(batch_size, end - start);
-      const Batch<Scalar> batch = stager_.slice(x, y, weights, start, rows);
+      const Batch<Scalar> batch = share_of(std::min(batch_size, end - start), [&](Index first, Index rows) {
+        return stager_.slice(x, y, weights, start + first, rows);
+      });
       totals.loss_sum += workers_.run(net, batch, false, totals);
       totals.rows += static_cast<double>(batch.total_rows);
     }

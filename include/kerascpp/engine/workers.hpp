@@ -137,11 +137,14 @@ class Workers {
     auto& layers = layers_of(net, t);
     w.sums.state.assign(net.metric_layout.state_size(), 0.0);
     w.sums.clear();
-    if (b.rows <= 0) return;
+    // A process whose share of a training batch is empty still runs it: its layers take part in
+    // the batch statistics other processes sum, and its gradient is zero, not the last batch's.
+    const bool shared = reduction().spans_processes();
+    if (b.rows <= 0 && !(training && shared)) return;
     ConstMatrixView<Scalar> yb(b.y, b.rows, b.y_cols);
     Eigen::Map<const Vector<Scalar>> wb(b.w, b.rows);
     const auto out = forward(layers, ConstMatrixView<Scalar>(b.x, b.rows, b.x_cols), training,
-                             BatchPosition{b.step, b.first_row});
+                             BatchPosition{b.step, b.first_row, shared ? &reduction() : nullptr});
     const ConstMatrixView<Scalar> pred = net.fused ? layers.back()->logits() : out;
     Eigen::Map<Vector<Scalar>> per_sample(w.per_sample.view(b.rows, 1).data(), b.rows);
     net.loss->per_sample(yb, pred, net.fused, per_sample);

@@ -4,6 +4,7 @@
 
 #include <kerascpp/activations.hpp>
 #include <kerascpp/core.hpp>
+#include <kerascpp/reduction.hpp>
 #include <kerascpp/weights.hpp>
 
 #include <map>
@@ -35,10 +36,12 @@ class Buffer {
 
 /// Where the rows of the next forward pass sit: the optimizer step they train (the number of steps
 /// taken before it) and the index of their first row within the whole batch. Layers that draw
-/// random numbers key them by it, so that how a batch is split never changes the draws.
+/// random numbers key them by it, so that how a batch is split never changes the draws. When other
+/// processes hold other rows of the same batch, `processes` sums batch statistics over them.
 struct BatchPosition {
   std::uint64_t step = 0;
   Index first_row = 0;
+  ProcessGroup* processes = nullptr;  // null: this process holds the whole batch
 };
 
 /// The layer interface. Contract:

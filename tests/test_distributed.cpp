@@ -1,0 +1,320 @@
+// Data-parallel training over MPI (kerascpp/distributed/mpi.hpp), run by ctest under mpiexec on 2
+// and 3 processes: History and weights equal those of one process training on the whole batches,
+// the weights are bit-identical on every process after every epoch, EarlyStopping stops at the
+// same epoch, a run saved on some processes resumes on all of them, and a process that fails ends
+// fit on every process with its message. Compiled only with KERASCPP_TEST_MPI (set by
+// tests/CMakeLists.txt when the target kerascpp::mpi exists), so that a build without MPI compiles
+// this file to nothing.
+#ifdef KERASCPP_TEST_MPI
+
+#define CATCH_CONFIG_RUNNER
+#include <catch2/catch.hpp>
+#include <kerascpp/distributed/mpi.hpp>
+
+#include "scratch_folder.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace test_distributed {
+
+namespace k = kerascpp;
+using namespace k::layers;
+using k::distributed::MpiStrategy;
+using Catch::Matchers::Contains;
+
+int world_rank() {
+  int r = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &r);
+  return r;
+}
+int world_size() {
+  int n = 1;
+  MPI_Comm_size(MPI_COMM_WORLD, &n);
+  return n;
+}
+
+/// 103 rows of 5 features and one target, the same on every process: with validation_split 0.2
+/// and batch_size 16, 82 training rows make five full batches and a last one of 2 rows, which 3
+/// processes split as 0, 1 and 1 rows.
+template <typename Scalar>
+void make_data(k::Matrix<Scalar>& x, k::Matrix<Scalar>& y) {
+  k::Rng rng(42);
+  x.resize(103, 5);
+  y.resize(103, 1);
+  for (k::Index i = 0; i < x.rows(); ++i) {
+    for (k::Index j = 0; j < x.cols(); ++j) x(i, j) = Scalar(rng.uniform() * 4.0 - 2.0);
+    y(i, 0) = Scalar(std::sin(double(x(i, 0))) + 0.5 * double(x(i, 1) * x(i, 2)) - 0.25 * double(x(i, 4)));
+  }
+}
+
+template <typename Scalar>
+k::Sequential<Scalar> make_model() {
+  k::Sequential<Scalar> model{Dense<Scalar>(16, "relu", k::input_shape{5}), BatchNormalization<Scalar>(0.9),
+                              Dropout<Scalar>(0.25), Dense<Scalar>(8, "tanh", k::regularizers::l2(0.01)),
+                              Dense<Scalar>(1)};
+  model.set_seed(7);
+  model.compile(k::optimizers::Adam<Scalar>(0.01), "mse", {"mae"});
+  return model;
+}
+
+template <typename Scalar>
+constexpr double tolerance() {
+  return std::is_same_v<Scalar, float> ? 1e-6 : 1e-12;
+}
+
+/// |a − b| within `tol` relative to the larger magnitude (absolute below 1).
+bool close(double a, double b, double tol) { return std::abs(a - b) <= tol * std::max({1.0, std::abs(a), std::abs(b)}); }
+
+template <typename Scalar>
+void check_same_history(const k::History<Scalar>& got, const k::History<Scalar>& want) {
+  CHECK(got.epochs() == want.epochs());
+  REQUIRE(got.history.size() == want.history.size());
+  for (const auto& [key, values] : want.history) {
+    const auto& mine = got.history.at(key);
+    REQUIRE(mine.size() == values.size());
+    for (std::size_t e = 0; e < values.size(); ++e) {
+      INFO(key << " epoch " << e << ": " << mine[e] << " against " << values[e]);
+      CHECK(close(double(mine[e]), double(values[e]), tolerance<Scalar>()));
+    }
+  }
+}
+
+template <typename Scalar>
+void check_same_weights(k::Sequential<Scalar>& got, k::Sequential<Scalar>& want) {
+  const auto a = got.get_weights(), b = want.get_weights();
+  REQUIRE(a.size() == b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const double scale = std::max(1.0, double(b[i].cwiseAbs().maxCoeff()));
+    INFO("weight " << i);
+    CHECK(double((a[i] - b[i]).cwiseAbs().maxCoeff()) <= tolerance<Scalar>() * scale);
+  }
+}
+
+/// Whether every process of `comm` holds bit-identical weights.
+template <typename Scalar>
+bool identical_everywhere(const k::Sequential<Scalar>& model, MPI_Comm comm = MPI_COMM_WORLD) {
+  std::uint64_t low = MpiStrategy<Scalar>::weights_fingerprint(model), high = low;
+  MPI_Allreduce(MPI_IN_PLACE, &low, 1, MPI_UINT64_T, MPI_MIN, comm);
+  MPI_Allreduce(MPI_IN_PLACE, &high, 1, MPI_UINT64_T, MPI_MAX, comm);
+  return low == high;
+}
+
+template <typename Scalar>
+k::FitOptions<Scalar> options(int epochs) {
+  k::FitOptions<Scalar> o;
+  o.batch_size = 16;
+  o.epochs = epochs;
+  o.verbose = 0;
+  o.validation_split = 0.2;
+  return o;
+}
+
+TEMPLATE_TEST_CASE("History and weights on every process equal one process's, bit-identical across processes",
+                   "[mpi]", float, double) {
+  using Scalar = TestType;
+  k::Matrix<Scalar> x, y;
+  make_data(x, y);
+
+  auto alone = make_model<Scalar>();
+  const auto want = alone.fit(x, y, options<Scalar>(5));
+
+  MpiStrategy<Scalar> strategy;
+  auto model = make_model<Scalar>();
+  strategy.attach(model);
+  std::vector<int> identical;
+  k::callbacks::LambdaCallback<Scalar> fingerprints;
+  fingerprints.epoch_end = [&](int, k::Logs&) { identical.push_back(identical_everywhere(model) ? 1 : 0); };
+  auto o = options<Scalar>(5);
+  o.callbacks = {&fingerprints};
+  const auto got = model.fit(x, y, o);
+
+  CHECK(identical == std::vector<int>(5, 1));
+  check_same_history(got, want);
+  check_same_weights(model, alone);
+
+  // evaluate is sharded too, and gives one process's values.
+  const auto eval_got = model.evaluate(x, y, {.batch_size = 10});
+  const auto eval_want = alone.evaluate(x, y, {.batch_size = 10});
+  for (const auto& [key, value] : eval_want) CHECK(close(eval_got.at(key), value, tolerance<Scalar>()));
+}
+
+TEST_CASE("EarlyStopping stops at the same epoch on every process as on one process", "[mpi]") {
+  k::Matrix<double> x, y;
+  make_data(x, y);
+  const auto early = [] {
+    return k::callbacks::EarlyStopping<double>({.monitor = "val_loss", .min_delta = 0.05, .patience = 1,
+                                                .restore_best_weights = true});
+  };
+  auto alone = make_model<double>();
+  auto stop_alone = early();
+  auto o = options<double>(40);
+  o.callbacks = {&stop_alone};
+  const auto want = alone.fit(x, y, o);
+  REQUIRE(want.epochs() < 40);
+
+  MpiStrategy<double> strategy;
+  auto model = make_model<double>();
+  strategy.attach(model);
+  auto stop = early();
+  o.callbacks = {&stop};
+  const auto got = model.fit(x, y, o);
+  CHECK(got.epochs() == want.epochs());
+  check_same_history(got, want);
+  check_same_weights(model, alone);
+  CHECK(identical_everywhere(model));
+}
+
+TEST_CASE("a run saved on fewer processes resumes on all of them as if uninterrupted", "[mpi]") {
+  k::Matrix<double> x, y;
+  make_data(x, y);
+  auto alone = make_model<double>();
+  const auto want = alone.fit(x, y, options<double>(4));
+
+  // The first max(1, n − 1) processes train two epochs and save; every process resumes.
+  const int savers = std::max(1, world_size() - 1);
+  std::string folder;
+  kerascpp_test::ScratchFolder scratch;
+  if (world_rank() == 0) folder = scratch.path().string();
+  std::int64_t length = static_cast<std::int64_t>(folder.size());
+  MPI_Bcast(&length, 1, MPI_INT64_T, 0, MPI_COMM_WORLD);
+  folder.resize(static_cast<std::size_t>(length));
+  MPI_Bcast(folder.data(), static_cast<int>(length), MPI_CHAR, 0, MPI_COMM_WORLD);
+  const std::filesystem::path file = std::filesystem::path(folder) / "half.kcpp";
+
+  MPI_Comm part = MPI_COMM_NULL;
+  MPI_Comm_split(MPI_COMM_WORLD, world_rank() < savers ? 0 : MPI_UNDEFINED, world_rank(), &part);
+  k::History<double> first;
+  if (part != MPI_COMM_NULL) {
+    MpiStrategy<double> strategy(part);
+    auto model = make_model<double>();
+    strategy.attach(model);
+    first = model.fit(x, y, options<double>(2));
+    if (strategy.is_chief()) model.save(file);
+    MPI_Comm_free(&part);
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+
+  MpiStrategy<double> strategy;
+  auto resumed = k::load_model<double>(file);
+  strategy.attach(resumed);
+  strategy.check_identical(resumed);
+  auto o = options<double>(4);
+  o.initial_epoch = 2;
+  const auto second = resumed.fit(x, y, o);
+  REQUIRE(second.epochs() == 2);
+  for (const auto& [key, values] : want.history) {
+    const auto& tail = second.history.at(key);
+    for (std::size_t e = 0; e < 2; ++e) {
+      INFO(key << " epoch " << e + 2 << ": " << tail[e] << " against " << values[e + 2]);
+      CHECK(close(tail[e], values[e + 2], 1e-12));
+    }
+  }
+  check_same_weights(resumed, alone);
+  CHECK(identical_everywhere(resumed));
+  MPI_Barrier(MPI_COMM_WORLD);  // nobody removes the folder while another process reads the file
+}
+
+TEST_CASE("a process that throws in a callback ends fit on every process with its message", "[mpi]") {
+  k::Matrix<double> x, y;
+  make_data(x, y);
+  MpiStrategy<double> strategy;
+  auto model = make_model<double>();
+  strategy.attach(model);
+  k::callbacks::LambdaCallback<double> failing;
+  failing.epoch_end = [&](int epoch, k::Logs&) {
+    if (epoch == 1 && world_rank() == world_size() - 1) throw k::IOError("cannot write report.csv: disk full");
+  };
+  auto o = options<double>(5);
+  o.callbacks = {&failing};
+  std::string message;
+  bool io_error = false;
+  try {
+    model.fit(x, y, o);
+  } catch (const k::IOError& e) {
+    io_error = true;
+    message = e.what();
+  }
+  CHECK(io_error);
+  CHECK_THAT(message, Contains("cannot write report.csv: disk full"));
+  if (world_rank() != world_size() - 1) CHECK_THAT(message, Contains("process " + std::to_string(world_size() - 1)));
+
+  // The processes are in step again: the same model trains on.
+  o.callbacks = {};
+  o.epochs = 1;
+  CHECK(model.fit(x, y, o).epochs() == 1);
+  CHECK(identical_everywhere(model));
+}
+
+TEST_CASE("fit refuses data or options that differ between processes, on every process", "[mpi]") {
+  if (world_size() < 2) return;  // one process cannot differ from itself
+  k::Matrix<double> x, y;
+  make_data(x, y);
+  MpiStrategy<double> strategy;
+  auto model = make_model<double>();
+  strategy.attach(model);
+  auto o = options<double>(1);
+  if (world_rank() == world_size() - 1) o.batch_size = 8;
+  std::string message;
+  try {
+    model.fit(x, y, o);
+  } catch (const k::ValueError& e) {
+    message = e.what();
+  }
+  CHECK_THAT(message, Contains("disagree on batch_size") && Contains("process 0 has 16, another process has 8"));
+
+  const k::Index rows = world_rank() == world_size() - 1 ? 90 : 103;
+  o.batch_size = 16;
+  message.clear();
+  try {
+    model.fit(x.topRows(rows), y.topRows(rows), o);
+  } catch (const k::ValueError& e) {
+    message = e.what();
+  }
+  CHECK_THAT(message, Contains("disagree on rows of the training data"));
+}
+
+/// A layer that fails inside a training step on the last process: the others wait for it in the
+/// step's collective sums, so the job ends with its message (hidden: run by its own ctest case,
+/// which expects the job to end).
+template <typename Scalar>
+class FailingLayer : public Activation<Scalar> {
+ public:
+  FailingLayer() : Activation<Scalar>("linear") {}
+  std::unique_ptr<k::Layer<Scalar>> clone() const override { return std::make_unique<FailingLayer>(*this); }
+  k::ConstMatrixView<Scalar> forward(k::ConstMatrixView<Scalar> x, bool training) override {
+    if (training && ++calls_ == 3 && world_rank() == world_size() - 1)
+      k::detail::fail("failing_layer: made to fail on process ", world_rank());
+    return Activation<Scalar>::forward(x, training);
+  }
+
+ private:
+  int calls_ = 0;
+};
+
+TEST_CASE("a process that fails inside a training step ends the job with its message", "[.mpi_abort]") {
+  k::Matrix<double> x, y;
+  make_data(x, y);
+  MpiStrategy<double> strategy;
+  k::Sequential<double> model{Dense<double>(8, "relu", k::input_shape{5}), FailingLayer<double>(), Dense<double>(1)};
+  model.compile("sgd", "mse");
+  strategy.attach(model);
+  model.fit(x, y, options<double>(2));
+}
+
+}  // namespace test_distributed
+
+int main(int argc, char** argv) {
+  int provided = 0;
+  MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
+  int result = Catch::Session().run(argc, argv);
+  MPI_Allreduce(MPI_IN_PLACE, &result, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+  MPI_Finalize();
+  return result;
+}
+
+#endif  // KERASCPP_TEST_MPI
