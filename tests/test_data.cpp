@@ -22,6 +22,7 @@
 namespace test_data {
 
 using Catch::Contains;
+using Catch::StartsWith;
 using kerascpp::Index;
 using kerascpp::IOError;
 using kerascpp::Matrix;
@@ -725,6 +726,21 @@ TEST_CASE("assign adds or replaces a column of the right length", "[data][frame]
   REQUIRE_THROWS_WITH(frame.to_matrix(), Contains("column 's'") && Contains("'x'") && Contains("at row 0"));
 }
 
+TEST_CASE("assign takes a braced list of strings as a text column and one of numbers as a numeric column",
+          "[data][frame]") {
+  const DataFrame two = DataFrame().assign("c", {"x", "y"});  // two literals could also be an iterator pair
+  CHECK(two.strings("c") == std::vector<std::string>{"x", "y"});
+  const DataFrame lengths = DataFrame().assign("c", {"a", "bb", "ccc"});
+  CHECK(lengths.strings("c") == std::vector<std::string>{"a", "bb", "ccc"});
+  CHECK(DataFrame().assign("s", {std::string("p"), std::string("q")}).strings("s") == std::vector<std::string>{"p", "q"});
+  const DataFrame numbers = DataFrame().assign("n", {1, 2}).assign("z", {0, 0}).assign("m", {1.5, 2});
+  CHECK(numbers.numbers("n") == std::vector<double>{1.0, 2.0});
+  CHECK(numbers.numbers("z") == std::vector<double>{0.0, 0.0});  // 0 is also a null pointer, yet numbers
+  CHECK(numbers.numbers("m") == std::vector<double>{1.5, 2.0});
+  CHECK(numbers.assign("n", {7.0f, 8.0f}).numbers("n") == std::vector<double>{7.0, 8.0});
+  REQUIRE_THROWS_WITH(numbers.assign("c", {"x"}), Contains("'c' has 1 values, the frame has 2 rows"));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Scalers
 
@@ -830,6 +846,24 @@ TEST_CASE("scalers keep constant columns with divisor 1 and refuse width mismatc
     REQUIRE_THROWS_WITH(scaler.transform(frame.select({"c", "a"})),
                         Contains("expected the columns given to fit (a, c)") && Contains("received (c, a)"));
     REQUIRE_THROWS_WITH(scaler.fit(read_csv(fixture("bom_crlf.csv"))), Contains("column 'label'"));
+  }
+  SECTION("a text column is named with the scaler's method") {
+    const DataFrame text = read_csv(fixture("bom_crlf.csv")).drop({"b"});
+    REQUIRE_THROWS_AS(MinMaxScaler<double>().fit(text), ValueError);
+    REQUIRE_THROWS_WITH(MinMaxScaler<double>().fit(text),
+                        StartsWith("MinMaxScaler.fit: column 'label' holds text, not numbers: its first non-numeric "
+                                   "value is 'x' at line 2 of "));
+    REQUIRE_THROWS_WITH(StandardScaler<float>().fit_transform(text), StartsWith("StandardScaler.fit: column 'label'"));
+    const DataFrame numeric = DataFrame().assign("a", {1, 2}).assign("b", {3, 4});
+    const DataFrame mixed = numeric.assign("b", {"p", "q"});
+    StandardScaler<double> standard;
+    standard.fit(numeric);
+    REQUIRE_THROWS_WITH(standard.transform(mixed), StartsWith("StandardScaler.transform: column 'b' holds text"));
+    REQUIRE_THROWS_WITH(standard.inverse_transform(mixed),
+                        StartsWith("StandardScaler.inverse_transform: column 'b' holds text"));
+    MinMaxScaler<float> minmax;
+    minmax.fit(numeric);
+    REQUIRE_THROWS_WITH(minmax.transform(mixed), StartsWith("MinMaxScaler.transform: column 'b' holds text"));
   }
 }
 
