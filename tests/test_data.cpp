@@ -22,6 +22,7 @@
 namespace test_data {
 
 using Catch::Contains;
+using Catch::StartsWith;
 using kerascpp::Index;
 using kerascpp::IOError;
 using kerascpp::Matrix;
@@ -484,6 +485,115 @@ TEST_CASE("read_csv refuses UTF-16, UTF-32, NUL bytes and bytes that are not UTF
   }
 }
 
+TEST_CASE("read_csv refuses gzip, zip, bzip2, xz and zstd files, naming the format and how to decompress",
+          "[data][csv][errors]") {
+  const kerascpp_test::ScratchFolder folder;
+  // The first bytes that Python's gzip, zipfile, bz2, lzma and zstd write for "a,b\n1,2\n".
+  const std::string gz = write_bytes(folder, "d.csv.gz", std::string("\x1F\x8B\x08\0\0\0\0\0\x02\x03\x4B\xD4", 12));
+  REQUIRE_THROWS_AS(read_csv(gz), IOError);
+  REQUIRE_THROWS_WITH(read_csv(gz), Contains("d.csv.gz is gzip-compressed (it starts with the gzip signature 1F 8B)") &&
+                                        Contains("decompress it first, e.g. gunzip -k ") && !Contains("Latin-1"));
+  REQUIRE_THROWS_WITH(read_csv(gz, {.encoding = "latin-1"}), Contains("gzip-compressed"));
+  REQUIRE_THROWS_WITH(read_csv(write_bytes(folder, "d.zip", std::string("PK\x03\x04\x14\0\0\0", 8))),
+                      Contains("d.zip is a zip archive") && Contains("unzip "));
+  REQUIRE_THROWS_WITH(read_csv(write_bytes(folder, "d.csv.bz2", "BZh91AY&SY\xBF\x87")),
+                      Contains("d.csv.bz2 is bzip2-compressed") && Contains("bunzip2 -k "));
+  REQUIRE_THROWS_WITH(read_csv(write_bytes(folder, "d.csv.xz", std::string("\xFD" "7zXZ\0\0\x04", 8))),
+                      Contains("d.csv.xz is xz-compressed") && Contains("unxz -k "));
+  REQUIRE_THROWS_WITH(read_csv(write_bytes(folder, "d.csv.zst", "\x28\xB5\x2F\xFD\x24\x08")),
+                      Contains("d.csv.zst is zstd-compressed") && Contains("unzstd "));
+  // Text that merely starts like a signature is read.
+  const DataFrame text = read_csv(write_bytes(folder, "bzh.csv", "BZh9,PK\n1,2\n"));
+  CHECK(text.columns() == std::vector<std::string>{"BZh9", "PK"});
+}
+
+// The expected frames below are what pandas 1.5.3 read_csv gives for the same text and arguments.
+TEST_CASE("read_csv skiprows skips rows before the header, a blank line and a quoted record each counting once",
+          "[data][csv]") {
+  const kerascpp_test::ScratchFolder folder;
+  const std::string path = write_bytes(folder, "notes.csv", "# exported 2024\n\nid,score,name\n1,2.5,x\n2,,y\n");
+  const DataFrame frame = read_csv(path, {.skiprows = 2});  // pandas: skiprows=2
+  CHECK(frame.columns() == std::vector<std::string>{"id", "score", "name"});
+  REQUIRE(frame.rows() == 2);
+  CHECK(frame.numbers("id") == std::vector<double>{1.0, 2.0});
+  CHECK(frame.numbers("score")[0] == 2.5);
+  CHECK(std::isnan(frame.numbers("score")[1]));
+  CHECK(frame.strings("name") == std::vector<std::string>{"x", "y"});
+  CHECK(frame.source_line(0) == 4);
+  CHECK(read_csv(path, {.skiprows = 1}).columns() == std::vector<std::string>{"id", "score", "name"});  // then blank
+  const DataFrame quoted = read_csv(write_bytes(folder, "quoted.csv", "\"note\nmore\",x\na,b\n1,2\n"), {.skiprows = 1});
+  CHECK(quoted.columns() == std::vector<std::string>{"a", "b"});
+  CHECK(quoted.numbers("b") == std::vector<double>{2.0});
+  CHECK(quoted.source_line(0) == 4);
+  REQUIRE_THROWS_AS(read_csv(path, {.skiprows = 9}), IOError);
+  REQUIRE_THROWS_WITH(read_csv(path, {.skiprows = 9}),
+                      Contains("notes.csv is empty after skipping skiprows=9 rows: expected a header line"));
+  REQUIRE_THROWS_AS(read_csv(path, {.skiprows = -1}), ValueError);
+  REQUIRE_THROWS_WITH(read_csv(path, {.skiprows = -1}), Contains("skiprows must be 0 or positive, received skiprows=-1"));
+}
+
+TEST_CASE("read_csv header = false names the columns 0, 1, ... and reads every row as data", "[data][csv]") {
+  const kerascpp_test::ScratchFolder folder;
+  const std::string path = write_bytes(folder, "plain.csv", "1,2.5,x\n2,3.5,y\n");
+  const DataFrame frame = read_csv(path, {.header = false});  // pandas: header=None
+  CHECK(frame.columns() == std::vector<std::string>{"0", "1", "2"});
+  REQUIRE(frame.rows() == 2);
+  CHECK(frame.numbers("0") == std::vector<double>{1.0, 2.0});
+  CHECK(frame.numbers("1") == std::vector<double>{2.5, 3.5});
+  CHECK(frame.strings("2") == std::vector<std::string>{"x", "y"});
+  CHECK(frame.source_line(0) == 1);
+  const DataFrame indexed = read_csv(path, {.index_col = 0, .header = false});  // pandas: header=None, index_col=0
+  CHECK(indexed.columns() == std::vector<std::string>{"1", "2"});
+  CHECK(indexed.index_name() == "0");
+  CHECK(std::get<std::vector<double>>(indexed.index()) == std::vector<double>{1.0, 2.0});
+  const DataFrame header_as_data = read_csv(fixture("header_only.csv"), {.header = false});
+  CHECK(header_as_data.rows() == 1);
+  CHECK(header_as_data.strings("0") == std::vector<std::string>{"a"});
+  REQUIRE_THROWS_WITH(read_csv(write_bytes(folder, "ragged.csv", "1,2,3\n4,5\n"), {.header = false}),
+                      Contains("ragged.csv, line 2: expected 3 fields as in the first row (line 1), found 2"));
+  REQUIRE_THROWS_AS(read_csv(fixture("empty.csv"), {.header = false}), IOError);
+  REQUIRE_THROWS_WITH(read_csv(fixture("empty.csv"), {.header = false}),
+                      Contains("empty.csv is empty: expected a row of data to count the columns (header = false)"));
+}
+
+TEST_CASE("read_csv names names a headerless file's columns, or replaces the header's names with header = true",
+          "[data][csv]") {
+  const kerascpp_test::ScratchFolder folder;
+  const std::string plain = write_bytes(folder, "plain.csv", "1,2.5,x\n2,3.5,y\n");
+  const DataFrame named = read_csv(plain, {.names = {"a", "b", "c"}});  // pandas: names=[...] (header=None)
+  CHECK(named.columns() == std::vector<std::string>{"a", "b", "c"});
+  REQUIRE(named.rows() == 2);
+  CHECK(named.numbers("a") == std::vector<double>{1.0, 2.0});
+  CHECK(named.strings("c") == std::vector<std::string>{"x", "y"});
+
+  const std::string headed = write_bytes(folder, "headed.csv", "# exported\nid,score,name\n1,2.5,x\n2,,y\n");
+  const DataFrame renamed = read_csv(headed, {.header = true, .names = {"p", "q", "r"}, .skiprows = 1});  // header=0
+  CHECK(renamed.columns() == std::vector<std::string>{"p", "q", "r"});
+  REQUIRE(renamed.rows() == 2);
+  CHECK(renamed.numbers("p") == std::vector<double>{1.0, 2.0});
+  const DataFrame indexed = read_csv(headed, {.index_col = "p", .header = true, .names = {"p", "q", "r"}, .skiprows = 1});
+  CHECK(indexed.columns() == std::vector<std::string>{"q", "r"});
+  CHECK(indexed.index_name() == "p");
+  // Without header = true, a header line is data, as in pandas: the columns become text.
+  const DataFrame kept = read_csv(headed, {.names = {"p", "q", "r"}, .skiprows = 1});
+  CHECK(kept.rows() == 3);
+  CHECK(kept.strings("p") == std::vector<std::string>{"id", "1", "2"});
+  // An empty file with names is a frame of those columns and no rows.
+  const DataFrame none = read_csv(fixture("empty.csv"), {.names = {"a", "b"}});
+  CHECK(none.columns() == std::vector<std::string>{"a", "b"});
+  CHECK(none.rows() == 0);
+
+  REQUIRE_THROWS_AS(read_csv(plain, {.names = {"a", "b"}}), ValueError);
+  REQUIRE_THROWS_WITH(read_csv(plain, {.names = {"a", "b"}}),
+                      Contains("read_csv: names has 2 names, but ") &&
+                          Contains("plain.csv has 3 fields in its first row (line 1)"));
+  REQUIRE_THROWS_WITH(read_csv(headed, {.header = true, .names = {"a", "b", "c", "d"}, .skiprows = 1}),
+                      Contains("names has 4 names, but ") && Contains("has 3 fields in its header (line 2)"));
+  REQUIRE_THROWS_AS(read_csv(plain, {.names = {"a", "b", "a"}}), ValueError);
+  REQUIRE_THROWS_WITH(read_csv(plain, {.names = {"a", "b", "a"}}),
+                      Contains("names holds 'a' twice (positions 0 and 2)"));
+}
+
 TEST_CASE("a stray token makes a text column, and to_matrix names its column, value and line", "[data][csv][errors]") {
   const DataFrame frame = read_csv(fixture("stray_token.csv"));
   CHECK(frame.is_numeric("x"));
@@ -616,6 +726,21 @@ TEST_CASE("assign adds or replaces a column of the right length", "[data][frame]
   REQUIRE_THROWS_WITH(frame.to_matrix(), Contains("column 's'") && Contains("'x'") && Contains("at row 0"));
 }
 
+TEST_CASE("assign takes a braced list of strings as a text column and one of numbers as a numeric column",
+          "[data][frame]") {
+  const DataFrame two = DataFrame().assign("c", {"x", "y"});  // two literals could also be an iterator pair
+  CHECK(two.strings("c") == std::vector<std::string>{"x", "y"});
+  const DataFrame lengths = DataFrame().assign("c", {"a", "bb", "ccc"});
+  CHECK(lengths.strings("c") == std::vector<std::string>{"a", "bb", "ccc"});
+  CHECK(DataFrame().assign("s", {std::string("p"), std::string("q")}).strings("s") == std::vector<std::string>{"p", "q"});
+  const DataFrame numbers = DataFrame().assign("n", {1, 2}).assign("z", {0, 0}).assign("m", {1.5, 2});
+  CHECK(numbers.numbers("n") == std::vector<double>{1.0, 2.0});
+  CHECK(numbers.numbers("z") == std::vector<double>{0.0, 0.0});  // 0 is also a null pointer, yet numbers
+  CHECK(numbers.numbers("m") == std::vector<double>{1.5, 2.0});
+  CHECK(numbers.assign("n", {7.0f, 8.0f}).numbers("n") == std::vector<double>{7.0, 8.0});
+  REQUIRE_THROWS_WITH(numbers.assign("c", {"x"}), Contains("'c' has 1 values, the frame has 2 rows"));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Scalers
 
@@ -721,6 +846,24 @@ TEST_CASE("scalers keep constant columns with divisor 1 and refuse width mismatc
     REQUIRE_THROWS_WITH(scaler.transform(frame.select({"c", "a"})),
                         Contains("expected the columns given to fit (a, c)") && Contains("received (c, a)"));
     REQUIRE_THROWS_WITH(scaler.fit(read_csv(fixture("bom_crlf.csv"))), Contains("column 'label'"));
+  }
+  SECTION("a text column is named with the scaler's method") {
+    const DataFrame text = read_csv(fixture("bom_crlf.csv")).drop({"b"});
+    REQUIRE_THROWS_AS(MinMaxScaler<double>().fit(text), ValueError);
+    REQUIRE_THROWS_WITH(MinMaxScaler<double>().fit(text),
+                        StartsWith("MinMaxScaler.fit: column 'label' holds text, not numbers: its first non-numeric "
+                                   "value is 'x' at line 2 of "));
+    REQUIRE_THROWS_WITH(StandardScaler<float>().fit_transform(text), StartsWith("StandardScaler.fit: column 'label'"));
+    const DataFrame numeric = DataFrame().assign("a", {1, 2}).assign("b", {3, 4});
+    const DataFrame mixed = numeric.assign("b", {"p", "q"});
+    StandardScaler<double> standard;
+    standard.fit(numeric);
+    REQUIRE_THROWS_WITH(standard.transform(mixed), StartsWith("StandardScaler.transform: column 'b' holds text"));
+    REQUIRE_THROWS_WITH(standard.inverse_transform(mixed),
+                        StartsWith("StandardScaler.inverse_transform: column 'b' holds text"));
+    MinMaxScaler<float> minmax;
+    minmax.fit(numeric);
+    REQUIRE_THROWS_WITH(minmax.transform(mixed), StartsWith("MinMaxScaler.transform: column 'b' holds text"));
   }
 }
 

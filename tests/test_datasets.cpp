@@ -159,6 +159,48 @@ TEST_CASE("fit on a PyDataset: sample weights of its batches, one pass per epoch
   CHECK(steps.epoch_ends == 2);
 }
 
+TEST_CASE("CsvDataset reads header, names and skiprows as read_csv does", "[datasets]") {
+  kerascpp_test::ScratchFolder dir;
+  const auto write = [&](const std::string& name, const std::string& text) {
+    std::ofstream(dir.path() / name) << text;
+    return (dir.path() / name).string();
+  };
+  using keras::data::CsvDataset;
+  const std::string plain = write("plain.csv", "1,2,0\n3,4,1\n5,6,0\n");
+  CsvDataset<float> numbered(plain, {.label_columns = {"2"}, .batch_size = 8, .header = false});
+  CHECK(numbered.feature_columns() == std::vector<std::string>{"0", "1"});
+  CHECK(numbered.rows() == 3);
+  keras::DatasetBatch<float> b;
+  numbered.get(0, b);
+  REQUIRE(b.x.rows() == 3);
+  CHECK(b.x(0, 0) == 1.0f);  // the first row is data
+  CHECK(b.x(2, 1) == 6.0f);
+  CHECK(b.y(1, 0) == 1.0f);
+  numbered.on_epoch_end();
+  numbered.get(0, b);  // a second pass reads the first row again
+  CHECK(b.x(0, 0) == 1.0f);
+
+  CsvDataset<float> named(plain, {.label_columns = {"y"}, .batch_size = 2, .names = {"a", "b", "y"}});
+  CHECK(named.feature_columns() == std::vector<std::string>{"a", "b"});
+  CHECK(named.rows() == 3);
+
+  const std::string headed = write("headed.csv", "# notes\n\na,b,t\n1,2,0\n3,4,1\n");
+  CsvDataset<float> skipped(headed, {.label_columns = {"t"}, .skiprows = 2});
+  CHECK(skipped.feature_columns() == std::vector<std::string>{"a", "b"});
+  CHECK(skipped.rows() == 2);
+  CsvDataset<float> renamed(headed, {.label_columns = {"z"}, .header = true, .names = {"x", "y", "z"}, .skiprows = 2});
+  CHECK(renamed.feature_columns() == std::vector<std::string>{"x", "y"});
+  skipped.get(0, b);
+  CHECK(b.x(1, 1) == 4.0f);
+
+  CHECK_THAT(thrown_message<keras::ValueError>([&] {
+               CsvDataset<float>(plain, {.label_columns = {"y"}, .names = {"a", "y"}});
+             }),
+             Contains("CsvDataset: names has 2 names, but ") && Contains("has 3 fields in its first row (line 1)"));
+  CHECK_THAT(thrown_message<keras::IOError>([&] { CsvDataset<float>(headed, {.label_columns = {"t"}, .skiprows = 9}); }),
+             Contains("is empty after skipping skiprows=9 rows: expected a header line"));
+}
+
 TEST_CASE("bad datasets and options get clear errors", "[datasets][errors]") {
   kerascpp_test::ScratchFolder dir;
   const std::string path = write_csv(dir.path(), 10);
@@ -191,9 +233,9 @@ TEST_CASE("bad datasets and options get clear errors", "[datasets][errors]") {
              Contains("line 3, column 'a': expected a finite number, found 'x'"));
   CHECK_THAT(first_batch_error(write("missing.csv", "a,t\n1,2\n,3\n")),
              Contains("line 3, column 'a': missing value"));
-  CHECK_THAT(first_batch_error(write("fields.csv", "a,t\n1,2\n1,2,3\n")), Contains("line 3: expected 2 fields, found 3"));
+  CHECK_THAT(first_batch_error(write("fields.csv", "a,t\n1,2\n1,2,3\n")), Contains("line 3: expected 2 fields as in the header (line 1), found 3"));
   CHECK_THAT(thrown_message<keras::IOError>([&] { CsvDataset<float>(write("header.csv", "a,t\n"), {.label_columns = {"t"}}); }),
-             Contains("has a header but no rows"));
+             Contains("header.csv has no rows of data"));
   CHECK_THAT(thrown_message<keras::IOError>([&] { CsvDataset<float>(write("empty.csv", ""), {.label_columns = {"t"}}); }),
              Contains("is empty: expected a header line"));
   CsvDataset<float> d(path, {.label_columns = {"t"}, .batch_size = 4});

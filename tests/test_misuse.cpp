@@ -230,6 +230,18 @@ TEST_CASE("class_weight and sample_weight are checked on every path", "[misuse][
                regression.fit(x, huge_labels, {.verbose = 0, .class_weight = {{0, 1.0}, {1, 1.0}}});
              }),
              Contains("fit: class_weight needs integer class labels, received y=4294967296 in row 5"));
+  keras::Matrix<float> halves(20, 1);
+  for (keras::Index i = 0; i < 20; ++i) halves(i, 0) = i == 1 ? 1.5f : 0.0f;
+  CHECK_THAT(thrown_message<keras::ValueError>([&] {
+               regression.fit(x, halves, {.verbose = 0, .class_weight = {{0, 1.0}, {1, 2.0}}});
+             }),
+             Contains("fit: class_weight has no entry for class 2 (row 1: label 1.5 rounds to class 2; class_weight "
+                      "expects integer class labels)"));
+  halves(1, 0) = 2.0f;  // a whole label keeps the short message
+  CHECK_THAT(thrown_message<keras::ValueError>([&] {
+               regression.fit(x, halves, {.verbose = 0, .class_weight = {{0, 1.0}, {1, 2.0}}});
+             }),
+             Contains("fit: class_weight has no entry for class 2 (row 1)"));
 }
 
 TEST_CASE("layer(i) out of range names the index and the layer count", "[misuse][index]") {

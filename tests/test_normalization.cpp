@@ -207,4 +207,25 @@ TEST_CASE("Normalization in a model: not trained, summarized, saved and loaded",
   CHECK(layer.invert());
 }
 
+TEST_CASE("Normalization adapted after it was added: the message says the model holds a copy, and adapting the copy works",
+          "[normalization][errors]") {
+  const Matrix<float> x = kerascpp_test::uniform_as<float>(8, 2, -3.0, 5.0, 31);
+  const Matrix<float> y = kerascpp_test::uniform_as<float>(8, 1, -1.0, 1.0, 32);
+  Normalization<float> norm;
+  Sequential<float> model{norm, layers::Dense<float>(1)};
+  norm.adapt(x);  // reaches only the variable, not the model's copy
+  model.compile("adam", "mse");
+  CHECK_THAT(thrown_message<StateError>([&] { model.fit(x, y, {.verbose = 0}); }),
+             Contains("call adapt(x) first") && Contains("A model holds a copy of each layer, made when the layer was added") &&
+                 Contains("adapt the layer before adding it, or adapt the model's copy, "
+                          "dynamic_cast<kerascpp::layers::Normalization<float>&>(model.layer(i)).adapt(x)"));
+  // The advice works: the model's own layer takes the statistics.
+  dynamic_cast<Normalization<float>&>(model.layer(0)).adapt(x);
+  model.fit(x, y, {.verbose = 0});
+  CHECK(identical(*model.layer(0).weights()[0].value, *norm.weights()[0].value));
+  Sequential<double> twice{Normalization<double>(-1, {}, {}, false, input_shape{2}), layers::Dense<double>(1)};
+  CHECK_THAT(thrown_message<StateError>([&] { twice.predict(Matrix<double>::Ones(2, 2)); }),
+             Contains("dynamic_cast<kerascpp::layers::Normalization<double>&>(model.layer(i))"));
+}
+
 }  // namespace test_normalization

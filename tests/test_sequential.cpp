@@ -12,6 +12,7 @@
 #include <limits>
 #include <string>
 #include <tuple>
+#include <type_traits>
 #include <vector>
 
 // Everything of this file is in its own namespace, so that test files can share a translation unit.
@@ -81,6 +82,10 @@ std::vector<double> unroll(const std::vector<double>& running, const std::vector
 
 // ---------------------------------------------------------------------------------------------
 // Learning.
+
+// The overloads that refuse objects of another Scalar leave the deduced model types alone.
+static_assert(std::is_same_v<decltype(kerascpp::Sequential{kerascpp::layers::Dense<double>(1)}), kerascpp::Sequential<double>>);
+static_assert(std::is_same_v<decltype(kerascpp::Sequential{kerascpp::layers::Dense(1)}), kerascpp::Sequential<float>>);
 
 TEST_CASE("XOR reaches binary accuracy 1", "[sequential][learning]") {
   Mat x(4, 2), y(4, 1);

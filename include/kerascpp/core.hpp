@@ -8,6 +8,7 @@
 #include <Eigen/Core>
 
 #include <charconv>
+#include <concepts>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -280,6 +281,17 @@ class Rng {
   double spare_ = 0.0;
   bool has_spare_ = false;
 };
+
+namespace detail {
+
+/// Whether T derives from Base<float> or Base<double> but not from Base<Scalar>: a layer,
+/// callback, metric, loss or optimizer of another Scalar than the model's. Overloads constrained
+/// on it turn such a mix-up into a compile error that names the fix.
+template <typename T, template <typename> class Base, typename Scalar>
+concept other_scalar =
+    (std::derived_from<T, Base<float>> || std::derived_from<T, Base<double>>) && !std::derived_from<T, Base<Scalar>>;
+
+}  // namespace detail
 
 namespace detail {
 inline std::uint64_t& global_seed() {

@@ -38,6 +38,15 @@ class Sequential : public ModelInterface<Scalar> {
     (add(std::forward<L>(layers)), ...);
   }
 
+  /// Layers of another Scalar (`Dense(...)`, a Dense<float>, in a Sequential<double>): a compile error.
+  template <typename... L>
+    requires(sizeof...(L) > 0 && (detail::other_scalar<std::decay_t<L>, Layer, Scalar> || ...) &&
+             ((detail::other_scalar<std::decay_t<L>, Layer, Scalar> || std::derived_from<std::decay_t<L>, Layer<Scalar>>) &&
+              ...))
+  explicit Sequential(L&&...) {
+    refuse_other_scalar<L...>();
+  }
+
   /// Moving a model while it trains is refused; the moved-from model refuses every later use.
   Sequential(Sequential&& other) : ModelInterface<Scalar>(other) { take(other); }
   Sequential& operator=(Sequential&& other) {
@@ -54,6 +63,13 @@ class Sequential : public ModelInterface<Scalar> {
     requires std::derived_from<std::decay_t<L>, Layer<Scalar>>
   void add(L&& layer) {
     add(std::unique_ptr<Layer<Scalar>>(new std::decay_t<L>(std::forward<L>(layer))));
+  }
+
+  /// A layer of another Scalar: a compile error.
+  template <typename L>
+    requires detail::other_scalar<std::decay_t<L>, Layer, Scalar>
+  void add(L&&) {
+    refuse_other_scalar<L>();
   }
 
   void add(std::unique_ptr<Layer<Scalar>> layer) {
@@ -260,6 +276,16 @@ class Sequential : public ModelInterface<Scalar> {
   engine::Trainer<Scalar>& trainer() { return trainer_; }
 
  private:
+  template <typename... L>
+  static void refuse_other_scalar() {
+    if constexpr (std::is_same_v<Scalar, double>)
+      static_assert(sizeof...(L) == 0, "kerascpp: every layer of a Sequential<double> must be a layer of double: "
+                                       "write Dense<double>(...), not Dense(...), which is Dense<float>");
+    else
+      static_assert(sizeof...(L) == 0, "kerascpp: every layer of a Sequential<float> must be a layer of float: "
+                                       "write Dense(...) or Dense<float>(...), not Dense<double>(...)");
+  }
+
   /// Marks the model as training for the lifetime of a fit.
   struct Running {
     explicit Running(Sequential& m) : model(m) { model.running_ = true; }

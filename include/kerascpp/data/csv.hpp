@@ -16,8 +16,11 @@
 //
 // The format:
 //
-// * The first non-blank line is the header and names the columns; an empty name becomes
-//   "Unnamed: <position>" as in pandas. Two columns with the same name are an error.
+// * The first `skiprows` rows are skipped (a blank line counts as a row). The next non-blank row is
+//   the header and names the columns; an empty name becomes "Unnamed: <position>" as in pandas, and
+//   two columns with the same name are an error. With `header = false` (or `names` given and no
+//   `header`) every row is data and the columns are named "0", "1", ..., or by `names`, which also
+//   replace a header's names.
 // * Fields are separated by `sep`. A field that starts with '"' is quoted: it runs to the next lone
 //   '"', may hold `sep`, line breaks and `""` (one quote). Outside quotes, text is taken as is.
 // * Blank lines are skipped. Every other record must have as many fields as the header.
@@ -28,9 +31,9 @@
 //   part.
 // * A file with a header and no rows gives a frame with those columns and 0 rows, all numeric.
 //
-// Errors are `kerascpp::IOError` for files that cannot be read or parsed (missing, empty, ragged
-// rows, unterminated quotes, duplicate names) and `kerascpp::ValueError` for bad options (an unknown
-// `index_col`); each message names the file, and the 1-based line (header = line 1) and the column
+// Errors are `kerascpp::IOError` for files that cannot be read or parsed (missing, empty,
+// compressed, ragged rows, unterminated quotes, duplicate names) and `kerascpp::ValueError` for bad
+// options (an unknown `index_col`, `names` of the wrong count); each message names the file, and the 1-based line (header = line 1) and the column
 // where there is one.
 #pragma once
 
@@ -58,11 +61,13 @@
 #pragma GCC diagnostic pop
 #endif
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <initializer_list>
 #include <memory>
 #include <limits>
 #include <map>
@@ -91,6 +96,16 @@ struct CsvOptions {
   /// The file's encoding (pandas `encoding`): "utf-8" (checked; the default) or "latin-1" (also
   /// spelled "latin1", "iso-8859-1"; read into UTF-8). Any case.
   std::string encoding = "utf-8";
+  /// Whether the first row (after `skiprows`) holds the column names (pandas `header`: true is
+  /// `header=0`, false `header=None`, which names the columns "0", "1", ...). Unset, as by default,
+  /// it is true unless `names` is given, as pandas infers it.
+  std::optional<bool> header{};
+  /// The column names to use (pandas `names`), one per field of the file, all different: with a
+  /// header they replace its names, without one (the default when they are given) every row is data.
+  std::vector<std::string> names{};
+  /// How many rows to skip at the start of the file, before the header (pandas' integer
+  /// `skiprows`). A blank line counts as a row; a quoted field's line breaks do not end one.
+  Index skiprows = 0;
 };
 
 namespace detail {
@@ -248,7 +263,42 @@ class TextSource : public ::io::ByteSourceBase {
     if (encoding != nullptr)
       throw IOError(cat(caller_, ": ", path_, " is encoded as ", encoding,
                         "; expected UTF-8: convert it first, e.g. iconv -f UTF-16 -t UTF-8"));
+    check_not_compressed(byte);
     if (!latin1_ && byte(0) == 0xEFU && byte(1) == 0xBBU && byte(2) == 0xBFU) position_ = 3;
+  }
+
+  /// A compressed file or an archive starts with its format's signature; `byte(k)` is the file's
+  /// byte k, or 0x100 past its end.
+  template <typename Byte>
+  void check_not_compressed(const Byte& byte) const {
+    const auto matches = [&](std::size_t from, std::initializer_list<unsigned> signature) {
+      for (const unsigned b : signature)
+        if (byte(from++) != b) return false;
+      return true;
+    };
+    const char* format = nullptr;
+    const char* command = nullptr;
+    if (matches(0, {0x1FU, 0x8BU})) {
+      format = "gzip-compressed (it starts with the gzip signature 1F 8B)";
+      command = "gunzip -k ";
+    } else if (matches(0, {'P', 'K', 0x03U, 0x04U}) || matches(0, {'P', 'K', 0x05U, 0x06U})) {
+      format = "a zip archive (it starts with the zip signature \"PK\")";
+      command = "unzip ";
+    } else if (matches(0, {'B', 'Z', 'h'}) && byte(3) >= '1' && byte(3) <= '9' &&
+               (matches(4, {0x31U, 0x41U, 0x59U, 0x26U, 0x53U, 0x59U}) ||    // the first block's magic
+                matches(4, {0x17U, 0x72U, 0x45U, 0x38U, 0x50U, 0x90U}))) {  // or, empty, the end marker
+      format = "bzip2-compressed (it starts with the bzip2 signature \"BZh\")";
+      command = "bunzip2 -k ";
+    } else if (matches(0, {0xFDU, '7', 'z', 'X', 'Z', 0x00U})) {
+      format = "xz-compressed (it starts with the xz signature FD 37 7A 58 5A 00)";
+      command = "unxz -k ";
+    } else if (matches(0, {0x28U, 0xB5U, 0x2FU, 0xFDU})) {
+      format = "zstd-compressed (it starts with the zstd signature 28 B5 2F FD)";
+      command = "unzstd ";
+    }
+    if (format != nullptr)
+      throw IOError(cat(caller_, ": ", path_, " is ", format, "; ", caller_,
+                        " reads uncompressed text only: decompress it first, e.g. ", command, path_));
   }
 
   IOError not_utf8(unsigned lead, Index column, std::string_view why) const {
@@ -293,14 +343,35 @@ class RecordReader {
   }
 
   /// Reads the next non-blank record into `fields()`; false at the end of the file.
-  bool next() {
+  bool next() { return read_record(true); }
+
+  /// Skips the next `rows` rows, a blank line counting as one row (pandas' integer `skiprows`);
+  /// false when the file ends first.
+  bool skip_rows(Index rows) {
+    for (Index k = 0; k < rows; ++k)
+      if (!read_record(false)) return false;
+    return true;
+  }
+
+  /// The fields of the current record.
+  std::vector<std::string>& fields() { return splitter_.fields(); }
+
+  /// The 1-based line the current record starts on.
+  Index line() const { return record_line_; }
+
+ private:
+  bool read_record(bool skip_blank) {
     for (;;) {
       const char* line = next_line();
       if (line == nullptr) return false;
       ++line_number_;
       std::string_view text(line);
-      if (text.empty()) continue;
       record_line_ = line_number_;
+      if (text.empty()) {
+        if (skip_blank) continue;
+        splitter_.fields().clear();
+        return true;
+      }
       while (!splitter_.feed(text)) {
         line = next_line();
         if (line == nullptr)
@@ -313,13 +384,6 @@ class RecordReader {
     }
   }
 
-  /// The fields of the current record.
-  std::vector<std::string>& fields() { return splitter_.fields(); }
-
-  /// The 1-based line the current record starts on.
-  Index line() const { return record_line_; }
-
- private:
   const char* next_line() {
     try {
       return lines_->next_line();
@@ -373,35 +437,124 @@ inline bool is_latin1(const std::string& encoding, std::string_view caller) {
     fail(caller, ": encoding must be \"utf-8\" or \"latin-1\", received \"", encoding, "\"");
   return latin1;
 }
+
+/// What read_csv and CsvDataset share: how to read the file's bytes and name its columns.
+struct CsvFormat {
+  char sep = ',';
+  std::string encoding = "utf-8";
+  std::optional<bool> header{};
+  std::vector<std::string> names{};
+  Index skiprows = 0;
+};
+
+/// The data records of a CSV file after its column names: skips `skiprows` rows, takes the names
+/// from the header, from `names` or as "0", "1", ..., and checks every record's field count.
+class CsvReader {
+ public:
+  /// Checks `format` (ValueError), opens `path` and reads up to the first data record (IOError);
+  /// `caller` ("read_csv") starts the error messages.
+  CsvReader(const std::string& path, const CsvFormat& format, std::string caller)
+      : path_(path), caller_(std::move(caller)),
+        reader_(path, checked(format, caller_).sep, is_latin1(format.encoding, caller_), caller_) {
+    const bool header = format.header.value_or(format.names.empty());
+    const bool skipped = reader_.skip_rows(format.skiprows);
+    const std::string after = format.skiprows > 0 ? cat(" after skipping skiprows=", format.skiprows, " rows") : "";
+    if (!skipped || !reader_.next()) {
+      if (!format.names.empty()) {  // pandas gives the named columns and no rows
+        columns_ = written_ = format.names;
+        return;
+      }
+      throw IOError(cat(caller_, ": ", path_, " is empty", after, ": expected ",
+                        header ? "a header line" : "a row of data to count the columns (header = false)"));
+    }
+    width_ = reader_.fields().size();
+    header_line_ = reader_.line();
+    if (!format.names.empty() && format.names.size() != width_)
+      fail(caller_, ": names has ", format.names.size(), " names, but ", path_, " has ", width_, " fields in ",
+           header ? "its header" : "its first row", " (line ", header_line_, ")");
+    if (!format.names.empty()) {
+      written_ = format.names;
+    } else if (header) {
+      written_ = reader_.fields();
+    } else {
+      for (std::size_t j = 0; j < width_; ++j) written_.push_back(cat(j));
+    }
+    columns_ = written_;
+    if (header && format.names.empty()) {
+      std::map<std::string, std::size_t> seen;
+      for (std::size_t j = 0; j < columns_.size(); ++j) {
+        if (columns_[j].empty()) columns_[j] = cat("Unnamed: ", j);
+        if (const auto [first, inserted] = seen.emplace(columns_[j], j); !inserted)
+          throw IOError(cat(caller_, ": ", path_, ", line ", header_line_, ": duplicate column name '", columns_[j],
+                            "' (columns ", first->second + 1, " and ", j + 1, ")"));
+      }
+    }
+    pending_ = !header;
+    what_ = header ? "the header" : "the first row";
+  }
+
+  /// The column names: `names`, the header's (an empty one becoming "Unnamed: <position>", as in
+  /// pandas) or "0", "1", ....
+  const std::vector<std::string>& columns() const { return columns_; }
+  /// The names as given or written (an empty header name stays empty).
+  const std::vector<std::string>& written() const { return written_; }
+
+  /// Reads the next data record into `fields()`, checking its field count; false at the end.
+  bool next() {
+    if (pending_) {
+      pending_ = false;
+      return true;
+    }
+    if (width_ == 0 || !reader_.next()) return false;
+    if (reader_.fields().size() != width_)
+      throw IOError(cat(caller_, ": ", path_, ", line ", reader_.line(), ": expected ", width_, " fields as in ",
+                        what_, " (line ", header_line_, "), found ", reader_.fields().size()));
+    return true;
+  }
+
+  /// The fields of the current record.
+  std::vector<std::string>& fields() { return reader_.fields(); }
+  /// The 1-based line the current record starts on.
+  Index line() const { return reader_.line(); }
+
+ private:
+  /// `format` once its options are checked (before the file is opened).
+  static const CsvFormat& checked(const CsvFormat& format, std::string_view caller) {
+    if (format.sep == '"' || format.sep == '\n' || format.sep == '\r' || format.sep == '\0')
+      fail(caller, ": sep cannot be a quote, a line break or NUL");
+    if (format.skiprows < 0) fail(caller, ": skiprows must be 0 or positive, received skiprows=", format.skiprows);
+    std::map<std::string, std::size_t> given;
+    for (std::size_t j = 0; j < format.names.size(); ++j)
+      if (const auto [first, inserted] = given.emplace(format.names[j], j); !inserted)
+        fail(caller, ": names holds '", format.names[j], "' twice (positions ", first->second, " and ", j,
+             "); the names must all differ");
+    return format;
+  }
+
+  std::string path_;
+  std::string caller_;
+  RecordReader reader_;
+  std::vector<std::string> columns_, written_;
+  std::size_t width_ = 0;
+  Index header_line_ = 0;
+  bool pending_ = false;  // header = false: the record read to count the columns is data
+  const char* what_ = "the header";
+};
 }  // namespace detail
 
-/// Reads a delimited text file with a header row into a `DataFrame` (pandas `read_csv`); see the
-/// top of this header for the format and the errors.
+/// Reads a delimited text file into a `DataFrame` (pandas `read_csv`); see the top of this header
+/// for the format and the errors.
 inline DataFrame read_csv(const std::filesystem::path& path, const CsvOptions& options = {}) {
   const std::string name = path.string();
-  if (options.sep == '"' || options.sep == '\n' || options.sep == '\r' || options.sep == '\0')
-    detail::fail("read_csv: sep cannot be a quote, a line break or NUL");
-  detail::RecordReader reader(name, options.sep, detail::is_latin1(options.encoding, "read_csv"));
-
-  if (!reader.next()) throw IOError(detail::cat("read_csv: ", name, " is empty: expected a header line"));
-  const std::vector<std::string> written = reader.fields();
-  std::vector<std::string> header = written;
-  std::map<std::string, std::size_t> seen;
-  for (std::size_t j = 0; j < header.size(); ++j) {
-    if (header[j].empty()) header[j] = detail::cat("Unnamed: ", j);
-    const auto [first, inserted] = seen.emplace(header[j], j);
-    if (!inserted)
-      throw IOError(detail::cat("read_csv: ", name, ", line ", reader.line(), ": duplicate column name '", header[j],
-                                "' (columns ", first->second + 1, " and ", j + 1, ")"));
-  }
+  detail::CsvReader reader(name, {options.sep, options.encoding, options.header, options.names, options.skiprows},
+                           "read_csv");
+  const std::vector<std::string>& written = reader.written();
+  const std::vector<std::string>& header = reader.columns();
 
   std::vector<std::vector<std::string>> raw(header.size());
   std::vector<Index> lines;
   while (reader.next()) {
     std::vector<std::string>& fields = reader.fields();
-    if (fields.size() != header.size())
-      throw IOError(detail::cat("read_csv: ", name, ", line ", reader.line(), ": expected ", header.size(),
-                                " fields as in the header, found ", fields.size()));
     for (std::size_t j = 0; j < header.size(); ++j) raw[j].push_back(std::move(fields[j]));
     lines.push_back(reader.line());
   }
@@ -416,14 +569,14 @@ inline DataFrame read_csv(const std::filesystem::path& path, const CsvOptions& o
       index_position = static_cast<std::size_t>(*position);
     } else {
       const auto& wanted = std::get<std::string>(*options.index_col);
-      const auto found = seen.find(wanted);
-      if (found == seen.end()) {
+      const auto found = std::find(header.begin(), header.end(), wanted);
+      if (found == header.end()) {
         std::vector<std::string> quoted;
         for (const std::string& h : header) quoted.push_back("'" + h + "'");
         detail::fail("read_csv: index_col '", wanted, "' is not a column of ", name, "; the columns are ",
                      detail::join(quoted));
       }
-      index_position = found->second;
+      index_position = static_cast<std::size_t>(found - header.begin());
     }
   }
 

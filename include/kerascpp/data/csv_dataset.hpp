@@ -47,6 +47,12 @@ struct CsvDatasetOptions {
   std::uint64_t seed = 0;
   /// "utf-8" or "latin-1", as read_csv.
   std::string encoding = "utf-8";
+  /// Whether the first row holds the column names; unset, true unless `names` is given (as read_csv).
+  std::optional<bool> header{};
+  /// The column names to use, one per field (as read_csv); label_columns refers to them.
+  std::vector<std::string> names{};
+  /// How many rows to skip before the header (as read_csv).
+  Index skiprows = 0;
 };
 
 template <typename Scalar = float>
@@ -61,11 +67,8 @@ class CsvDataset : public PyDataset<Scalar> {
                    o_.shuffle_buffer);
     if (o_.label_columns.empty())
       detail::fail("CsvDataset: label_columns must name the target column(s), received none");
-    if (o_.sep == '"' || o_.sep == '\n' || o_.sep == '\r' || o_.sep == '\0')
-      detail::fail("CsvDataset: sep cannot be a quote, a line break or NUL");
-    latin1_ = detail::is_latin1(o_.encoding, "CsvDataset");
     auto reader = open();
-    header_ = reader->fields();
+    header_ = reader->columns();
     for (const std::string& label : o_.label_columns) {
       const auto it = std::find(header_.begin(), header_.end(), label);
       if (it == header_.end())
@@ -80,7 +83,7 @@ class CsvDataset : public PyDataset<Scalar> {
       }
     if (features_.empty()) throw IOError(detail::cat("CsvDataset: ", path_, " has no column left for the inputs"));
     while (reader->next()) ++rows_;
-    if (rows_ == 0) throw IOError(detail::cat("CsvDataset: ", path_, " has a header but no rows"));
+    if (rows_ == 0) throw IOError(detail::cat("CsvDataset: ", path_, " has no rows of data"));
     batches_ = (rows_ - 1) / o_.batch_size + 1;
   }
 
@@ -111,10 +114,11 @@ class CsvDataset : public PyDataset<Scalar> {
   }
 
  private:
-  std::unique_ptr<detail::RecordReader> open() const {
-    auto reader = std::make_unique<detail::RecordReader>(path_, o_.sep, latin1_, "CsvDataset");
-    if (!reader->next()) throw IOError(detail::cat("CsvDataset: ", path_, " is empty: expected a header line"));
-    return reader;
+  /// The file's reader, at its first data record.
+  std::unique_ptr<detail::CsvReader> open() const {
+    return std::make_unique<detail::CsvReader>(path_, detail::CsvFormat{o_.sep, o_.encoding, o_.header, o_.names,
+                                                                        o_.skiprows},
+                                               "CsvDataset");
   }
 
   void restart() {
@@ -129,9 +133,6 @@ class CsvDataset : public PyDataset<Scalar> {
   bool read_row(std::vector<Scalar>& row) {
     if (!reader_->next()) return false;
     const auto& fields = reader_->fields();
-    if (fields.size() != header_.size())
-      throw IOError(detail::cat("CsvDataset: ", path_, ", line ", reader_->line(), ": expected ", header_.size(),
-                                " fields, found ", fields.size()));
     row.resize(fields.size());
     for (std::size_t j = 0; j < fields.size(); ++j) {
       const std::string& field = fields[j];
@@ -193,12 +194,11 @@ class CsvDataset : public PyDataset<Scalar> {
 
   std::string path_;
   CsvDatasetOptions o_;
-  bool latin1_ = false;
   std::vector<std::string> header_, features_;
   std::vector<Index> feature_index_, label_index_;
   Index rows_ = 0;
   Index batches_ = 0;
-  std::unique_ptr<detail::RecordReader> reader_;
+  std::unique_ptr<detail::CsvReader> reader_;
   Index next_batch_ = 0;
   std::int64_t pass_ = 0;
   Rng rng_{0};

@@ -63,7 +63,7 @@ class ColumnScaler {
   /// Learns the statistics of every column of `frame`, which must all be numeric, and remembers
   /// their names.
   Derived& fit(const DataFrame& frame) {
-    const Matrix<double> x = frame.to_matrix<double>();
+    const Matrix<double> x = FrameAccess::to_matrix<double>(frame, cat(Derived::name, ".fit"));
     feature_names_ = frame.columns();
     learn(x);
     return static_cast<Derived&>(*this);
@@ -169,7 +169,7 @@ class ColumnScaler {
     if (!feature_names_.empty() && frame.columns() != feature_names_)
       fail(Derived::name, ".", caller, ": expected the columns given to fit (", join(feature_names_), "), received (",
            join(frame.columns()), ")");
-    for (const std::string& name : frame.columns()) frame.numbers(name);  // throws, naming a text column
+    FrameAccess::require_numeric(frame, cat(Derived::name, ".", caller));
     DataFrame out = frame;
     std::vector<Column>& columns = FrameAccess::columns(out);
     for (std::size_t j = 0; j < columns.size(); ++j)

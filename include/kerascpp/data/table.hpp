@@ -22,6 +22,7 @@
 #include <cmath>
 #include <cstdint>
 #include <functional>
+#include <iterator>
 #include <limits>
 #include <map>
 #include <set>
@@ -301,6 +302,20 @@ class DataFrame {
     return assign_column(name, Column(std::move(values)));
   }
 
+  /// A braced list of numbers, `assign("n", {1, 2, 3})`, is a numeric column.
+  template <typename T, std::size_t N>
+    requires std::is_arithmetic_v<T>
+  DataFrame assign(const std::string& name, const T (&values)[N]) const {
+    return assign(name, std::vector<double>(std::begin(values), std::end(values)));
+  }
+
+  /// A braced list of strings, `assign("s", {"x", "y"})`, is a text column.
+  template <typename T, std::size_t N>
+    requires std::is_convertible_v<const T&, std::string_view>
+  DataFrame assign(const std::string& name, const T (&values)[N]) const {
+    return assign(name, std::vector<std::string>(std::begin(values), std::end(values)));
+  }
+
   /// The frame with text column `column` turned into numbers through `mapping` (pandas
   /// `df[column] = df[column].map(mapping)`). A missing value ("") becomes NaN unless the mapping
   /// names "". Throws if a value is not in the mapping, naming the value and where it is.
@@ -399,19 +414,25 @@ class DataFrame {
   /// The columns `names`, in that order, as a matrix; rows are samples. Missing values are NaN.
   template <typename Scalar = float>
   Matrix<Scalar> to_matrix(const std::vector<std::string>& names) const {
+    return numeric_matrix<Scalar>(names, "DataFrame.to_matrix");
+  }
+
+ private:
+  friend struct detail::FrameAccess;
+
+  /// `to_matrix(names)`, with errors that `caller` starts.
+  template <typename Scalar>
+  Matrix<Scalar> numeric_matrix(const std::vector<std::string>& names, std::string_view caller) const {
     Matrix<Scalar> out(rows_, static_cast<Index>(names.size()));
     for (std::size_t k = 0; k < names.size(); ++k) {
-      const Column& column = columns_[position(names[k], "DataFrame.to_matrix")];
+      const Column& column = columns_[position(names[k], caller)];
       const auto* values = std::get_if<std::vector<double>>(&column);
-      if (values == nullptr) throw_not_numeric("DataFrame.to_matrix", names[k], column);
+      if (values == nullptr) throw_not_numeric(caller, names[k], column);
       for (Index i = 0; i < rows_; ++i)
         out(i, static_cast<Index>(k)) = static_cast<Scalar>((*values)[static_cast<std::size_t>(i)]);
     }
     return out;
   }
-
- private:
-  friend struct detail::FrameAccess;
 
   /// A frame with this frame's rows (index, lines, source) and no columns yet.
   static DataFrame with_rows_of(const DataFrame& frame) {
@@ -628,6 +649,19 @@ struct FrameAccess {
     if (frame.has_column(name))
       fail(caller, ": the output would hold two columns named '", name, "'; rename the column that clashes first");
     frame.push_column(name, std::move(column));
+  }
+
+  /// `frame.to_matrix<Scalar>()`, with errors (a text column) that `caller` ("StandardScaler.fit") starts.
+  template <typename Scalar>
+  static Matrix<Scalar> to_matrix(const DataFrame& frame, std::string_view caller) {
+    return frame.numeric_matrix<Scalar>(frame.names_, caller);
+  }
+
+  /// Throws, naming the column and its first text value, unless every column of `frame` is numeric.
+  static void require_numeric(const DataFrame& frame, std::string_view caller) {
+    for (std::size_t j = 0; j < frame.names_.size(); ++j)
+      if (!std::holds_alternative<std::vector<double>>(frame.columns_[j]))
+        frame.throw_not_numeric(caller, frame.names_[j], frame.columns_[j]);
   }
 
   /// `frame`'s rows (index, lines, source) with no columns.

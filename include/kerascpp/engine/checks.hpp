@@ -114,7 +114,12 @@ Vector<Scalar> sample_weights(const StridedView<Scalar>& y, const FitOptions<Sca
       y.row(i).maxCoeff(&cls);
     }
     auto it = o.class_weight.find(static_cast<int>(cls));
-    if (it == o.class_weight.end()) detail::fail("fit: class_weight has no entry for class ", cls, " (row ", i, ")");
+    if (it == o.class_weight.end()) {
+      if (y.cols() == 1 && static_cast<double>(y(i, 0)) != static_cast<double>(cls))  // a label that is not whole
+        detail::fail("fit: class_weight has no entry for class ", cls, " (row ", i, ": label ", y(i, 0),
+                     " rounds to class ", cls, "; class_weight expects integer class labels)");
+      detail::fail("fit: class_weight has no entry for class ", cls, " (row ", i, ")");
+    }
     w(i) = Scalar(it->second);
   }
   return w;

@@ -11,11 +11,14 @@
 
 #include <concepts>
 #include <cstdint>
+#include <initializer_list>
 #include <iostream>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace kerascpp {
@@ -51,6 +54,29 @@ struct ValidationData : std::optional<Dataset<Scalar>> {
   bool given() const { return this->has_value() || dataset != nullptr; }
 };
 
+/// `FitOptions::callbacks`: a vector of pointers to the caller's callbacks. A braced list holding a
+/// callback of another Scalar (`EarlyStopping(...)`, an EarlyStopping<float>, for a double model)
+/// is a compile error that names the fix.
+template <typename Scalar>
+struct CallbackList : std::vector<Callback<Scalar>*> {
+  CallbackList() = default;
+  CallbackList(std::initializer_list<Callback<Scalar>*> callbacks)  // NOLINT: implicit, `.callbacks = {&a, &b}`
+      : std::vector<Callback<Scalar>*>(callbacks) {}
+  CallbackList(std::vector<Callback<Scalar>*> callbacks)  // NOLINT: implicit, as the vector it is
+      : std::vector<Callback<Scalar>*>(std::move(callbacks)) {}
+  template <typename... C>
+    requires((std::is_pointer_v<C> && ...) && (detail::other_scalar<std::remove_pointer_t<C>, Callback, Scalar> || ...))
+  CallbackList(C...) {  // NOLINT
+    if constexpr (std::is_same_v<Scalar, double>)
+      static_assert(sizeof...(C) == 0, "kerascpp: every callback of a Sequential<double> must be a Callback<double>: "
+                                       "write callbacks::EarlyStopping<double>(...), not EarlyStopping(...), which is "
+                                       "EarlyStopping<float>");
+    else
+      static_assert(sizeof...(C) == 0, "kerascpp: every callback of a Sequential<float> must be a Callback<float>: "
+                                       "write callbacks::EarlyStopping(...), not EarlyStopping<double>(...)");
+  }
+};
+
 /// `fit` arguments with Keras's names and defaults, meant for designated initializers:
 /// `model.fit(x, y, {.batch_size = 256, .epochs = 10, .validation_data = Dataset{xv, yv}})`.
 template <typename Scalar = float>
@@ -58,7 +84,7 @@ struct FitOptions {
   Index batch_size = 32;
   int epochs = 1;
   int verbose = 1;                            // 0 silent, 1 progress bar, 2 one line per epoch
-  std::vector<Callback<Scalar>*> callbacks{};  // owned by the caller, inspectable after fit
+  CallbackList<Scalar> callbacks{};           // owned by the caller, inspectable after fit
   double validation_split = 0.0;              // taken from the last samples, before shuffling
   ValidationData<Scalar> validation_data{};  // Dataset{x_valid, y_valid} or {x_valid, y_valid}
   bool shuffle = true;                        // reshuffled every epoch
@@ -85,6 +111,17 @@ struct OptimizerSpec {
   template <typename O>
     requires std::derived_from<O, Optimizer<Scalar>>
   OptimizerSpec(const O& optimizer) : ptr(optimizer.clone()) {}  // NOLINT
+  template <typename O>
+    requires detail::other_scalar<O, Optimizer, Scalar>
+  OptimizerSpec(const O&) {  // NOLINT
+    if constexpr (std::is_same_v<Scalar, double>)
+      static_assert(sizeof(O) == 0, "kerascpp: the optimizer object of a Sequential<double> must be an "
+                                    "Optimizer<double>: write optimizers::Adam<double>(...), not Adam(...), which is "
+                                    "Adam<float>; or give it by name");
+    else
+      static_assert(sizeof(O) == 0, "kerascpp: the optimizer object of a Sequential<float> must be an "
+                                    "Optimizer<float>: write optimizers::Adam(...), not Adam<double>(...)");
+  }
 };
 
 /// A loss given by Keras name ("mae") or as an object (`losses::BinaryCrossentropy{true}`).
@@ -96,6 +133,17 @@ struct LossSpec {
   template <typename L>
     requires std::derived_from<L, Loss<Scalar>>
   LossSpec(const L& loss) : ptr(loss.clone()) {}  // NOLINT
+  template <typename L>
+    requires detail::other_scalar<L, Loss, Scalar>
+  LossSpec(const L&) {  // NOLINT
+    if constexpr (std::is_same_v<Scalar, double>)
+      static_assert(sizeof(L) == 0, "kerascpp: the loss object of a Sequential<double> must be a Loss<double>: "
+                                    "write losses::BinaryCrossentropy<double>(...), not BinaryCrossentropy(...), "
+                                    "which is BinaryCrossentropy<float>; or give it by name");
+    else
+      static_assert(sizeof(L) == 0, "kerascpp: the loss object of a Sequential<float> must be a Loss<float>: "
+                                    "write losses::BinaryCrossentropy(...), not BinaryCrossentropy<double>(...)");
+  }
 };
 
 /// A metric given by Keras name ("binary_accuracy", "accuracy") or as an object.
@@ -108,6 +156,16 @@ struct MetricSpec {
   template <typename M>
     requires std::derived_from<M, Metric<Scalar>>
   MetricSpec(const M& metric) : name(metric.name()), object(metric.clone()) {}  // NOLINT
+  template <typename M>
+    requires detail::other_scalar<M, Metric, Scalar>
+  MetricSpec(const M&) {  // NOLINT
+    if constexpr (std::is_same_v<Scalar, double>)
+      static_assert(sizeof(M) == 0, "kerascpp: every metric object of a Sequential<double> must be a Metric<double>: "
+                                    "write metrics::AUC<double>(), not AUC<float>() or AUC(); or give it by name");
+    else
+      static_assert(sizeof(M) == 0, "kerascpp: every metric object of a Sequential<float> must be a Metric<float>: "
+                                    "write metrics::AUC<float>() or AUC(), not AUC<double>()");
+  }
 };
 
 }  // namespace kerascpp

@@ -112,7 +112,12 @@ class Normalization : public Layer<Scalar> {
       throw StateError(detail::cat(this->name_.empty() ? type() : this->name_,
                                    " (Normalization): the layer has no statistics yet (its mean or variance is NaN, or ",
                                    "the variance negative); call adapt(x) first, give mean and variance to the ",
-                                   "constructor, or load weights"));
+                                   "constructor, or load weights. A model holds a copy of each layer, made when the ",
+                                   "layer was added, so adapt() on your own variable afterwards does not reach it: ",
+                                   "adapt the layer before adding it, or adapt the model's copy, ",
+                                   "dynamic_cast<kerascpp::layers::Normalization<",
+                                   std::is_same_v<Scalar, double> ? "double" : "float",
+                                   ">&>(model.layer(i)).adapt(x) with i its position"));
     const Index n = this->input_width_;
     for (Index j = 0; j < n; ++j) {
       const Scalar root = std::sqrt(variance_(0, j));
