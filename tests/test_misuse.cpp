@@ -242,6 +242,11 @@ TEST_CASE("class_weight and sample_weight are checked on every path", "[misuse][
                regression.fit(x, halves, {.verbose = 0, .class_weight = {{0, 1.0}, {1, 2.0}}});
              }),
              Contains("fit: class_weight has no entry for class 2 (row 1)"));
+  // Labels round half to even, as NumPy's round in Keras: 0.5 is class 0 and 2.5 class 2 (half away
+  // from zero would look up classes 1 and 3, which have no entry).
+  halves(1, 0) = 0.5f;
+  halves(2, 0) = 2.5f;
+  CHECK_NOTHROW(regression.fit(x, halves, {.epochs = 1, .verbose = 0, .class_weight = {{0, 1.0}, {2, 2.0}}}));
 }
 
 TEST_CASE("layer(i) out of range names the index and the layer count", "[misuse][index]") {

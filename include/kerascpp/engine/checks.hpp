@@ -98,7 +98,8 @@ void check_dataset_fit_options(const FitOptions<Scalar>& o) {
 }
 
 /// Per-row weights for the training rows [0, train_rows): sample_weight, or class_weight looked
-/// up by each row's class (its rounded label, or the argmax of a one-hot row); empty for none.
+/// up by each row's class (its label rounded half to even as NumPy's round, which Keras uses, or the
+/// argmax of a one-hot row); empty for none.
 template <typename Scalar>
 Vector<Scalar> sample_weights(const StridedView<Scalar>& y, const FitOptions<Scalar>& o, Index train_rows) {
   if (o.class_weight.empty()) return o.sample_weight;
@@ -106,7 +107,7 @@ Vector<Scalar> sample_weights(const StridedView<Scalar>& y, const FitOptions<Sca
   for (Index i = 0; i < train_rows; ++i) {
     Index cls = 0;
     if (y.cols() == 1) {
-      const double label = std::round(static_cast<double>(y(i, 0)));
+      const double label = std::nearbyint(static_cast<double>(y(i, 0)));  // half to even in the default rounding mode
       if (!(std::abs(label) <= static_cast<double>(std::numeric_limits<int>::max())))
         detail::fail("fit: class_weight needs integer class labels, received y=", y(i, 0), " in row ", i);
       cls = static_cast<Index>(label);
