@@ -22,6 +22,7 @@ Epochs are timed on process 0 with perf_counter from the start of one epoch to t
 next; the first --warmup epochs are dropped.
 """
 import argparse
+import datetime
 import json
 import os
 import sys
@@ -99,7 +100,9 @@ def worker(rank, args):
     os.environ["MASTER_ADDR"] = "127.0.0.1"
     os.environ["MASTER_PORT"] = str(args.port)
     os.environ.setdefault("GLOO_SOCKET_IFNAME", "lo")
-    dist.init_process_group("gloo", rank=rank, world_size=args.processes)
+    # gloo applies the timeout to the rendezvous and to every collective: a process left waiting
+    # for a partner that is gone fails after two minutes instead of hanging.
+    dist.init_process_group("gloo", rank=rank, world_size=args.processes, timeout=datetime.timedelta(seconds=120))
     torch.set_num_threads(args.threads)
     torch.set_num_interop_threads(1)
     name = args.workload
