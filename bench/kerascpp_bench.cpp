@@ -44,6 +44,7 @@
 // Heap allocation counter: every malloc-family call of the process (operator new, Eigen's
 // aligned_malloc, libgomp, ...) is counted, see tests/count_allocations.hpp.
 #include "../tests/count_allocations.hpp"
+#include "workloads.hpp"
 
 #ifdef KERASCPP_BENCH_OPENBLAS
 extern "C" {
@@ -86,35 +87,11 @@ long peak_rss_kb() {
   return usage.ru_maxrss;
 }
 
-enum class Target { gaussian, binary, one_hot };
-
-struct Workload {
-  const char* name;
-  const char* description;
-  Index n_train, n_val, n_in;
-  std::vector<Index> hidden;
-  Index n_out;
-  bool dropout_batchnorm;
-  const char* output_activation;
-  const char* loss;
-  Index batch;
-  Target target;
-  int epochs, warmup, blocks;  // defaults
-};
-
-const std::vector<Workload>& workloads() {
-  static const std::vector<Workload> all{
-      {"W1", "wine: 1119x11 -> Dense 512/512/512 relu -> 1, Adam, MAE, batch 256, val 480", 1119, 480, 11,
-       {512, 512, 512}, 1, false, "linear", "mae", 256, Target::gaussian, 20, 2, 1},
-      {"W2", "wine-regularized: as W1 with 1024 units, Dropout(0.3) + BatchNormalization per hidden layer", 1119, 480,
-       11, {1024, 1024, 1024}, 1, true, "linear", "mae", 256, Target::gaussian, 10, 2, 1},
-      {"W3", "ionosphere: 246x33 -> Dense 4/4 relu -> 1 sigmoid, Adam, BCE, batch 512, val 105", 246, 105, 33, {4, 4},
-       1, false, "sigmoid", "binary_crossentropy", 512, Target::binary, 1000, 200, 5},
-      {"W4", "MNIST-sized: 60000x784 -> Dense 256/128 relu -> 10 softmax, Adam, categorical CE, batch 128", 60000, 0,
-       784, {256, 128}, 10, false, "softmax", "categorical_crossentropy", 128, Target::one_hot, 5, 2, 1},
-  };
-  return all;
-}
+using kerascpp_bench::make_data;
+using kerascpp_bench::make_model;
+using kerascpp_bench::Sets;
+using kerascpp_bench::Workload;
+using kerascpp_bench::workloads;
 
 struct Args {
   std::string workload = "W1";
@@ -198,57 +175,6 @@ double gemm_flops_per_epoch(const Workload& w) {
   return train * static_cast<double>(w.n_train) + val * static_cast<double>(w.n_val);
 }
 
-template <int Options>
-using Data = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Options>;
-
-template <int Options>
-struct Sets {
-  Data<Options> x, y, xv, yv;
-};
-
-template <int Options>
-Sets<Options> make_data(const Workload& w, std::uint64_t seed) {
-  std::mt19937_64 gen(seed);
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  std::uniform_int_distribution<Index> cls(0, w.n_out - 1);
-  std::bernoulli_distribution coin(0.5);
-  const auto fill = [&](Index rows, Data<Options>& x, Data<Options>& y) {
-    x.resize(rows, w.n_in);
-    for (Index i = 0; i < rows; ++i)
-      for (Index j = 0; j < w.n_in; ++j) x(i, j) = normal(gen);
-    y.setZero(rows, w.n_out);
-    for (Index i = 0; i < rows; ++i) {
-      switch (w.target) {
-        case Target::gaussian:
-          for (Index j = 0; j < w.n_out; ++j) y(i, j) = normal(gen);
-          break;
-        case Target::binary: y(i, 0) = coin(gen) ? 1.0f : 0.0f; break;
-        case Target::one_hot: y(i, cls(gen)) = 1.0f; break;
-      }
-    }
-  };
-  Sets<Options> s;
-  fill(w.n_train, s.x, s.y);
-  if (w.n_val > 0) fill(w.n_val, s.xv, s.yv);
-  return s;
-}
-
-kerascpp::Sequential<float> make_model(const Workload& w) {
-  namespace L = kerascpp::layers;
-  kerascpp::Sequential<float> model;
-  bool first = true;
-  for (Index h : w.hidden) {
-    model.add(L::Dense<float>(h, "relu", kerascpp::input_shape{first ? w.n_in : 0}));
-    first = false;
-    if (w.dropout_batchnorm) {
-      model.add(L::Dropout<float>(0.3));
-      model.add(L::BatchNormalization<float>());
-    }
-  }
-  model.add(L::Dense<float>(w.n_out, w.output_activation));
-  model.compile(kerascpp::optimizers::Adam<float>(1e-3), w.loss);
-  return model;
-}
 
 /// Replays exactly the GEMMs of one epoch (same expressions, operand types and batch schedule as
 /// Dense) with nothing else, and returns the median seconds per replayed epoch. With more than one

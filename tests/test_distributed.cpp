@@ -169,6 +169,17 @@ TEST_CASE("EarlyStopping stops at the same epoch on every process as on one proc
   CHECK(identical_everywhere(model));
 }
 
+/// The same folder on every process: process 0's scratch folder, sent to the others.
+std::filesystem::path shared_folder(const kerascpp_test::ScratchFolder& scratch) {
+  std::string folder;
+  if (world_rank() == 0) folder = scratch.path().string();
+  std::int64_t length = static_cast<std::int64_t>(folder.size());
+  MPI_Bcast(&length, 1, MPI_INT64_T, 0, MPI_COMM_WORLD);
+  folder.resize(static_cast<std::size_t>(length));
+  MPI_Bcast(folder.data(), static_cast<int>(length), MPI_CHAR, 0, MPI_COMM_WORLD);
+  return folder;
+}
+
 TEST_CASE("a run saved on fewer processes resumes on all of them as if uninterrupted", "[mpi]") {
   k::Matrix<double> x, y;
   make_data(x, y);
@@ -177,14 +188,8 @@ TEST_CASE("a run saved on fewer processes resumes on all of them as if uninterru
 
   // The first max(1, n − 1) processes train two epochs and save; every process resumes.
   const int savers = std::max(1, world_size() - 1);
-  std::string folder;
   kerascpp_test::ScratchFolder scratch;
-  if (world_rank() == 0) folder = scratch.path().string();
-  std::int64_t length = static_cast<std::int64_t>(folder.size());
-  MPI_Bcast(&length, 1, MPI_INT64_T, 0, MPI_COMM_WORLD);
-  folder.resize(static_cast<std::size_t>(length));
-  MPI_Bcast(folder.data(), static_cast<int>(length), MPI_CHAR, 0, MPI_COMM_WORLD);
-  const std::filesystem::path file = std::filesystem::path(folder) / "half.kcpp";
+  const std::filesystem::path file = shared_folder(scratch) / "half.kcpp";
 
   MPI_Comm part = MPI_COMM_NULL;
   MPI_Comm_split(MPI_COMM_WORLD, world_rank() < savers ? 0 : MPI_UNDEFINED, world_rank(), &part);
@@ -194,7 +199,7 @@ TEST_CASE("a run saved on fewer processes resumes on all of them as if uninterru
     auto model = make_model<double>();
     strategy.attach(model);
     first = model.fit(x, y, options<double>(2));
-    if (strategy.is_chief()) model.save(file);
+    model.save(file);  // process 0 of `part` writes
     MPI_Comm_free(&part);
   }
   MPI_Barrier(MPI_COMM_WORLD);
@@ -217,6 +222,36 @@ TEST_CASE("a run saved on fewer processes resumes on all of them as if uninterru
   check_same_weights(resumed, alone);
   CHECK(identical_everywhere(resumed));
   MPI_Barrier(MPI_COMM_WORLD);  // nobody removes the folder while another process reads the file
+}
+
+TEST_CASE("save and save_weights write on process 0 alone when a strategy is attached", "[mpi]") {
+  kerascpp_test::ScratchFolder scratch;
+  const std::filesystem::path folder = shared_folder(scratch);
+  const std::filesystem::path model_file = folder / "model.kcpp", weights_file = folder / "model.weights.kcpp";
+  MpiStrategy<double> strategy;
+  auto model = make_model<double>();
+  strategy.attach(model);
+
+  // The other processes save first, while process 0 waits: no file appears.
+  if (world_rank() != 0) {
+    model.save(model_file);
+    model.save_weights(weights_file);
+    k::ModelInterface<double>& through_callbacks = model;
+    through_callbacks.save(model_file);
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  CHECK_FALSE(std::filesystem::exists(model_file));
+  CHECK_FALSE(std::filesystem::exists(weights_file));
+  MPI_Barrier(MPI_COMM_WORLD);
+
+  if (world_rank() == 0) {
+    model.save(model_file);
+    model.save_weights(weights_file);
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  CHECK(std::filesystem::exists(model_file));
+  CHECK(std::filesystem::exists(weights_file));
+  MPI_Barrier(MPI_COMM_WORLD);  // nobody removes the folder while another process looks at it
 }
 
 TEST_CASE("a process that throws in a callback ends fit on every process with its message", "[mpi]") {

@@ -274,6 +274,7 @@ class Sequential : public ModelInterface<Scalar> {
 
   /// The engine that trains this model; its reduction is where other processes' gradients come in.
   engine::Trainer<Scalar>& trainer() { return trainer_; }
+  const engine::Trainer<Scalar>& trainer() const { return trainer_; }
 
  private:
   template <typename... L>

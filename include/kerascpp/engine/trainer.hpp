@@ -186,6 +186,7 @@ class Trainer {
   }
 
   Workers<Scalar>& workers() { return workers_; }
+  const Workers<Scalar>& workers() const { return workers_; }
 
  private:
   /// Batch `index` of `data`, checked against the model, as the engine's batch. `where` starts the

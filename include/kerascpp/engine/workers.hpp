@@ -74,6 +74,7 @@ class Workers {
   /// Where gradients of other processes come in (nullptr: this process alone). Not owned.
   void set_reduction(Reduction<Scalar>* r) { reduction_ = r; }
   Reduction<Scalar>& reduction() { return reduction_ != nullptr ? *reduction_ : local_; }
+  const Reduction<Scalar>& reduction() const { return reduction_ != nullptr ? *reduction_ : local_; }
 
  private:
   /// What one thread computes on its share of a batch: the layers it runs (the model's own for

@@ -126,6 +126,14 @@ void write_weights_section(Writer& w, const Sequential<Scalar>& model, std::stri
   w.end_section(at);
 }
 
+/// Whether this process writes `model`'s files: with a strategy attached whose processes share
+/// the training (kerascpp/distributed/mpi.hpp), process 0 alone; else always.
+template <typename Scalar>
+bool writes_files(const Sequential<Scalar>& model) {
+  const ProcessGroup& group = model.trainer().workers().reduction();
+  return !group.spans_processes() || group.rank() == 0;
+}
+
 }  // namespace detail
 // ---------------------------------------------------------------------------------------------
 // Bytes in memory. The file functions below are these plus an atomic write or a whole-file read.
@@ -464,9 +472,11 @@ void decode_weights_into(Sequential<Scalar>& model, std::string_view bytes, std:
 /// Writes `model` to `path` in one file: architecture, weights, compile configuration and training
 /// state (see docs/file_format.md). The file is replaced atomically: a save that fails leaves the
 /// previous file as it was. Throws ValueError for a model the format cannot hold and IOError when
-/// the file cannot be written.
+/// the file cannot be written. With an MPI strategy attached, only process 0 writes; the other
+/// processes return at once.
 template <typename Scalar>
 void save_model(const Sequential<Scalar>& model, const std::filesystem::path& path) {
+  if (!serialization::detail::writes_files(model)) return;
   serialization::detail::write_whole_file(path, serialization::encode_model(model), "save_model");
 }
 
@@ -481,9 +491,11 @@ Sequential<Scalar> load_model(const std::filesystem::path& path) {
 }
 
 /// Writes every layer's weights (trainable ones and BatchNormalization's moving statistics) to
-/// `path`, atomically. Throws IOError when the file cannot be written.
+/// `path`, atomically. Throws IOError when the file cannot be written. With an MPI strategy
+/// attached, only process 0 writes, like save_model.
 template <typename Scalar>
 void save_weights(const Sequential<Scalar>& model, const std::filesystem::path& path) {
+  if (!serialization::detail::writes_files(model)) return;
   serialization::detail::write_whole_file(path, serialization::encode_weights(model), "save_weights");
 }
 
