@@ -44,7 +44,7 @@ class Sequential : public ModelInterface<Scalar> {
              ((detail::other_scalar<std::decay_t<L>, Layer, Scalar> || std::derived_from<std::decay_t<L>, Layer<Scalar>>) &&
               ...))
   explicit Sequential(L&&...) {
-    refuse_other_scalar<L...>();
+    detail::refuse_layers_of_other_scalar<Scalar, L...>();
   }
 
   /// Moving a model while it trains is refused; the moved-from model refuses every later use.
@@ -69,7 +69,7 @@ class Sequential : public ModelInterface<Scalar> {
   template <typename L>
     requires detail::other_scalar<std::decay_t<L>, Layer, Scalar>
   void add(L&&) {
-    refuse_other_scalar<L>();
+    detail::refuse_layers_of_other_scalar<Scalar, L>();
   }
 
   void add(std::unique_ptr<Layer<Scalar>> layer) {
@@ -84,7 +84,7 @@ class Sequential : public ModelInterface<Scalar> {
     layers.push_back(std::move(layer));
     if (net_.built) {
       layers.back()->build(layers[layers.size() - 2]->output_width(), init_rng_);
-      layers.back()->seed_layer(derived_seed(layers.size()));
+      layers.back()->seed_layer(engine::Network<Scalar>::layer_seed(seed_, layers.size()));
       net_.adopt_weights();
     } else if (layers.size() == 1 && layers.front()->declared_input_width() != 0) {
       build(layers.front()->declared_input_width());
@@ -97,7 +97,7 @@ class Sequential : public ModelInterface<Scalar> {
     require_idle("set_seed");
     seed_ = seed;
     net_.shuffle_rng.seed(seed_ ^ 0x5DEECE66DULL);
-    if (net_.built) rebuild_fresh(net_.input_width);
+    if (net_.built) net_.build_fresh(net_.input_width, seed_, init_rng_);
   }
   std::uint64_t seed() const { return seed_; }
 
@@ -110,7 +110,7 @@ class Sequential : public ModelInterface<Scalar> {
         detail::fail("Sequential.build: the model is built for input width ", net_.input_width, ", received ", input_width);
       return;
     }
-    rebuild_fresh(input_width);
+    net_.build_fresh(input_width, seed_, init_rng_);
   }
 
   bool built() const { return net_.built; }
@@ -277,16 +277,6 @@ class Sequential : public ModelInterface<Scalar> {
   const engine::Trainer<Scalar>& trainer() const { return trainer_; }
 
  private:
-  template <typename... L>
-  static void refuse_other_scalar() {
-    if constexpr (std::is_same_v<Scalar, double>)
-      static_assert(sizeof...(L) == 0, "kerascpp: every layer of a Sequential<double> must be a layer of double: "
-                                       "write Dense<double>(...), not Dense(...), which is Dense<float>");
-    else
-      static_assert(sizeof...(L) == 0, "kerascpp: every layer of a Sequential<float> must be a layer of float: "
-                                       "write Dense(...) or Dense<float>(...), not Dense<double>(...)");
-  }
-
   /// Marks the model as training for the lifetime of a fit.
   struct Running {
     explicit Running(Sequential& m) : model(m) { model.running_ = true; }
@@ -345,22 +335,6 @@ class Sequential : public ModelInterface<Scalar> {
   std::string unique_name(const std::string& prefix) {
     const int n = name_counts_[prefix]++;
     return n == 0 ? prefix : prefix + "_" + std::to_string(n);
-  }
-
-  std::uint64_t derived_seed(std::size_t index) const { return seed_ * 0x9E3779B97F4A7C15ULL + index * 0xD1B54A32D192ED03ULL + 1; }
-
-  void rebuild_fresh(Index input_width) {
-    init_rng_.seed(seed_);
-    net_.shuffle_rng.seed(seed_ ^ 0x5DEECE66DULL);
-    Index width = input_width;
-    for (std::size_t i = 0; i < net_.layers.size(); ++i) {
-      net_.layers[i]->build(width, init_rng_);
-      net_.layers[i]->seed_layer(derived_seed(i + 1));
-      width = net_.layers[i]->output_width();
-    }
-    net_.input_width = input_width;
-    net_.built = true;
-    net_.adopt_weights();
   }
 
   /// prepare() on the first batch of `data`.

@@ -122,6 +122,26 @@ struct Network {
     metric_layout = std::move(l);
   }
 
+  /// The seed of the layer at 1-based position `index` of a model seeded with `seed`.
+  static std::uint64_t layer_seed(std::uint64_t seed, std::size_t index) {
+    return seed * 0x9E3779B97F4A7C15ULL + index * 0xD1B54A32D192ED03ULL + 1;
+  }
+
+  /// Builds every layer afresh for inputs of `width`: `init_rng` restarts from `seed` and draws the
+  /// initial weights in layer order, each layer gets its own seed, and the shuffle stream restarts.
+  void build_fresh(Index width, std::uint64_t seed, Rng& init_rng) {
+    init_rng.seed(seed);
+    shuffle_rng.seed(seed ^ 0x5DEECE66DULL);
+    input_width = width;
+    for (std::size_t i = 0; i < layers.size(); ++i) {
+      layers[i]->build(width, init_rng);
+      layers[i]->seed_layer(layer_seed(seed, i + 1));
+      width = layers[i]->output_width();
+    }
+    built = true;
+    adopt_weights();
+  }
+
   /// Lays every layer's weights out in the store (in Keras order) and restarts the optimizer's
   /// slots, which are laid out like it.
   void adopt_weights() {

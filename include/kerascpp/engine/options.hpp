@@ -102,6 +102,19 @@ struct EvaluateOptions {
   Vector<Scalar> sample_weight{};
 };
 
+namespace detail {
+/// Fails to compile with a message that names the fix: layers L of another Scalar than the model's.
+template <typename Scalar, typename... L>
+void refuse_layers_of_other_scalar() {
+  if constexpr (std::is_same_v<Scalar, double>)
+    static_assert(sizeof...(L) == 0, "kerascpp: every layer of a Sequential<double> must be a layer of double: "
+                                     "write Dense<double>(...), not Dense(...), which is Dense<float>");
+  else
+    static_assert(sizeof...(L) == 0, "kerascpp: every layer of a Sequential<float> must be a layer of float: "
+                                     "write Dense(...) or Dense<float>(...), not Dense<double>(...)");
+}
+}  // namespace detail
+
 /// An optimizer given by Keras name ("adam") or as an object (`optimizers::Adam{1e-3}`).
 template <typename Scalar>
 struct OptimizerSpec {
