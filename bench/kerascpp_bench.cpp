@@ -400,12 +400,7 @@ int run(const Workload& w, const Args& a) {
     };
   }
 
-  kerascpp::FitOptions<float> options;
-  options.batch_size = w.batch;
-  options.epochs = total;
-  options.verbose = 0;
-  options.callbacks = {&timer};
-  if (w.n_val > 0) options.validation_data = kerascpp::Dataset<float>(data.xv, data.yv);
+  const kerascpp::FitOptions<float> options = fit_options(w, data, total, timer);
 
   const auto fit_start = Clock::now();
   const kerascpp::History<float> history = model.fit(data.x, data.y, options);

@@ -169,12 +169,7 @@ int train(const Args& a, Strategy& strategy) {
     at_end = strategy.gradient_traffic();
   };
 
-  kerascpp::FitOptions<float> options;
-  options.batch_size = w.batch;
-  options.epochs = total;
-  options.verbose = 0;
-  options.callbacks = {&timer};
-  if (w.n_val > 0) options.validation_data = kerascpp::Dataset<float>(data.xv, data.yv);
+  const kerascpp::FitOptions<float> options = kerascpp_bench::fit_options(w, data, total, timer);
   const kerascpp::History<float> history = model.fit(data.x, data.y, options);
 
   std::vector<double> epoch_s;

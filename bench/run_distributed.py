@@ -39,6 +39,8 @@ import subprocess
 import sys
 import time
 
+from run import loadavg, log  # bench/run.py, beside this script
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 BUILD = os.path.join(ROOT, "build", "bench")
@@ -91,15 +93,6 @@ def parse_args():
     if a.repeats < 1 or a.poll <= 0 or a.max_wait < 0 or a.timeout <= 0:
         ap.error("--repeats, --poll and --timeout must be positive, --max-wait not negative")
     return a
-
-
-def log(msg):
-    print(msg, file=sys.stderr, flush=True)
-
-
-def loadavg():
-    with open("/proc/loadavg") as f:
-        return float(f.read().split()[0])
 
 
 def wait_for_quiet(limit, max_wait, poll):

@@ -87,6 +87,19 @@ Sets<Options> make_data(const Workload& w, std::uint64_t seed) {
   return s;
 }
 
+/// fit's options for `epochs` epochs of workload w on `data`, silent, with one timing callback.
+template <int Options>
+kerascpp::FitOptions<float> fit_options(const Workload& w, const Sets<Options>& data, int epochs,
+                                        kerascpp::Callback<float>& timer) {
+  kerascpp::FitOptions<float> options;
+  options.batch_size = w.batch;
+  options.epochs = epochs;
+  options.verbose = 0;
+  options.callbacks = {&timer};
+  if (w.n_val > 0) options.validation_data = kerascpp::Dataset<float>(data.xv, data.yv);
+  return options;
+}
+
 inline kerascpp::Sequential<float> make_model(const Workload& w) {
   namespace L = kerascpp::layers;
   kerascpp::Sequential<float> model;
