@@ -229,35 +229,213 @@ def legacy_training_config():
                 "epsilon": 1e-07, "amsgrad": False}}}
 
 
-def write_legacy_h5(path, w, colon=True, split=False, weights_only=False):
+def write_legacy_h5(path, w, colon=True, split=False, weights_only=False, layers=None, model_config=None,
+                    training_config=None, version="2.13.1", keras3=False, optimizer_weights=None):
     """A tf.keras 2 `.h5`: model_config/training_config and /model_weights, or (weights_only) the
-    layers at the root as `save_weights('x.h5')` writes them."""
-    suffix = ":0" if colon else ""
-    weight_names = {"dense": ["kernel", "bias"], "batch_normalization": ["gamma", "beta", "moving_mean", "moving_variance"],
-                    "dropout": [], "dense_1": ["kernel", "bias"], "dense_2": ["kernel", "bias"], "activation": []}
+    layers at the root as `save_weights('x.h5')` writes them. `layers` maps each layer's name to its
+    weight names (the six layers of the model by default); `keras3` names the weights by their Keras 3
+    path (`sequential/dense/kernel`) and adds the empty group `top_level_model_weights`, as Keras 3's
+    legacy_h5_format does; `optimizer_weights` is a list of (name, value) written as
+    `optimizer_weights` (see write_optimizer_weights)."""
+    suffix = ":0" if colon and not keras3 else ""
+    weight_names = layers if layers is not None else {
+        "dense": ["kernel", "bias"], "batch_normalization": ["gamma", "beta", "moving_mean", "moving_variance"],
+        "dropout": [], "dense_1": ["kernel", "bias"], "dense_2": ["kernel", "bias"], "activation": []}
     with h5py.File(path, "w") as f:
         if weights_only:
             root = f
         else:
-            f.attrs["model_config"] = json.dumps(legacy_model_config()).encode("utf8")
-            f.attrs["training_config"] = json.dumps(legacy_training_config()).encode("utf8")
-            f.attrs["keras_version"] = b"2.13.1"
+            config = model_config if model_config is not None else legacy_model_config()
+            training = training_config if training_config is not None else legacy_training_config()
+            f.attrs["model_config"] = json.dumps(config).encode("utf8")
+            f.attrs["training_config"] = json.dumps(training).encode("utf8")
+            f.attrs["keras_version"] = version.encode("utf8")
             f.attrs["backend"] = b"tensorflow"
             root = f.create_group("model_weights")
-        names = [n.encode("utf8") for n in LAYERS]
+        names = [n.encode("utf8") for n in weight_names]
         if split:
             root.attrs["layer_names0"] = np.array(names[:3], dtype="S")
             root.attrs["layer_names1"] = np.array(names[3:], dtype="S")
         else:
             root.attrs["layer_names"] = np.array(names, dtype="S")
         root.attrs["backend"] = b"tensorflow"
-        root.attrs["keras_version"] = b"2.13.1"
-        for path_name in LAYERS:
+        root.attrs["keras_version"] = version.encode("utf8")
+        prefix = "sequential/" if keras3 else ""
+        for path_name in weight_names:
             g = root.create_group(path_name)
-            full = [f"{path_name}/{n}{suffix}".encode("utf8") for n in weight_names[path_name]]
+            full = [f"{prefix}{path_name}/{n}{suffix}".encode("utf8") for n in weight_names[path_name]]
             g.attrs["weight_names"] = np.array(full, dtype="S") if full else np.array([], dtype="S1")
             for name, value in zip(full, w[path_name]):
                 g[name.decode("utf8")] = value
+        if keras3:
+            root.create_group("top_level_model_weights").attrs["weight_names"] = np.array([], dtype="S1")
+        if optimizer_weights is not None:
+            write_optimizer_weights(f, optimizer_weights)
+
+
+def write_optimizer_weights(f, weights):
+    """The group `optimizer_weights` of a legacy `.h5` (hdf5_format.save_optimizer_weights_to_hdf5_group
+    of tf.keras, legacy_h5_format of Keras 3): the attribute `weight_names` lists the optimizer's
+    variables in its order, and each is a dataset at its name, the name's `/` making nested groups."""
+    g = f.create_group("optimizer_weights")
+    g.attrs["weight_names"] = np.array([name.encode("utf8") for name, _ in weights], dtype="S")
+    for name, value in weights:
+        g[name] = value
+
+
+def trainable_paths(layers):
+    """(layer, variable) of each trainable weight, in Keras's order of model.trainable_variables."""
+    trainable = {"kernel", "bias", "gamma", "beta"}
+    return [(layer, var) for layer, names in layers.items() for var in names if var in trainable]
+
+
+def legacy_optimizer_weights(layout, optimizer, iterations, learning_rate, slots, kinds, paths):
+    """The optimizer's variables as each legacy writer names and orders them. `slots[k][i]` is slot
+    kind k (Keras 3's name `kinds[k]`) of trainable weight i at `paths[i]`.
+
+    - "tf210": tf.keras ≤ 2.10 (OptimizerV2, `optimizer.weights`): `Adam/iter:0`, then one block per
+      slot kind (all m, then all v), each `Adam/dense/kernel/m:0`; no learning rate.
+    - "tf213": tf.keras 2.11–2.15 (`optimizer.variables`): `iteration:0`, then the slots as Keras 3
+      orders them, each `m/dense/kernel:0`; no learning rate.
+    - "keras3": Keras 3 legacy_h5_format (`optimizer.variables`, by path): `adam/iteration`,
+      `adam/learning_rate`, then the slots in Keras 3's order, each `adam/sequential_dense_kernel_momentum`.
+    Keras 3 (and tf.keras 2.11+) interleave Adam's slots per weight (m0, v0, m1, v1, ...) and keep
+    SGD's one slot per weight; tf.keras 2.10 names Adam's slots m and v, SGD's momentum.
+    """
+    short = {"momentum": "m" if optimizer == "Adam" else "momentum", "velocity": "v"}
+    per_weight = [[(k, i) for k in range(len(kinds))] for i in range(len(paths))]
+    interleaved = [pair for group in per_weight for pair in group]
+    by_kind = [(k, i) for k in range(len(kinds)) for i in range(len(paths))]
+    if layout == "tf210":
+        out = [(f"{optimizer}/iter:0", np.int64(iterations))]
+        for k, i in by_kind:
+            out.append((f"{optimizer}/{paths[i][0]}/{paths[i][1]}/{short[kinds[k]]}:0", slots[k][i]))
+    elif layout == "tf213":
+        out = [("iteration:0", np.int64(iterations))]
+        for k, i in interleaved:
+            out.append((f"{'m' if kinds[k] == 'momentum' else 'v'}/{paths[i][0]}/{paths[i][1]}:0", slots[k][i]))
+    else:
+        lower = optimizer.lower()
+        out = [(f"{lower}/iteration", np.int64(iterations)), (f"{lower}/learning_rate", np.float32(learning_rate))]
+        for k, i in interleaved:
+            out.append((f"{lower}/sequential_{paths[i][0]}_{paths[i][1]}_{kinds[k]}", slots[k][i]))
+    return out
+
+
+def tf210_training_config(optimizer):
+    """training_config of tf.keras ≤ 2.10 (OptimizerV2: `decay`, no `is_legacy_optimizer`)."""
+    return {"loss": "categorical_crossentropy", "metrics": [["categorical_accuracy"]], "weighted_metrics": None,
+            "loss_weights": None, "optimizer_config": optimizer}
+
+
+def keras3_legacy_training_config():
+    """training_config of Keras 3's legacy_h5_format: the compile config with `optimizer_config`."""
+    return {"loss": "categorical_crossentropy", "loss_weights": None, "metrics": ["categorical_accuracy"],
+            "weighted_metrics": None, "run_eagerly": False, "steps_per_execution": 1, "jit_compile": False,
+            "optimizer_config": {"class_name": "Adam", "config": {
+                "name": "adam", "learning_rate": 0.002, "weight_decay": None, "clipnorm": None, "global_clipnorm": None,
+                "clipvalue": None, "use_ema": False, "ema_momentum": 0.99, "ema_overwrite_frequency": None,
+                "loss_scale_factor": None, "gradient_accumulation_steps": None, "beta_1": 0.85, "beta_2": 0.995,
+                "epsilon": 1e-07, "amsgrad": False}}}
+
+
+TF210_ADAM = {"class_name": "Adam", "config": {"name": "Adam", "learning_rate": 0.002, "decay": 0.0, "beta_1": 0.85,
+                                               "beta_2": 0.995, "epsilon": 1e-07, "amsgrad": False}}
+
+
+def legacy_optimizer_files(out, w, opt):
+    """The model with Adam's state of model.optimizer.json in the three legacy layouts."""
+    layers = {"dense": ["kernel", "bias"], "batch_normalization": ["gamma", "beta", "moving_mean", "moving_variance"],
+              "dropout": [], "dense_1": ["kernel", "bias"], "dense_2": ["kernel", "bias"], "activation": []}
+    paths = trainable_paths(layers)
+    slots = [opt[2::2], opt[3::2]]  # Keras 3 keeps m0, v0, m1, v1, ...
+    state = lambda layout: legacy_optimizer_weights(layout, "Adam", int(opt[0]), float(opt[1]), slots,
+                                                    ["momentum", "velocity"], paths)
+    p = lambda name: os.path.join(out, name)
+    write_legacy_h5(p("legacy_tf210_optimizer.h5"), w, training_config=tf210_training_config(TF210_ADAM),
+                    version="2.10.0", optimizer_weights=state("tf210"))
+    write_legacy_h5(p("legacy_tf213_optimizer.h5"), w, optimizer_weights=state("tf213"))
+    write_legacy_h5(p("legacy_keras3_optimizer.h5"), w, training_config=keras3_legacy_training_config(),
+                    version="3.15.0", keras3=True, optimizer_weights=state("keras3"))
+
+
+def legacy_step_files(out):
+    """Dense(3, tanh) -> Dense(2) on 4 inputs, mean squared error, saved with an optimizer's state
+    after some steps: Adam in the tf.keras 2.10 layout, SGD with momentum in the tf.keras 2.13 one.
+    legacy_step.json holds the training batch, the state written and, computed here in float64 with
+    Keras's update rules, the weights and slots after one more step on that batch."""
+    rng = np.random.default_rng(20261204)
+    f = np.float32
+    weights = [rng.normal(0, 0.5, (4, 3)).astype(f), rng.normal(0, 0.1, (3,)).astype(f),
+               rng.normal(0, 0.5, (3, 2)).astype(f), rng.normal(0, 0.1, (2,)).astype(f)]
+    x = rng.normal(0, 1, (6, 4)).astype(f)
+    y = rng.normal(0, 1, (6, 2)).astype(f)
+    d = lambda a: np.asarray(a, dtype=np.float64)
+    w1, b1, w2, b2 = (d(a) for a in weights)
+    h = np.tanh(d(x) @ w1 + b1)                 # (6, 3)
+    z = h @ w2 + b2                             # (6, 2)
+    dz = 2 * (z - d(y)) / z.size                # d mean((z − y)²) / dz, (6, 2)
+    dh = dz @ w2.T * (1 - h * h)                # (6, 3)
+    grads = [d(x).T @ dh, dh.sum(axis=0), h.T @ dz, dz.sum(axis=0)]
+    layers = {"dense": ["kernel", "bias"], "dense_1": ["kernel", "bias"]}
+    paths = trainable_paths(layers)
+    w = {"dense": weights[:2], "dense_1": weights[2:]}
+    tf_init = lambda cls: {"class_name": cls, "config": {"seed": None} if cls.startswith("Glorot") else {}}
+    def dense(name, units, activation, first=False):
+        c = {"name": name, "trainable": True, "dtype": "float32", "units": units, "activation": activation,
+             "use_bias": True, "kernel_initializer": tf_init("GlorotUniform"), "bias_initializer": tf_init("Zeros"),
+             "kernel_regularizer": None, "bias_regularizer": None, "activity_regularizer": None,
+             "kernel_constraint": None, "bias_constraint": None}
+        if first:
+            c = dict({"batch_input_shape": [None, 4]}, **c)
+        return {"class_name": "Dense", "config": c}
+    model_config = {"class_name": "Sequential", "config": {"name": "sequential", "layers": [
+        {"class_name": "InputLayer", "config": {"batch_input_shape": [None, 4], "dtype": "float32", "sparse": False,
+                                                "ragged": False, "name": "dense_input"}},
+        dense("dense", 3, "tanh", first=True), dense("dense_1", 2, "linear")]},
+        "keras_version": "2.10.0", "backend": "tensorflow"}
+    flat = lambda arrays: [d(a).ravel().tolist() for a in arrays]
+    expected = {"x": d(x).tolist(), "y": d(y).tolist()}
+
+    # Adam(0.01, beta_1 0.8, beta_2 0.99) after 4 steps.
+    lr, beta_1, beta_2, eps, t = 0.01, 0.8, 0.99, 1e-7, 4
+    m = [rng.normal(0, 0.05, a.shape).astype(f) for a in weights]
+    v = [np.abs(rng.normal(0, 0.01, a.shape)).astype(f) for a in weights]
+    m_new = [beta_1 * d(mi) + (1 - beta_1) * g for mi, g in zip(m, grads)]              # m = β₁m + (1−β₁)g
+    v_new = [beta_2 * d(vi) + (1 - beta_2) * g * g for vi, g in zip(v, grads)]          # v = β₂v + (1−β₂)g²
+    alpha = lr * np.sqrt(1 - beta_2 ** (t + 1)) / (1 - beta_1 ** (t + 1))               # α = lr·sqrt(1−β₂ᵗ)/(1−β₁ᵗ)
+    after = [d(a) - alpha * mi / (np.sqrt(vi) + eps) for a, mi, vi in zip(weights, m_new, v_new)]
+    adam = {"class_name": "Adam", "config": {"name": "Adam", "learning_rate": lr, "decay": 0.0, "beta_1": beta_1,
+                                             "beta_2": beta_2, "epsilon": eps, "amsgrad": False}}
+    training = {"loss": "mse", "metrics": None, "weighted_metrics": None, "loss_weights": None, "optimizer_config": adam}
+    adam_state = lambda slots: legacy_optimizer_weights("tf210", "Adam", t, lr, slots, ["momentum", "velocity"], paths)
+    write = lambda name, state: write_legacy_h5(os.path.join(out, name), w, layers=layers, model_config=model_config,
+                                                training_config=training, version="2.10.0", optimizer_weights=state)
+    write("legacy_step_adam.h5", adam_state([m, v]))
+    # Files kerascpp must refuse: m of the first kernel transposed to (3, 4), and v of the last bias missing.
+    write("err_optimizer_shape.h5", adam_state([[m[0].T.copy()] + m[1:], v]))
+    write("err_optimizer_count.h5", adam_state([m, v])[:-1])
+    expected["adam"] = {"iterations": t, "slots": [flat(m), flat(v)], "weights_after": flat(after),
+                        "slots_after": [flat(m_new), flat(v_new)]}
+
+    # SGD(0.05, momentum 0.9) after 3 steps.
+    lr, mu, t = 0.05, 0.9, 3
+    velocity = [rng.normal(0, 0.05, a.shape).astype(f) for a in weights]
+    velocity_new = [mu * d(vi) - lr * g for vi, g in zip(velocity, grads)]             # v = μv − lr·g
+    after = [d(a) + vi for a, vi in zip(weights, velocity_new)]                          # w += v
+    sgd = {"class_name": "Custom>SGD", "config": {
+        "name": "SGD", "weight_decay": None, "clipnorm": None, "global_clipnorm": None, "clipvalue": None,
+        "use_ema": False, "ema_momentum": 0.99, "ema_overwrite_frequency": None, "jit_compile": True,
+        "is_legacy_optimizer": False, "learning_rate": lr, "momentum": mu, "nesterov": False}}
+    training = dict(training, optimizer_config=sgd)
+    write_legacy_h5(os.path.join(out, "legacy_step_sgd.h5"), w, layers=layers,
+                    model_config=dict(model_config, keras_version="2.13.1"), training_config=training,
+                    optimizer_weights=legacy_optimizer_weights("tf213", "SGD", t, lr, [velocity], ["momentum"], paths))
+    expected["sgd"] = {"iterations": t, "slots": [flat(velocity)], "weights_after": flat(after),
+                       "slots_after": [flat(velocity_new)]}
+    with open(os.path.join(out, "legacy_step.json"), "w") as out_file:
+        json.dump(expected, out_file)
+        out_file.write("\n")
 
 
 def golden(path, x, y):
@@ -405,6 +583,8 @@ def main():
     write_legacy_h5(p("legacy.h5"), w)
     write_legacy_h5(p("legacy_no_colon.h5"), w, colon=False)
     write_legacy_h5(p("legacy_split.weights.h5"), w, split=True, weights_only=True)
+    legacy_optimizer_files(out, w, opt)
+    legacy_step_files(out)
 
     # Files kerascpp must refuse.
     conv = dict(serialized("keras.layers", "Conv2D", {"name": "conv2d", "filters": 4, "kernel_size": [3, 3]}),
