@@ -13,13 +13,16 @@
 #include "scratch_folder.hpp"
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <fcntl.h>
@@ -160,6 +163,148 @@ TEST_CASE("A legacy tf.keras .h5 loads as a model with its training config", "[k
     CHECK(model.optimizer().learning_rate() == 0.002);
     CHECK(model.loss().name() == "categorical_crossentropy");
     CHECK(model.metric_specs().at(0).name == "categorical_accuracy");
+  }
+}
+
+/// The largest |m(r, c) − flat[r·cols + c]| between a matrix and the row-major list of numbers the
+/// script wrote for it.
+template <typename M>
+double max_difference_flat(const M& m, const json& flat) {
+  REQUIRE(static_cast<std::size_t>(m.size()) == flat.size());
+  double out = 0.0;
+  for (Eigen::Index r = 0; r < m.rows(); ++r)
+    for (Eigen::Index c = 0; c < m.cols(); ++c)
+      out = std::max(out, std::abs(static_cast<double>(m(r, c)) -
+                                   flat[static_cast<std::size_t>(r * m.cols() + c)].get<double>()));
+  return out;
+}
+
+/// The trainable weights of `model` in the optimizer's order.
+template <typename Scalar>
+std::vector<k::Weight<Scalar>> trainable_weights(k::Sequential<Scalar>& model) {
+  std::vector<k::Weight<Scalar>> out;
+  for (std::size_t i = 0; i < model.size(); ++i)
+    for (const auto& w : model.layer(i).weights())
+      if (w.trainable()) out.push_back(w);
+  return out;
+}
+
+/// Replaces the string attribute `name` of the root of the HDF5 file at `path` with `text`, or
+/// only deletes it when `text` is empty.
+void rewrite_root_attribute(const fs::path& path, const std::string& name, const std::string& text) {
+  const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  REQUIRE(file >= 0);
+  REQUIRE(H5Adelete(file, name.c_str()) >= 0);
+  if (!text.empty()) {
+    const hid_t type = H5Tcopy(H5T_C_S1);
+    H5Tset_size(type, text.size());
+    const hid_t space = H5Screate(H5S_SCALAR);
+    const hid_t attribute = H5Acreate2(file, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT);
+    REQUIRE(attribute >= 0);
+    REQUIRE(H5Awrite(attribute, type, text.data()) >= 0);
+    H5Aclose(attribute);
+    H5Sclose(space);
+    H5Tclose(type);
+  }
+  REQUIRE(H5Fclose(file) >= 0);
+}
+
+TEST_CASE("Legacy .h5 files of tf.keras 2.10, tf.keras 2.11+ and Keras 3 load Adam's iteration count and slots",
+          "[keras_files]") {
+  const json opt = json::parse(k::io::read_file(data("model.optimizer.json")));
+  const Golden g = golden("model.golden.json");
+  for (const char* file : {"legacy_tf210_optimizer.h5", "legacy_tf213_optimizer.h5", "legacy_keras3_optimizer.h5"}) {
+    CAPTURE(file);
+    auto model = k::keras::load_model<float>(data(file));
+    CHECK(max_difference(model.predict(g.x), g.y) < 1e-5);
+    REQUIRE(model.compiled());
+    CHECK(model.optimizer().name() == "Adam");
+    CHECK(model.optimizer().config().at("beta_2") == "0.995");
+    CHECK(model.optimizer().iterations() == 7);
+    CHECK(model.optimizer().learning_rate() == Approx(0.002));
+    REQUIRE(model.optimizer().slot_weights() == 8);
+    for (std::size_t i = 0; i < 8; ++i)
+      for (int s = 0; s < 2; ++s) {
+        CAPTURE(i, s);
+        const auto slot = model.optimizer().slot(i, s);
+        const auto& expected = opt["variables"][i * 2 + static_cast<std::size_t>(s)];
+        REQUIRE(static_cast<std::size_t>(slot.size()) == expected.size());
+        for (Eigen::Index e = 0; e < slot.size(); ++e)
+          CHECK(slot.data()[e] == static_cast<float>(expected[static_cast<std::size_t>(e)].get<double>()));
+      }
+  }
+  SECTION("a legacy .h5 without optimizer_weights leaves the optimizer fresh") {
+    auto model = k::keras::load_model<float>(data("legacy.h5"));
+    CHECK(model.optimizer().iterations() == 0);
+    CHECK(model.optimizer().slot_weights() == 0);
+  }
+}
+
+TEST_CASE("One fit step after loading a legacy .h5 continues Keras's Adam and SGD as NumPy computes it", "[keras_files]") {
+  const json step = json::parse(k::io::read_file(data("legacy_step.json")));
+  const k::Matrix<double> x = matrix(step["x"]), y = matrix(step["y"]);
+  for (const auto& [file, key] : {std::pair{"legacy_step_adam.h5", "adam"}, std::pair{"legacy_step_sgd.h5", "sgd"}}) {
+    CAPTURE(file);
+    const json& expected = step[key];
+    auto model = k::keras::load_model<double>(data(file));
+    REQUIRE(model.compiled());
+    CHECK(model.loss().name() == "mean_squared_error");
+    const std::int64_t iterations = expected["iterations"].get<std::int64_t>();
+    CHECK(model.optimizer().iterations() == iterations);
+    const auto kinds = expected["slots"].size();
+    REQUIRE(static_cast<std::size_t>(model.optimizer().slots_per_weight()) == kinds);
+    REQUIRE(model.optimizer().slot_weights() == 4);
+    for (std::size_t i = 0; i < 4; ++i)
+      for (std::size_t s = 0; s < kinds; ++s)
+        CHECK(max_difference_flat(model.optimizer().slot(i, static_cast<int>(s)), expected["slots"][s][i]) == 0.0);
+
+    model.fit(x, y, {.batch_size = 6, .epochs = 1, .verbose = 0, .shuffle = false});
+    CHECK(model.optimizer().iterations() == iterations + 1);
+    const auto weights = trainable_weights(model);
+    REQUIRE(weights.size() == 4);
+    for (std::size_t i = 0; i < 4; ++i) {
+      CAPTURE(i);
+      CHECK(max_difference_flat(*weights[i].value, expected["weights_after"][i]) < 1e-12);
+      for (std::size_t s = 0; s < kinds; ++s)
+        CHECK(max_difference_flat(model.optimizer().slot(i, static_cast<int>(s)), expected["slots_after"][s][i]) < 1e-12);
+    }
+  }
+}
+
+TEST_CASE("Optimizer weights of a legacy .h5 are checked, and ignored only when the file has no training config",
+          "[keras_files]") {
+  const kerascpp_test::ScratchFolder scratch;
+  SECTION("a slot of the wrong shape names its place, the layer and both shapes") {
+    CHECK_THAT(thrown_message<k::ValueError>([] { k::keras::load_model<float>(data("err_optimizer_shape.h5")); }),
+               Contains("keras::load_model: cannot load") &&
+                   Contains("/optimizer_weights/Adam/dense/kernel/m:0: Adam slot 0 of trainable weight 0, the kernel of "
+                            "layer 0 'dense' (Dense): expected shape (4, 3), the file has (3, 4)"));
+  }
+  SECTION("weight_names listing one variable too few") {
+    CHECK_THAT(thrown_message<k::ValueError>([] { k::keras::load_model<float>(data("err_optimizer_count.h5")); }),
+               Contains("/optimizer_weights: holds 8 variables; Adam over 4 trainable weights keeps 1 (iterations) or 9 "
+                        "once built"));
+  }
+  SECTION("without training_config the model is not compiled and its optimizer weights are not read, as in Keras") {
+    const fs::path file = scratch.path() / "no_training_config.h5";
+    fs::copy_file(data("err_optimizer_shape.h5"), file);
+    rewrite_root_attribute(file, "training_config", "");
+    auto model = k::keras::load_model<float>(file);
+    CHECK_FALSE(model.compiled());
+  }
+  SECTION("SGD without momentum skips the momentum slots tf.keras 2.11+ keeps for it") {
+    const fs::path file = scratch.path() / "sgd_no_momentum.h5";
+    fs::copy_file(data("legacy_step_sgd.h5"), file);
+    const std::string bytes = k::io::read_file(file);
+    json config = json::parse(k::keras::hdf5::File::open(bytes).string("/", "training_config"));
+    config["optimizer_config"]["config"]["momentum"] = 0.0;
+    rewrite_root_attribute(file, "training_config", config.dump());
+    auto model = k::keras::load_model<float>(file);
+    CHECK(model.optimizer().iterations() == 3);
+    CHECK(model.optimizer().slots_per_weight() == 0);
+    config["optimizer_config"]["config"]["momentum"] = 0.5;
+    rewrite_root_attribute(file, "training_config", config.dump());
+    CHECK(k::keras::load_model<float>(file).optimizer().slot_weights() == 4);
   }
 }
 

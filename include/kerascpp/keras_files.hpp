@@ -7,11 +7,12 @@
 //
 // `.keras` is a zip archive of metadata.json, config.json (the model's config) and
 // model.weights.h5 (the variables, in HDF5); `.weights.h5` is that HDF5 file alone; the legacy
-// `.h5` of tf.keras holds the config in attributes and the weights under /model_weights. Which one
-// a file is comes from its bytes, not its name. Loading checks everything before it changes the
-// model; a bad file throws IOError (corrupt, truncated, too large) or ValueError (a valid file
-// kerascpp cannot honour: an unsupported layer or argument, a shape that does not fit), each naming
-// the function, the path and the place inside the file.
+// `.h5` of tf.keras holds the config in attributes, the weights under /model_weights and the
+// optimizer's variables under /optimizer_weights. Which one a file is comes from its bytes, not
+// its name. Loading checks everything before it changes the model; a bad file throws IOError
+// (corrupt, truncated, too large) or ValueError (a valid file kerascpp cannot honour: an
+// unsupported layer or argument, a shape that does not fit), each naming the function, the path
+// and the place inside the file.
 //
 // This header needs the HDF5 C library, libzip and nlohmann/json: link the CMake target
 // kerascpp::keras_files. The rest of kerascpp does not depend on it.
@@ -31,6 +32,7 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <ctime>
 #include <filesystem>
@@ -254,53 +256,83 @@ void set_weights_from(const hdf5::File& f, Sequential<Scalar>& model, bool legac
   }
 }
 
-/// Where Keras keeps slot `k` of trainable weight `i` among the optimizer's variables (after
-/// iterations and learning rate): Adam and AdamW interleave (m0, v0, m1, v1, ...), RMSprop keeps
-/// one block per kind (velocities, then momentums, then average gradients).
-inline std::size_t slot_variable(std::string_view optimizer, std::size_t i, std::size_t k, std::size_t weights, std::size_t per) {
-  if (optimizer == "RMSprop") return 2 + k * weights + i;
-  return 2 + i * per + k;
+/// How a file orders an optimizer's slots after its iteration count (and learning rate).
+enum class SlotOrder {
+  keras,    // Keras 3 and tf.keras 2.11+: Adam and AdamW interleave per weight, RMSprop one block per kind
+  by_kind,  // tf.keras ≤ 2.10 (OptimizerV2): one block per kind for every optimizer (all m, then all v)
+};
+
+/// Where Keras keeps slot `k` of trainable weight `i` among the optimizer's variables, after the
+/// `first` ones (iterations and learning rate): Adam and AdamW interleave (m0, v0, m1, v1, ...),
+/// RMSprop keeps one block per kind (velocities, then momentums, then average gradients), and
+/// tf.keras 2.10 keeps one block per kind for every optimizer.
+inline std::size_t slot_variable(std::string_view optimizer, std::size_t i, std::size_t k, std::size_t weights, std::size_t per,
+                                 std::size_t first = 2, SlotOrder order = SlotOrder::keras) {
+  if (order == SlotOrder::by_kind || optimizer == "RMSprop") return first + k * weights + i;
+  return first + i * per + k;
 }
 
-/// Sets the compiled model's optimizer from `/optimizer/vars`: iteration count, learning rate and,
-/// when Keras had built it, its slots. A file without that group leaves the optimizer fresh.
+/// An optimizer's variables as a file holds them, in the file's order.
+struct OptimizerVariables {
+  std::string where;                         // "/optimizer/vars" or "/optimizer_weights"
+  std::vector<hdf5::DatasetInfo> variables;  // the iteration count, the learning rate when kept, the slots
+  bool learning_rate = true;                 // whether variable 1 is the learning rate
+  SlotOrder order = SlotOrder::keras;
+};
+
+/// For each trainable weight of the model (in the optimizer's order), the index of its layer.
 template <typename Scalar>
-void set_optimizer_from(const hdf5::File& f, Sequential<Scalar>& model) {
-  const std::string group = "/optimizer/vars";
-  if (!f.is_group(group)) return;
+std::vector<std::size_t> layer_of_trainable(const Sequential<Scalar>& model) {
+  std::vector<std::size_t> out;
+  for (std::size_t j = 0; j < model.size(); ++j)
+    for (const auto& w : model.layers()[j]->weights())
+      if (w.trainable()) out.push_back(j);
+  return out;
+}
+
+/// Sets the compiled model's optimizer from its variables in a file: the iteration count, the
+/// learning rate when the file keeps it and, when Keras had built the optimizer, its slots. The
+/// count, every shape and every dtype are checked before the optimizer changes. SGD without momentum
+/// has no slot in kerascpp; the momentum slots tf.keras 2.11+ keeps for it anyway are checked and
+/// skipped (it never uses them).
+template <typename Scalar>
+void set_optimizer_state(const hdf5::File& f, Sequential<Scalar>& model, const OptimizerVariables& file) {
+  const auto& vars = file.variables;
+  if (vars.empty()) return;
   Optimizer<Scalar>& opt = model.optimizer();
-  const auto members = f.members(group);
-  if (members.empty()) return;
   const auto& trainable = model.parameters().trainable();
   const std::size_t n = trainable.size(), per = static_cast<std::size_t>(opt.slots_per_weight());
-  const bool built = members.size() == 2 + n * per;
-  if (members.size() != 2 && !built)
-    throw ValueError(cat(group, ": holds ", members.size(), " variables; ", opt.name(), " over ", n,
-                         " trainable weights keeps 2 (iterations, learning rate) or ", 2 + n * per, " once built"));
-  for (std::size_t k = 0; k < members.size(); ++k)
-    if (!f.is_dataset(cat(group, "/", k))) throw IOError(cat(group, ": expected datasets named 0 to ", members.size() - 1));
-  const auto iterations_info = f.info(cat(group, "/0"));
-  const auto rate_info = f.info(cat(group, "/1"));
-  if (iterations_info.values != 1 || rate_info.values != 1)
-    throw ValueError(cat(group, ": variables 0 (iterations) and 1 (learning rate) must be scalars, found shapes ",
-                         hdf5::shape_text(iterations_info.dims), " and ", hdf5::shape_text(rate_info.dims)));
-  const std::int64_t iterations = f.read<std::int64_t>(iterations_info, true).front();
-  const double rate = f.read<double>(rate_info).front();
-  if (iterations < 0) throw ValueError(cat(group, "/0: the iteration count is negative (", iterations, ")"));
+  const std::size_t first = file.learning_rate ? 2 : 1;
+  const bool unused = per == 0 && opt.name() == "SGD" && n != 0 && vars.size() == first + n;
+  const std::size_t kinds = unused ? 1 : per;
+  const bool built = vars.size() == first + n * kinds;
+  if (vars.size() != first && !built)
+    throw ValueError(cat(file.where, ": holds ", vars.size(), " variables; ", opt.name(), " over ", n, " trainable weights keeps ",
+                         first, first == 2 ? " (iterations, learning rate)" : " (iterations)", " or ", first + n * per,
+                         " once built"));
+  if (vars[0].values != 1)
+    throw ValueError(cat(vars[0].path, ": the iteration count must be a scalar, the file has shape ", hdf5::shape_text(vars[0].dims)));
+  if (file.learning_rate && vars[1].values != 1)
+    throw ValueError(cat(vars[1].path, ": the learning rate must be a scalar, the file has shape ", hdf5::shape_text(vars[1].dims)));
+  const std::int64_t iterations = f.read<std::int64_t>(vars[0], true).front();
+  if (iterations < 0) throw ValueError(cat(vars[0].path, ": the iteration count is negative (", iterations, ")"));
+  const std::optional<double> rate = file.learning_rate ? std::optional<double>(f.read<double>(vars[1]).front()) : std::nullopt;
+  const auto layer_of = layer_of_trainable(model);
   std::vector<std::vector<Scalar>> slots(n * per);
-  if (built) {
+  if (built)
     for (std::size_t i = 0; i < n; ++i)
-      for (std::size_t k = 0; k < per; ++k) {
-        const auto info = f.info(cat(group, "/", slot_variable(opt.name(), i, k, n, per)));
+      for (std::size_t k = 0; k < kinds; ++k) {
+        const auto& info = vars[slot_variable(opt.name(), i, k, n, kinds, first, file.order)];
+        const auto& layer = *model.layers()[layer_of[i]];
         if (!fits(info.dims, trainable[i].rows, trainable[i].cols))
-          throw ValueError(cat(info.path, ": ", opt.name(), " slot ", k, " of trainable weight ", i, " ",
-                               quote(trainable[i].name), " should have shape ",
+          throw ValueError(cat(info.path, ": ", opt.name(), " slot ", k, " of trainable weight ", i, ", the ", trainable[i].name,
+                               " of layer ", layer_of[i], " ", quote(layer.name()), " (", layer.type(), "): expected shape ",
                                hdf5::shape_text(keras_dims(trainable[i].name, trainable[i].rows, trainable[i].cols)),
                                ", the file has ", hdf5::shape_text(info.dims)));
-        slots[i * per + k] = f.read<Scalar>(info);
+        if (!info.is_float) throw IOError(cat(info.path, ": dtype ", info.dtype, " where kerascpp expects float32 or float64"));
+        if (!unused) slots[i * per + k] = f.read<Scalar>(info);
       }
-  }
-  if (static_cast<float>(rate) != static_cast<float>(opt.learning_rate())) opt.set_learning_rate(rate);
+  if (rate && static_cast<float>(*rate) != static_cast<float>(opt.learning_rate())) opt.set_learning_rate(*rate);
   if (built) {
     opt.build(model.parameters());
     for (std::size_t i = 0; i < n; ++i)
@@ -310,6 +342,60 @@ void set_optimizer_from(const hdf5::File& f, Sequential<Scalar>& model) {
       }
   }
   opt.set_iterations(iterations);
+}
+
+/// Sets the compiled model's optimizer from `/optimizer/vars` of a `.keras` or `.weights.h5`: the
+/// datasets `0` (iterations), `1` (learning rate) and the slots in Keras 3's order. A file without
+/// that group leaves the optimizer fresh.
+template <typename Scalar>
+void set_optimizer_from(const hdf5::File& f, Sequential<Scalar>& model) {
+  const std::string group = "/optimizer/vars";
+  if (!f.is_group(group)) return;
+  const auto members = f.members(group);
+  OptimizerVariables file{group, {}, true, SlotOrder::keras};
+  for (std::size_t k = 0; k < members.size(); ++k) {
+    const std::string path = cat(group, "/", k);
+    if (!f.is_dataset(path)) throw IOError(cat(group, ": expected datasets named 0 to ", members.size() - 1));
+    file.variables.push_back(f.info(path));
+  }
+  set_optimizer_state(f, model, file);
+}
+
+/// The last part of a legacy variable name, without its ":0": "iter" for "Adam/iter:0".
+inline std::string_view variable_leaf(std::string_view name) {
+  if (const auto colon = name.rfind(':'); colon != std::string_view::npos && colon + 1 < name.size() &&
+                                          std::all_of(name.begin() + static_cast<std::ptrdiff_t>(colon) + 1, name.end(),
+                                                      [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; }))
+    name = name.substr(0, colon);
+  if (const auto slash = name.rfind('/'); slash != std::string_view::npos) name = name.substr(slash + 1);
+  return name;
+}
+
+/// Sets the compiled model's optimizer from `/optimizer_weights` of a legacy `.h5`: the datasets
+/// that its attribute `weight_names` lists (split into `weight_names0`, ... when long), in the
+/// optimizer's order. The names tell the layout: tf.keras 2.10 starts with `Adam/iter:0` and keeps
+/// the slots in blocks per kind; tf.keras 2.11+ starts with `iteration:0`, Keras 3 with
+/// `adam/iteration` and `adam/learning_rate`, both keeping the slots in Keras 3's order. A file
+/// without that group leaves the optimizer fresh.
+template <typename Scalar>
+void set_legacy_optimizer_from(const hdf5::File& f, Sequential<Scalar>& model) {
+  const std::string group = "/optimizer_weights";
+  if (!f.is_group(group)) return;
+  const auto names = split_attribute(f, group, "weight_names");
+  if (names.empty()) return;
+  OptimizerVariables file{group, {}, false, SlotOrder::keras};
+  for (const auto& name : names) {
+    const std::string path = cat(group, "/", name);
+    if (!f.is_dataset(path)) throw IOError(cat(group, ": weight_names lists ", quote(name), " but there is no dataset ", path));
+    file.variables.push_back(f.info(path));
+  }
+  const std::string_view iteration = variable_leaf(names.front());
+  if (iteration != "iteration" && iteration != "iter")
+    throw ValueError(cat(group, ": the first of weight_names must be the iteration count ('iteration:0', 'Adam/iter:0', "
+                            "'adam/iteration'), found ", quote(names.front())));
+  file.order = iteration == "iter" ? SlotOrder::by_kind : SlotOrder::keras;
+  file.learning_rate = names.size() > 1 && variable_leaf(names[1]) == "learning_rate";
+  set_optimizer_state(f, model, file);
 }
 
 /// Compiles `model` as a compile spec says.
@@ -427,8 +513,8 @@ std::string weights_image(const Sequential<Scalar>& model, std::string_view func
 }  // namespace detail
 
 /// The model in the bytes of a Keras model file — a `.keras` archive (Keras 3) or a legacy `.h5`
-/// (tf.keras 2) — as a Sequential<Scalar>: its layers from the config, their weights and, when the
-/// file has them, the compile settings and (from a `.keras`) the optimizer's state. What
+/// (tf.keras 2, or Keras 3's legacy writer) — as a Sequential<Scalar>: its layers from the config,
+/// their weights and, when the file has them, the compile settings and the optimizer's state. What
 /// `load_model` runs on a file's content; errors are those of load_model without the path.
 template <typename Scalar = float>
 Sequential<Scalar> decode_model(std::string_view bytes) {
@@ -457,7 +543,10 @@ Sequential<Scalar> decode_model(std::string_view bytes) {
                                            "training_config");
   Sequential<Scalar> model = config::build<Scalar>(spec, "model_config");
   detail::set_weights_from(f, model, true, spec.input_width);
-  if (spec.compile) detail::compile_from(model, *spec.compile, "training_config");
+  if (spec.compile) {
+    detail::compile_from(model, *spec.compile, "training_config");
+    detail::set_legacy_optimizer_from(f, model);
+  }
   return model;
 }
 
@@ -477,8 +566,9 @@ void decode_weights_into(Sequential<Scalar>& model, std::string_view bytes) {
 
 /// Reads a Keras model file — a `.keras` archive (Keras 3) or a legacy `.h5` (tf.keras 2) — as a
 /// Sequential<Scalar>: its layers from the config, their weights and, when the file has them, the
-/// compile settings and (from a `.keras`) the optimizer's state, so that `fit` continues where
-/// Keras stopped. Throws IOError for a corrupt or truncated file and ValueError for a model kerascpp
+/// compile settings and the optimizer's state (`/optimizer/vars` of a `.keras`, `optimizer_weights`
+/// of a legacy `.h5`), so that `fit` continues where Keras stopped. Optimizer variables of a file
+/// without compile settings are ignored, as Keras ignores them. Throws IOError for a corrupt or truncated file and ValueError for a model kerascpp
 /// cannot build (an unsupported layer or argument), naming the place in the file.
 template <typename Scalar = float>
 Sequential<Scalar> load_model(const std::filesystem::path& path) {
