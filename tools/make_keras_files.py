@@ -19,7 +19,10 @@ One model is written in every layout:
     compiled with Adam(learning_rate=0.002, beta_1=0.85, beta_2=0.995), categorical_crossentropy,
     metrics categorical_accuracy; optimizer state after 7 iterations
 
-and the files that must be refused (``err_*``) are derived from it. ``torch.keras`` holds a small
+and the files that must be refused (``err_*``) are derived from it. The legacy ``.h5`` layouts of
+the optimizer's variables (tf.keras 2.10, tf.keras 2.11+, Keras 3) hold the same Adam state; a
+smaller model (``legacy_step_*``) holds Adam's and SGD's state with the weights after one more
+step, computed here. ``torch.keras`` holds a small
 network trained with PyTorch (kernel = Linear.weight.T) with PyTorch's own outputs as its golden.
 The script also copies nothing from Keras: the Keras-written file of the test data
 (``pre_pr22362_nested_container.keras``) gets its golden from its own weights here.
