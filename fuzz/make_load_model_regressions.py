@@ -52,7 +52,7 @@ def main() -> None:
     patch("crafted-dtype-7.kcpp", kernel_dtype, "<B", 7)
     patch("crafted-input-width-negative.kcpp", wght, "<q", -5)
     patch("crafted-input-width-2g.kcpp", wght, "<q", 2_000_000_000)
-    patch("crafted-version-2.kcpp", 12, "<I", 2)
+    patch("crafted-version-3.kcpp", 12, "<I", 3)
     replace("crafted-units-huge.kcpp", b"\x01\x00\x00\x002", b"\x01\x00\x00\x009")
     replace("crafted-dropout-rate-nan.kcpp", b"0.25", b"nan\x00")
     replace("crafted-unknown-layer-type.kcpp", b"Dropout", b"Dropput")

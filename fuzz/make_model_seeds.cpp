@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <string>
 
 namespace {
@@ -57,6 +58,15 @@ int main(int argc, char** argv) {
                   {"categorical_accuracy"});
   train(softmax, 2, 3);
   save_model(softmax, out / "rmsprop_cce.kcpp");
+
+  Sequential<float> metric_objects;
+  metric_objects.add(layers::Dense<float>(3, "sigmoid", input_shape{2}));
+  metric_objects.compile("sgd", "binary_crossentropy",
+                         {metrics::AUC<float>(50, "PR", "majoring", "pr_auc", {0.2, 0.6}),
+                          metrics::Precision<float>(0.7, 1), metrics::F1Score<float>("macro", 0.4),
+                          metrics::FBetaScore<float>(std::nullopt, 2.0), "accuracy"});
+  train(metric_objects, 2, 3);
+  save_model(metric_objects, out / "sgd_bce_metric_objects.kcpp");
 
   Sequential<float> sparse;
   sparse.add(layers::Dense<float>(3, "softmax", input_shape{2}, true, "he_normal", "zeros", regularizers::l2(0.01)));

@@ -15,9 +15,12 @@
 #include <filesystem>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <typeinfo>
 #include <vector>
 
 #if defined(__unix__) || defined(__APPLE__)
@@ -32,6 +35,7 @@ using kerascpp_test::ScratchFolder;
 namespace fs = std::filesystem;
 using namespace kerascpp;
 using Catch::Matchers::Contains;
+using namespace std::string_view_literals;
 
 namespace {
 
@@ -163,6 +167,37 @@ void load_or_throw_cleanly(const std::string& bytes, Sequential<float>& target) 
 
 const fs::path test_data = KERASCPP_TEST_DATA_DIR;
 
+/// A metric whose class is not registered: a model compiled with it cannot be saved.
+class UnregisteredMeanOutput : public Metric<float> {
+ public:
+  UnregisteredMeanOutput() : Metric<float>("mean_output") {}
+  std::unique_ptr<Metric<float>> clone() const override { return std::make_unique<UnregisteredMeanOutput>(*this); }
+  void per_sample(ConstMatrixView<float>, ConstMatrixView<float> p, Eigen::Ref<Vector<float>> out) const override {
+    for (Index i = 0; i < p.rows(); ++i) out(i) = p(i, 0);  // ŷ_i
+  }
+};
+
+/// The config the registry saves for the metric object `m`.
+Config saved_config(const Metric<float>& m) {
+  const auto* entry = metrics::entry_of(m);
+  REQUIRE(entry != nullptr);
+  return entry->get_config(m);
+}
+
+/// A Dense → Dense(sigmoid) classifier compiled with non-default AUC, Precision and BinaryAccuracy
+/// objects and trained for two epochs on `x`, `y`.
+Sequential<float> model_with_metric_objects(const Matrix<float>& x, const Matrix<float>& y) {
+  Sequential<float> m;
+  m.set_seed(5);
+  m.add(layers::Dense<float>(6, "relu", input_shape{4}));
+  m.add(layers::Dense<float>(1, "sigmoid"));
+  m.compile(optimizers::Adam<float>(0.01), "binary_crossentropy",
+            {metrics::AUC<float>(50, "PR"), metrics::Precision<float>(0.7),
+             metrics::BinaryAccuracy<float>("thresholded_accuracy", 0.3), "recall"});
+  m.fit(x, y, {.batch_size = 16, .epochs = 2, .verbose = 0});
+  return m;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -179,7 +214,8 @@ TEST_CASE("a model file starts with the magic, kind and version, and ends with i
   CHECK(bytes.substr(0, 8) == "KERASCPP");
   CHECK(bytes[8] == 'M');
   CHECK(bytes.substr(9, 3) == std::string(3, '\0'));
-  CHECK(static_cast<unsigned char>(bytes[12]) == 1);
+  CHECK(static_cast<unsigned char>(bytes[12]) == serialization::format_version);
+  CHECK(serialization::format_version == 2);
   CHECK(bytes.substr(13, 3) == std::string(3, '\0'));
   CHECK(bytes.substr(16, 4) == "ARCH");
   CHECK(with_checksum(bytes) == bytes);
@@ -334,6 +370,138 @@ TEST_CASE("loss parameters, optimizer configs and exact learning rates survive a
     m.compile("adam", "mae");
     CHECK(round_trip(m).loss().name() == "mean_absolute_error");
   }
+}
+
+TEST_CASE("metric objects keep their config through save_model and load_model", "[serialization][metrics]") {
+  ScratchFolder folder;
+  const fs::path path = folder.path() / "metrics.kcpp";
+  Matrix<float> x, y;
+  make_data<float>(64, 4, x, y);
+  auto a = model_with_metric_objects(x, y);
+  save_model(a, path);
+  auto b = load_model<float>(path);
+
+  REQUIRE(b.metric_specs().size() == 4);
+  const std::vector<std::string> names{"auc", "precision", "thresholded_accuracy", "recall"};
+  for (std::size_t k = 0; k < 3; ++k) {
+    INFO(names[k]);
+    CHECK(b.metric_specs()[k].name == names[k]);
+    REQUIRE(b.metric_specs()[k].object != nullptr);
+    CHECK(saved_config(*b.metric_specs()[k].object) == saved_config(*a.metric_specs()[k].object));
+  }
+  CHECK(saved_config(*b.metric_specs()[0].object) ==
+        Config{{"curve", "PR"}, {"num_thresholds", "50"}, {"summation_method", "interpolation"}, {"thresholds", ""}});
+  CHECK(saved_config(*b.metric_specs()[1].object) == Config{{"class_id", "-1"}, {"thresholds", "0.7"}});
+  CHECK(saved_config(*b.metric_specs()[2].object) == Config{{"threshold", "0.3"}});
+  // The metric given by name stays a name: it is made from the registry when the model runs.
+  CHECK(b.metric_specs()[3].name == "recall");
+  CHECK(b.metric_specs()[3].object == nullptr);
+
+  // evaluate of the loaded model reports exactly the values of the saved one.
+  const Logs before = a.evaluate(x, y);
+  const Logs after = b.evaluate(x, y);
+  REQUIRE(before.size() == after.size());
+  for (const auto& [key, value] : before) {
+    INFO(key);
+    REQUIRE(after.count(key) == 1);
+    CHECK(after.at(key) == value);
+  }
+
+  // ... which are not the values of the metrics with their default arguments.
+  const Matrix<float> p = a.predict(x);
+  const double default_auc = metrics::compute(metrics::AUC<float>(), y, p).at("auc");
+  const double default_precision = metrics::compute(metrics::Precision<float>(), y, p).at("precision");
+  const double default_accuracy = metrics::compute(metrics::BinaryAccuracy<float>(), y, p).at("binary_accuracy");
+  CHECK(after.at("auc") != default_auc);
+  CHECK(after.at("precision") != default_precision);
+  CHECK(after.at("thresholded_accuracy") != default_accuracy);
+  CHECK(after.at("auc") == Approx(metrics::compute(metrics::AUC<float>(50, "PR"), y, p).at("auc")).epsilon(1e-6));
+  CHECK(after.at("precision") == Approx(metrics::compute(metrics::Precision<float>(0.7), y, p).at("precision")).epsilon(1e-6));
+}
+
+TEST_CASE("every configurable metric's config round-trips through its registry entry", "[serialization][metrics]") {
+  using Metrics = std::vector<std::shared_ptr<const Metric<float>>>;
+  const Metrics objects{
+      std::make_shared<metrics::BinaryAccuracy<float>>("ba", 0.3),
+      std::make_shared<metrics::AUC<float>>(37, "PR", "majoring", "pr_auc"),
+      std::make_shared<metrics::AUC<float>>(200, "ROC", "minoring", "auc_at", std::vector<double>{0.9, 0.1, 0.45}),
+      std::make_shared<metrics::Precision<float>>(0.25, 1, "precision_1"),
+      std::make_shared<metrics::Recall<float>>(0.8, 0, "recall_0"),
+      std::make_shared<metrics::F1Score<float>>("macro", 0.4, "f1_macro"),
+      std::make_shared<metrics::F1Score<float>>(),
+      std::make_shared<metrics::FBetaScore<float>>("weighted", 2.0, 0.6, "f2"),
+      std::make_shared<metrics::FBetaScore<float>>(std::nullopt, 0.5),
+      std::make_shared<metrics::CategoricalAccuracy<float>>("cat_acc")};
+  const std::vector<std::string> entries{"binary_accuracy", "auc", "auc", "precision", "recall", "f1_score",
+                                         "f1_score", "fbeta_score", "fbeta_score", "categorical_accuracy"};
+  const std::vector<Config> configs{
+      {{"threshold", "0.3"}},
+      {{"curve", "PR"}, {"num_thresholds", "37"}, {"summation_method", "majoring"}, {"thresholds", ""}},
+      {{"curve", "ROC"}, {"num_thresholds", "5"}, {"summation_method", "minoring"}, {"thresholds", "0.1,0.45,0.9"}},
+      {{"class_id", "1"}, {"thresholds", "0.25"}},
+      {{"class_id", "0"}, {"thresholds", "0.8"}},
+      {{"average", "macro"}, {"threshold", "0.4"}},
+      {},
+      {{"average", "weighted"}, {"beta", "2"}, {"threshold", "0.6"}},
+      {{"beta", "0.5"}},
+      {}};
+  // Three columns of targets and predictions.
+  Matrix<float> y(12, 3), p(12, 3);
+  for (Index i = 0; i < 12; ++i)
+    for (Index j = 0; j < 3; ++j) {
+      y(i, j) = (i + j) % 3 == 0 ? 1.0f : 0.0f;
+      p(i, j) = static_cast<float>(0.5 + 0.5 * std::sin(1.3 * static_cast<double>(i * 3 + j)));
+    }
+  for (std::size_t k = 0; k < objects.size(); ++k) {
+    const Metric<float>& m = *objects[k];
+    INFO(m.name());
+    const auto* entry = metrics::entry_of(m);
+    REQUIRE(entry != nullptr);
+    CHECK(entry->name == entries[k]);
+    const Config config = entry->get_config(m);
+    CHECK(config == configs[k]);
+    ConfigReader reader(config, "metric " + entry->name);
+    const auto back = entry->from_config(reader, m.name());
+    CHECK_NOTHROW(reader.finish());
+    const Metric<float>& restored = *back;
+    CHECK(typeid(restored) == typeid(m));
+    CHECK(restored.name() == m.name());
+    CHECK(entry->get_config(restored) == config);
+    CHECK(metrics::compute(restored, y, p) == metrics::compute(m, y, p));
+  }
+  // "accuracy" resolves by the shapes and saves no object; BinaryAccuracy objects save as binary_accuracy.
+  CHECK(metrics::registry<float>().find("accuracy")->from_config == nullptr);
+  CHECK(metrics::entry_of<float>(UnregisteredMeanOutput()) == nullptr);
+}
+
+TEST_CASE("bad metric configs in a file throw IOError naming the field, the expected and the received value",
+          "[serialization][metrics]") {
+  Sequential<float> m;
+  m.add(layers::Dense<float>(1, "sigmoid", input_shape{2}));
+  m.compile("sgd", "binary_crossentropy", {metrics::AUC<float>(50, "PR"), metrics::Precision<float>(0.7, -1, "prec")});
+  const std::string good = serialization::encode_model(m);
+  const auto patched = [&](std::string_view from, std::string_view to) {
+    REQUIRE(from.size() == to.size());
+    std::string bad = good;
+    bad.replace(find_bytes(good, from, find_bytes(good, "COMP")), from.size(), to);
+    return with_checksum(bad);
+  };
+  const auto load = [](const std::string& bytes) { (void)serialization::decode_model<float>(bytes, "'m.kcpp'"); };
+  CHECK_NOTHROW(load(good));
+  CHECK_THAT(message_of<IOError>([&] { load(patched("\x02\0\0\0PR"sv, "\x02\0\0\0XR"sv)); }),
+             Contains("'m.kcpp'") && Contains("section COMP, metric 0 'auc'") && Contains("invalid metric auc config") &&
+                 Contains("curve must be \"ROC\" or \"PR\", received curve=\"XR\""));
+  CHECK_THAT(message_of<IOError>([&] { load(patched("\x02\0\0\0" "50"sv, "\x02\0\0\0" "5x"sv)); }),
+             Contains("metric auc config 'num_thresholds' must be an integer in [2, 1000000], found '5x'"));
+  CHECK_THAT(message_of<IOError>([&] { load(patched("curve", "curvy")); }),
+             Contains("metric auc config is missing key 'curve'"));
+  CHECK_THAT(message_of<IOError>([&] { load(patched("0.7", "1.7")); }),
+             Contains("section COMP, metric 1 'prec'") &&
+                 Contains("Precision: thresholds must be in [0, 1], received thresholds=1.7"));
+  CHECK_THAT(message_of<IOError>([&] { load(patched("precision", "precisiox")); }),
+             Contains("unknown metric class 'precisiox'") && Contains("binary_accuracy") && Contains("auc"));
+  CHECK_THAT(message_of<IOError>([&] { load(patched("class_id", "class_ix")); }),
+             Contains("missing key 'class_id'"));
 }
 
 TEST_CASE("layer configs round-trip in full precision", "[serialization]") {
@@ -545,9 +713,9 @@ TEST_CASE("a failed save leaves the previous file byte-identical", "[serializati
                     IOError);
   }
   SECTION("the model cannot be saved") {
-    other.compile("adam", "mse", {metrics::BinaryAccuracy<float>("thresholded_accuracy", 0.7)});
+    other.compile("adam", "mse", {UnregisteredMeanOutput()});
     const auto msg = message_of<ValueError>([&] { save_model(other, path); });
-    CHECK_THAT(msg, Contains("thresholded_accuracy"));
+    CHECK_THAT(msg, Contains("cannot save metric object 'mean_output'") && Contains("KERASCPP_REGISTER_METRIC"));
   }
   CHECK(kerascpp::io::read_file(path) == before);
   std::vector<std::string> names;
@@ -601,10 +769,13 @@ TEST_CASE("each header check reports what it found", "[serialization]") {
   }
   SECTION("wrong version, even with a valid checksum") {
     std::string bad = good;
-    write_le(bad, 12, 2, 4);
+    write_le(bad, 12, 3, 4);
     CHECK_THAT(message_of<IOError>([&] { serialization::decode_model<float>(with_checksum(bad)); }),
-               Contains("unsupported format version 2") && Contains("reads version 1") && Contains("newer") &&
+               Contains("unsupported format version 3") && Contains("reads versions 1 to 2") && Contains("newer") &&
                    Contains("byte 12"));
+    write_le(bad, 12, 0, 4);
+    CHECK_THAT(message_of<IOError>([&] { serialization::decode_model<float>(with_checksum(bad)); }),
+               Contains("unsupported format version 0") && Contains("reads versions 1 to 2"));
   }
   SECTION("unknown kind") {
     std::string bad = good;
@@ -743,6 +914,24 @@ TEST_CASE("configs, names and enums from the file are checked", "[serialization]
   bad[rows_at - 1] = 7;
   CHECK_THAT(message_of<IOError>([&] { serialization::decode_model<float>(with_checksum(bad)); }),
              Contains("unknown dtype tag 7"));
+}
+
+TEST_CASE("files of format version 1 load, their metrics by name with default arguments", "[serialization][metrics]") {
+  for (const char* name : {"tiny_float.kcpp", "tiny_double.kcpp"}) {
+    INFO(name);
+    const fs::path path = test_data / "models" / "v1" / name;
+    const std::string bytes = kerascpp::io::read_file(path);
+    REQUIRE(static_cast<unsigned char>(bytes[12]) == 1);
+    auto v1 = load_model<float>(path);
+    auto current = load_model<float>(test_data / "models" / name);
+    CHECK(v1.compiled());
+    REQUIRE(v1.metric_specs().size() == 1);
+    CHECK(v1.metric_specs()[0].name == (std::string(name) == "tiny_float.kcpp" ? "accuracy" : "mae"));
+    CHECK(v1.metric_specs()[0].object == nullptr);
+    CHECK(same_weights(v1, current));
+    // Saved again, the model is written in the current version, as the current fixture is.
+    CHECK(serialization::encode_model(v1) == serialization::encode_model(current));
+  }
 }
 
 TEST_CASE("committed fixture files load and re-save to the same bytes", "[serialization]") {

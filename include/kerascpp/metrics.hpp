@@ -13,10 +13,16 @@
 #include <kerascpp/metrics/metric.hpp>
 #include <kerascpp/registry.hpp>
 
+#include <cstdint>
+#include <limits>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <typeinfo>
+#include <utility>
+#include <vector>
 
 namespace kerascpp {
 
@@ -29,6 +35,7 @@ class BinaryAccuracy : public Metric<Scalar> {
   explicit BinaryAccuracy(std::string name = "binary_accuracy", double threshold = 0.5)
       : Metric<Scalar>(std::move(name)), threshold_(threshold) {}
   std::unique_ptr<Metric<Scalar>> clone() const override { return std::make_unique<BinaryAccuracy>(*this); }
+  double threshold() const { return threshold_; }
   void per_sample(ConstMatrixView<Scalar> y, ConstMatrixView<Scalar> p, Eigen::Ref<Vector<Scalar>> out) const override {
     const Scalar t = Scalar(threshold_);
     losses::detail::row_means(y, p, out.data(), [t](Scalar v, Scalar label) {
@@ -100,12 +107,18 @@ class RootMeanSquaredError : public MeanSquaredError<Scalar> {
 };
 
 /// What the registry knows of one metric name, for one Scalar: how to make the metric, given the
-/// name the user typed (its History key) and the widths of the targets and of the model's output.
+/// name the user typed (its History key) and the widths of the targets and of the model's output;
+/// and, for an entry whose metric objects are saved with their arguments, the class of those
+/// objects, the object a config makes under a given name, and an object's config (Keras's
+/// get_config, without the name). Entries that only resolve a name ("accuracy") leave these null.
 template <typename Scalar>
 struct MetricEntry {
   std::string name;
   const std::type_info* type;
   std::unique_ptr<Metric<Scalar>> (*make)(const std::string& typed, Index y_cols, Index out_cols);
+  const std::type_info* object_type = nullptr;
+  std::unique_ptr<Metric<Scalar>> (*from_config)(ConfigReader&, const std::string& name) = nullptr;
+  Config (*get_config)(const Metric<Scalar>&) = nullptr;
 };
 
 template <typename Scalar>
@@ -115,7 +128,9 @@ Registry<MetricEntry<Scalar>>& registry();
 
 namespace detail {
 /// The entry of the metric class `M` (or, when `Codec` gives `make(typed, y_cols, out_cols)`, of
-/// what it makes); `M` is constructed from the name the user typed.
+/// what it makes); `M` is constructed from the name the user typed. Objects of `M` are saved with
+/// their config when `Codec` gives `from_config(ConfigReader&, name)` and `get_config(const M&)`,
+/// or with an empty config when `Codec` is `M` itself and `M` takes no argument but its name.
 template <typename M, typename Codec>
 metrics::MetricEntry<typename M::scalar_type> metric_entry(std::string_view name) {
   using Scalar = typename M::scalar_type;
@@ -123,7 +138,24 @@ metrics::MetricEntry<typename M::scalar_type> metric_entry(std::string_view name
     if constexpr (requires { Codec::make(typed, y_cols, out_cols); }) return Codec::make(typed, y_cols, out_cols);
     else return std::make_unique<M>(typed);
   };
-  return {std::string(name), &typeid(Codec), make};
+  metrics::MetricEntry<Scalar> e{std::string(name), &typeid(Codec), make};
+  if constexpr (requires(ConfigReader& c, const std::string& n, const M& m) {
+                  Codec::from_config(c, n);
+                  Codec::get_config(m);
+                }) {
+    e.object_type = &typeid(M);
+    e.from_config = [](ConfigReader& c, const std::string& n) -> std::unique_ptr<Metric<Scalar>> {
+      return Codec::from_config(c, n);
+    };
+    e.get_config = [](const Metric<Scalar>& m) -> Config { return Codec::get_config(static_cast<const M&>(m)); };
+  } else if constexpr (std::is_same_v<M, Codec> && std::is_constructible_v<M, std::string>) {
+    e.object_type = &typeid(M);
+    e.from_config = [](ConfigReader&, const std::string& n) -> std::unique_ptr<Metric<Scalar>> {
+      return std::make_unique<M>(n);
+    };
+    e.get_config = [](const Metric<Scalar>&) { return Config{}; };
+  }
+  return e;
 }
 }  // namespace detail
 
@@ -150,6 +182,85 @@ struct WithDefaults {
     m->set_name(typed);
     return m;
   }
+};
+
+/// The config of BinaryAccuracy: `threshold`.
+template <typename Scalar = float>
+struct BinaryAccuracyCodec {
+  static std::unique_ptr<Metric<Scalar>> from_config(ConfigReader& c, const std::string& name) {
+    return std::make_unique<BinaryAccuracy<Scalar>>(name, c.number("threshold"));
+  }
+  static Config get_config(const BinaryAccuracy<Scalar>& m) {
+    return {{"threshold", kerascpp::detail::number(m.threshold())}};
+  }
+};
+
+/// The largest num_thresholds an AUC read from a file may have (its state holds 2·num_thresholds + 2
+/// doubles, allocated before any data is seen).
+inline constexpr std::int64_t max_auc_thresholds = 1'000'000;
+
+/// The config of AUC, with Keras's keys: `num_thresholds`, `curve` ("ROC" or "PR"),
+/// `summation_method` and `thresholds` (the thresholds given to the constructor, comma-separated
+/// and sorted; empty for num_thresholds evenly spaced ones).
+template <typename Scalar = float>
+struct AUCCodec : WithDefaults<AUC<Scalar>> {
+  static std::unique_ptr<Metric<Scalar>> from_config(ConfigReader& c, const std::string& name) {
+    const auto num_thresholds = static_cast<int>(c.integer("num_thresholds", 2, max_auc_thresholds));
+    const std::string curve = c.text("curve");
+    const std::string summation_method = c.text("summation_method");
+    return std::make_unique<AUC<Scalar>>(num_thresholds, curve, summation_method, name, c.list<double>("thresholds"));
+  }
+  static Config get_config(const AUC<Scalar>& m) {
+    std::vector<std::string> thresholds;
+    for (const double t : m.specified_thresholds()) thresholds.push_back(kerascpp::detail::number(t));
+    return {{"num_thresholds", std::to_string(m.num_thresholds())},
+            {"curve", m.curve()},
+            {"summation_method", m.summation_method()},
+            {"thresholds", kerascpp::detail::join(thresholds, ",")}};
+  }
+};
+
+/// The config of Precision and Recall (`Of<Scalar>`), with Keras's keys: `thresholds` (one number)
+/// and `class_id` (-1 for every output).
+template <template <typename> class M>
+struct ConfusionCountsCodec {
+  template <typename Scalar>
+  struct Of : WithDefaults<M<Scalar>> {
+    static std::unique_ptr<Metric<Scalar>> from_config(ConfigReader& c, const std::string& name) {
+      const double thresholds = c.number("thresholds");
+      const auto class_id = static_cast<Index>(c.integer("class_id", -1, std::numeric_limits<std::int32_t>::max()));
+      return std::make_unique<M<Scalar>>(thresholds, class_id, name);
+    }
+    static Config get_config(const M<Scalar>& m) {
+      return {{"thresholds", kerascpp::detail::number(m.thresholds())}, {"class_id", std::to_string(m.class_id())}};
+    }
+  };
+};
+
+/// The config of FBetaScore (`beta` = true) and F1Score, with Keras's keys: `average` ("micro",
+/// "macro" or "weighted"; absent for Keras's None), `beta` (FBetaScore only) and `threshold`
+/// (absent for Keras's None).
+template <template <typename> class M, bool beta>
+struct FScoreCodec {
+  template <typename Scalar>
+  struct Of : WithDefaults<M<Scalar>> {
+    static std::unique_ptr<Metric<Scalar>> from_config(ConfigReader& c, const std::string& name) {
+      std::optional<std::string> average = c.optional_text("average");
+      if constexpr (beta) {
+        const double b = c.number("beta");
+        return std::make_unique<M<Scalar>>(std::move(average), b, c.optional_number("threshold"), name);
+      } else {
+        return std::make_unique<M<Scalar>>(std::move(average), c.optional_number("threshold"), name);
+      }
+    }
+    static Config get_config(const M<Scalar>& m) {
+      Config config;
+      if (m.average()) config["average"] = *m.average();
+      if constexpr (beta) config["beta"] = kerascpp::detail::number(m.beta());
+      if (m.threshold()) config["threshold"] = kerascpp::detail::number(*m.threshold());
+      return config;
+    }
+  };
 };
 
 }  // namespace metrics
@@ -180,7 +291,7 @@ Registry<MetricEntry<Scalar>>& registry() {
     return std::vector{
         metric_entry<BinaryAccuracy<Scalar>, AccuracyByShape<Scalar>>("accuracy"),
         metric_entry<BinaryAccuracy<Scalar>, AccuracyByShape<Scalar>>("acc"),
-        metric_entry<BinaryAccuracy<Scalar>, BinaryAccuracy<Scalar>>("binary_accuracy"),
+        metric_entry<BinaryAccuracy<Scalar>, BinaryAccuracyCodec<Scalar>>("binary_accuracy"),
         metric_entry<CategoricalAccuracy<Scalar>, CategoricalAccuracy<Scalar>>("categorical_accuracy"),
         metric_entry<SparseCategoricalAccuracy<Scalar>, SparseCategoricalAccuracy<Scalar>>("sparse_categorical_accuracy"),
         metric_entry<MeanAbsoluteError<Scalar>, MeanAbsoluteError<Scalar>>("mean_absolute_error"),
@@ -189,11 +300,21 @@ Registry<MetricEntry<Scalar>>& registry() {
         metric_entry<MeanSquaredError<Scalar>, MeanSquaredError<Scalar>>("mse"),
         metric_entry<RootMeanSquaredError<Scalar>, RootMeanSquaredError<Scalar>>("root_mean_squared_error"),
         metric_entry<RootMeanSquaredError<Scalar>, RootMeanSquaredError<Scalar>>("rmse"),
-        metric_entry<AUC<Scalar>, WithDefaults<AUC<Scalar>>>("auc"),
-        metric_entry<Precision<Scalar>, WithDefaults<Precision<Scalar>>>("precision"),
-        metric_entry<Recall<Scalar>, WithDefaults<Recall<Scalar>>>("recall"),
-        metric_entry<F1Score<Scalar>, WithDefaults<F1Score<Scalar>>>("f1_score")};
+        metric_entry<AUC<Scalar>, AUCCodec<Scalar>>("auc"),
+        metric_entry<Precision<Scalar>, typename ConfusionCountsCodec<Precision>::template Of<Scalar>>("precision"),
+        metric_entry<Recall<Scalar>, typename ConfusionCountsCodec<Recall>::template Of<Scalar>>("recall"),
+        metric_entry<F1Score<Scalar>, typename FScoreCodec<F1Score, false>::template Of<Scalar>>("f1_score"),
+        metric_entry<FBetaScore<Scalar>, typename FScoreCodec<FBetaScore, true>::template Of<Scalar>>("fbeta_score")};
   });
+}
+
+/// The registry entry that saves the metric object `metric` with its config: the first entry whose
+/// object class is `metric`'s class; nullptr when no entry saves objects of that class.
+template <typename Scalar>
+const MetricEntry<Scalar>* entry_of(const Metric<Scalar>& metric) {
+  for (const auto& e : registry<Scalar>().entries())
+    if (e.object_type != nullptr && *e.object_type == typeid(metric)) return &e;
+  return nullptr;
 }
 
 /// Resolves a registered metric name; the metric keeps the name the user typed.

@@ -149,6 +149,7 @@ class AUC : public Metric<Scalar> {
       inner = thresholds;
       std::sort(inner.begin(), inner.end());
       even_ = evenly_distributed(inner);
+      specified_thresholds_ = inner;
     }
     thresholds_.push_back(static_cast<Scalar>(0.0 - epsilon));
     for (double t : inner) thresholds_.push_back(static_cast<Scalar>(t));
@@ -166,6 +167,9 @@ class AUC : public Metric<Scalar> {
   const std::vector<Scalar>& thresholds() const { return thresholds_; }
   const std::string& curve() const { return curve_name_; }
   const std::string& summation_method() const { return summation_name_; }
+  /// The thresholds given to the constructor, sorted; empty when they are num_thresholds evenly
+  /// spaced ones.
+  const std::vector<double>& specified_thresholds() const { return specified_thresholds_; }
 
   void check_shapes(Index y_cols, Index out_cols) const override {
     kerascpp::detail::check_same_width("AUC", y_cols, out_cols);
@@ -272,6 +276,7 @@ class AUC : public Metric<Scalar> {
   }
 
   std::vector<Scalar> thresholds_;
+  std::vector<double> specified_thresholds_;
   bool even_ = true;
   bool pr_ = false;
   Summation summation_ = Summation::interpolation;

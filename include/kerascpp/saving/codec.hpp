@@ -32,8 +32,11 @@ namespace serialization {
 
 /// The 8 bytes every kerascpp file starts with.
 inline constexpr std::string_view magic = "KERASCPP";
-/// The format version this build writes and the only one it reads.
-inline constexpr std::uint32_t format_version = 1;
+/// The format version this build writes. Version 2 saves each metric object's config in COMP;
+/// version 1 saved metrics by name only.
+inline constexpr std::uint32_t format_version = 2;
+/// The oldest format version this build reads.
+inline constexpr std::uint32_t oldest_format_version = 1;
 /// Magic, kind byte, three reserved zero bytes, version.
 inline constexpr std::size_t header_size = 16;
 /// The CRC-32 at the end of the file.
@@ -359,6 +362,15 @@ struct WeightsRecord {
   std::vector<LayerWeightsRecord> layers;
 };
 
+/// One metric of the COMP section: its name (the History key) and, for a metric object, the
+/// registered metric name of its class and its config.
+struct MetricRecord {
+  std::size_t offset = 0;
+  std::string name;
+  std::optional<std::string> type;  // nullopt: given to compile by name (and every metric of version 1)
+  Config config;
+};
+
 /// The COMP section.
 struct CompileRecord {
   std::size_t offset = 0;
@@ -367,7 +379,7 @@ struct CompileRecord {
   Config optimizer_config;
   std::string loss;
   Config loss_config;
-  std::vector<std::string> metrics;
+  std::vector<MetricRecord> metrics;
 };
 
 /// The TRST section.
@@ -478,8 +490,10 @@ inline WeightsRecord read_weights(Reader& r, const KnownNames& known) {
   return w;
 }
 
-/// The COMP section: optimizer, loss and metrics, when the model was compiled.
-inline CompileRecord read_compile(Reader& r, const KnownNames& known) {
+/// The COMP section: optimizer, loss and metrics, when the model was compiled. Version 1 holds
+/// each metric's name; version 2 its name, whether it is a metric object, and then the object's
+/// registered metric name and config.
+inline CompileRecord read_compile(Reader& r, const KnownNames& known, std::uint32_t version) {
   CompileRecord c;
   c.offset = r.offset();
   c.compiled = r.boolean("the compiled flag");
@@ -494,8 +508,17 @@ inline CompileRecord read_compile(Reader& r, const KnownNames& known) {
   if (!contains(known.losses, c.loss))
     r.fail(loss_at, cat("unknown loss ", quote(c.loss), "; known losses are ", join(known.losses)));
   c.loss_config = read_config(r, "loss config");
-  const std::size_t n = r.count("the metric count", 4);
-  for (std::size_t k = 0; k < n; ++k) c.metrics.push_back(r.str(cat("metric name ", k)));
+  const std::size_t n = r.count("the metric count", version == 1 ? 4 : 5);
+  for (std::size_t k = 0; k < n; ++k) {
+    MetricRecord m;
+    m.offset = r.offset();
+    m.name = r.str(cat("metric name ", k));
+    if (version >= 2 && r.boolean(cat("the object flag of metric ", k, " ", quote(m.name)))) {
+      m.type = r.str(cat("the registered name of metric ", k, " ", quote(m.name)));
+      m.config = read_config(r, cat("metric ", quote(m.name), " config"));
+    }
+    c.metrics.push_back(std::move(m));
+  }
   return c;
 }
 
@@ -549,9 +572,10 @@ inline FileRecord parse_file(std::string_view bytes, const Origin& origin, std::
       file_error(origin, k, "header", cat("reserved header byte is ", static_cast<int>(static_cast<unsigned char>(bytes[k])),
                                           "; expected 0"));
   const auto version = static_cast<std::uint32_t>(load_le(bytes.data() + 12, 4));
-  if (version != format_version)
+  if (version < oldest_format_version || version > format_version)
     file_error(origin, 12, "header",
-               cat("unsupported format version ", version, "; this build of kerascpp reads version ", format_version,
+               cat("unsupported format version ", version, "; this build of kerascpp reads versions ",
+                   oldest_format_version, " to ", format_version,
                    version > format_version ? " (the file was written by a newer kerascpp)" : ""));
   const std::size_t body_end = size - checksum_size;
   const auto stored = static_cast<std::uint32_t>(load_le(bytes.data() + body_end, 4));
@@ -591,7 +615,7 @@ inline FileRecord parse_file(std::string_view bytes, const Origin& origin, std::
     r.set_context(cat("section ", tag));
     if (tag == "ARCH") file.layers = read_architecture(r, known);
     else if (tag == "WGHT") file.weights = read_weights(r, known);
-    else if (tag == "COMP") file.compile = read_compile(r, known);
+    else if (tag == "COMP") file.compile = read_compile(r, known, version);
     else file.state = read_state(r);
     if (!r.at_end())
       r.fail(cat(r.remaining(), " unread bytes at the end of section ", tag, "; expected the section to end here"));

@@ -33,6 +33,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <typeinfo>
 #include <utility>
 #include <vector>
 
@@ -96,6 +97,23 @@ std::unique_ptr<Loss<Scalar>> make_loss(const CompileRecord& rec, const Origin& 
   const auto& entry = *loss_registry<Scalar>().find(rec.loss);
   ConfigReader c(rec.loss_config, "loss " + rec.loss);
   return from_config(c, rec.loss, origin, rec.offset, "section COMP", [&] { return entry.from_config(c); });
+}
+
+/// The metric object metric record `index` describes, failing on an unknown registered name or any
+/// config problem.
+template <typename Scalar>
+std::unique_ptr<Metric<Scalar>> make_metric(const MetricRecord& rec, std::size_t index, const Origin& origin) {
+  const std::string context = cat("section COMP, metric ", index, " ", quote(rec.name));
+  const auto* entry = metrics::registry<Scalar>().find(*rec.type);
+  if (entry == nullptr || entry->from_config == nullptr) {
+    std::vector<std::string> names;
+    for (const auto& e : metrics::registry<Scalar>().entries())
+      if (e.from_config != nullptr) names.push_back(e.name);
+    file_error(origin, rec.offset, context,
+               cat("unknown metric class ", quote(*rec.type), "; metric objects are saved as one of ", join(names)));
+  }
+  ConfigReader c(rec.config, "metric " + *rec.type);
+  return from_config(c, "metric " + *rec.type, origin, rec.offset, context, [&] { return entry->from_config(c, rec.name); });
 }
 
 /// The optimizer's config: its arguments, its current learning rate written exactly (or its
@@ -180,10 +198,23 @@ std::string encode_model(const Sequential<Scalar>& model) {
     w.config(loss_entry->get_config(loss));
     w.count(model.metric_specs().size(), "metrics");
     for (const auto& spec : model.metric_specs()) {
-      if (metrics::registry<Scalar>().find(spec.name) == nullptr)
-        throw ValueError(cat("save_model: cannot save metric ", quote(spec.name), ": only metrics with a registered name (",
-                             detail::join(metrics::registry<Scalar>().names()), ") can be saved"));
       w.str(spec.name);
+      if (spec.object == nullptr) {
+        if (metrics::registry<Scalar>().find(spec.name) == nullptr)
+          throw ValueError(cat("save_model: cannot save metric ", quote(spec.name), ": only metrics with a registered name (",
+                               detail::join(metrics::registry<Scalar>().names()), ") can be saved"));
+        w.boolean(false);
+        continue;
+      }
+      const Metric<Scalar>& object = *spec.object;
+      const auto* entry = metrics::entry_of(object);
+      if (entry == nullptr)
+        throw ValueError(cat("save_model: cannot save metric object ", quote(spec.name), " of class ",
+                             typeid(object).name(), ": its class is not registered (register it with ",
+                             "KERASCPP_REGISTER_METRIC to save it)"));
+      w.boolean(true);
+      w.str(entry->name);
+      w.config(entry->get_config(object));
     }
   }
   w.end_section(comp);
@@ -304,12 +335,17 @@ Sequential<Scalar> decode_model(std::string_view bytes, std::string_view source 
       detail::file_error(origin, comp.offset, "section COMP", "a model without layers cannot be compiled");
     optimizer = detail::make_optimizer<Scalar>(comp, origin);
     loss = detail::make_loss<Scalar>(comp, origin);
-    for (const auto& name : comp.metrics) {
-      if (metrics::registry<Scalar>().find(name) == nullptr)
-        detail::file_error(origin, comp.offset, "section COMP",
-                           cat("unknown metric ", quote(name), "; known metrics are ",
-                               detail::join(metrics::registry<Scalar>().names())));
-      metric_specs.emplace_back(name);
+    for (std::size_t k = 0; k < comp.metrics.size(); ++k) {
+      const auto& rec = comp.metrics[k];
+      if (!rec.type) {
+        if (metrics::registry<Scalar>().find(rec.name) == nullptr)
+          detail::file_error(origin, rec.offset, "section COMP",
+                             cat("unknown metric ", quote(rec.name), "; known metrics are ",
+                                 detail::join(metrics::registry<Scalar>().names())));
+        metric_specs.emplace_back(rec.name);
+        continue;
+      }
+      metric_specs.emplace_back(*detail::make_metric<Scalar>(rec, k, origin));
     }
   }
 
