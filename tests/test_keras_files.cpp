@@ -458,7 +458,7 @@ Trained trained_model() {
     for (Eigen::Index j = 0; j < 4; ++j) t.x(i, j) = std::sin(0.7f * static_cast<float>(i * 4 + j));
     t.y(i, 0) = t.x(i, 0) * t.x(i, 1) - 0.5f * t.x(i, 3);
   }
-  t.model.compile(k::optimizers::Adam<float>{0.01}, "mse", {"mae"});
+  t.model.compile(k::optimizers::Adam<float>{0.01}, "mse", {"mae", k::metrics::RootMeanSquaredError<float>()});
   return t;
 }
 
@@ -508,6 +508,12 @@ TEST_CASE("save_model writes what Keras 3 writes and loads back: same prediction
     CHECK(config["config"]["layers"][2]["config"]["momentum"] == 0.8);
     CHECK(config["compile_config"]["optimizer"]["class_name"] == "Adam");
     CHECK(config["compile_config"]["loss"] == "mean_squared_error");
+    const json& metrics = config["compile_config"]["metrics"];
+    REQUIRE(metrics.size() == 2);
+    CHECK(metrics[0] == "mae");
+    CHECK(metrics[1] == json::parse(R"({"module": "keras.metrics", "class_name": "RootMeanSquaredError",
+                                        "config": {"name": "root_mean_squared_error", "dtype": "float32"},
+                                        "registered_name": null})"));
   }
   SECTION("save_weights and load_weights") {
     const fs::path weights = folder / "roundtrip.weights.h5";
@@ -561,6 +567,210 @@ TEST_CASE("A double model is saved as float32 and the kcpp format is untouched",
   k::save_model(back, scratch.path() / "double.kcpp");
   auto kcpp = k::load_model<double>(scratch.path() / "double.kcpp");
   CHECK(kcpp.predict(g.x.cast<double>()) == back.predict(g.x.cast<double>()));
+}
+
+/// A binary classifier on 3 inputs, built, and 60 samples of data for it.
+struct Classifier {
+  k::Sequential<float> model;
+  k::Matrix<float> x, y;
+};
+
+Classifier classifier() {
+  using namespace kerascpp::layers;
+  Classifier c{k::Sequential<float>{Dense<float>(4, "tanh", k::input_shape{3}), Dense<float>(1, "sigmoid")},
+               k::Matrix<float>(60, 3), k::Matrix<float>(60, 1)};
+  c.model.set_seed(11);
+  for (Eigen::Index i = 0; i < 60; ++i) {
+    for (Eigen::Index j = 0; j < 3; ++j) c.x(i, j) = std::sin(0.9f * static_cast<float>(i * 3 + j) + 0.3f);
+    c.y(i, 0) = c.x(i, 0) + 0.5f * c.x(i, 1) * c.x(i, 2) > 0.1f ? 1.0f : 0.0f;
+  }
+  return c;
+}
+
+/// The config of every metric object of `model`, as its registry entry writes it (empty for names).
+std::vector<k::Config> metric_configs(const k::Sequential<float>& model) {
+  std::vector<k::Config> out;
+  for (const auto& spec : model.metric_specs()) {
+    if (spec.object == nullptr) {
+      out.emplace_back();
+      continue;
+    }
+    const auto* entry = k::metrics::entry_of(*spec.object);
+    REQUIRE(entry != nullptr);
+    k::Config c = entry->get_config(*spec.object);
+    c["class"] = entry->name;
+    c["name"] = spec.object->name();
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+TEST_CASE("Metric objects are saved in compile_config as Keras serializes them and load back with their arguments",
+          "[keras_files]") {
+  const kerascpp_test::ScratchFolder scratch;
+  Classifier c = classifier();
+  c.model.compile(k::optimizers::SGD<float>{0.05}, "binary_crossentropy",
+                  {"accuracy", k::metrics::AUC<float>(50, "PR"), k::metrics::Precision<float>(0.7)});
+  c.model.fit(c.x, c.y, {.batch_size = 20, .epochs = 2, .verbose = 0, .shuffle = false});
+  const fs::path file = scratch.path() / "metrics.keras";
+  k::keras::save_model(c.model, file);
+
+  const json config = json::parse(k::keras::archive::read_archive(k::io::read_file(file), {"config.json"}).at("config.json"));
+  const json& metrics = config["compile_config"]["metrics"];
+  REQUIRE(metrics.size() == 3);
+  CHECK(metrics[0] == "accuracy");
+  CHECK(metrics[1]["module"] == "keras.metrics");
+  CHECK(metrics[1]["class_name"] == "AUC");
+  CHECK(metrics[1]["registered_name"].is_null());
+  const json& auc = metrics[1]["config"];
+  std::vector<std::string> keys;
+  for (const auto& [key, value] : auc.items()) keys.push_back(key);
+  CHECK(keys == std::vector<std::string>{"name", "dtype", "num_thresholds", "curve", "summation_method", "multi_label",
+                                         "num_labels", "label_weights", "from_logits"});
+  CHECK(auc["name"] == "auc");
+  CHECK(auc["dtype"] == "float32");
+  CHECK(auc["num_thresholds"].is_number_integer());
+  CHECK(auc["num_thresholds"] == 50);
+  CHECK(auc["curve"] == "PR");
+  CHECK(auc["summation_method"] == "interpolation");
+  CHECK(auc["multi_label"] == false);
+  CHECK(auc["num_labels"].is_null());
+  CHECK(auc["label_weights"].is_null());
+  CHECK(auc["from_logits"] == false);
+  CHECK(metrics[2] == json::parse(R"({"module": "keras.metrics", "class_name": "Precision",
+                                      "config": {"name": "precision", "dtype": "float32", "thresholds": 0.7,
+                                                 "top_k": null, "class_id": null},
+                                      "registered_name": null})"));
+
+  auto loaded = k::keras::load_model<float>(file);
+  CHECK(metric_configs(loaded) == metric_configs(c.model));
+  const k::Logs expected = c.model.evaluate(c.x, c.y);
+  const k::Logs got = loaded.evaluate(c.x, c.y);
+  CHECK(got.at("auc") == expected.at("auc"));
+  CHECK(got.at("precision") == expected.at("precision"));
+  CHECK(got.at("accuracy") == expected.at("accuracy"));
+
+  // Metrics by name (AUC with 200 thresholds on the ROC curve, Precision at 0.5) give other values.
+  auto by_name = k::keras::load_model<float>(file);
+  by_name.compile(k::optimizers::SGD<float>{0.05}, "binary_crossentropy", {"accuracy", "auc", "precision"});
+  const k::Logs defaults = by_name.evaluate(c.x, c.y);
+  CHECK(defaults.at("auc") != expected.at("auc"));
+  CHECK(defaults.at("precision") != expected.at("precision"));
+
+  SECTION("given thresholds, class_id, F-scores and the other metric classes keep their arguments") {
+    using namespace kerascpp::metrics;
+    Classifier d = classifier();
+    d.model.compile(k::optimizers::SGD<float>{0.05}, "binary_crossentropy",
+                    {AUC<float>(4, "ROC", "minoring", "auc_given", {0.2, 0.6}), Recall<float>(0.3, 0, "recall_0"),
+                     FBetaScore<float>("macro", 2.0, 0.4), F1Score<float>(std::nullopt, 0.6),
+                     BinaryAccuracy<float>("binary_accuracy", 0.3), MeanSquaredError<float>(), "mse"});
+    d.model.fit(d.x, d.y, {.batch_size = 20, .epochs = 1, .verbose = 0, .shuffle = false});
+    const fs::path other = scratch.path() / "more_metrics.keras";
+    k::keras::save_model(d.model, other);
+    const json m =
+        json::parse(k::keras::archive::read_archive(k::io::read_file(other), {"config.json"}).at("config.json"))["compile_config"]["metrics"];
+    REQUIRE(m.size() == 7);
+    CHECK(m[0]["config"]["thresholds"] == json::array({0.2, 0.6}));
+    CHECK(m[0]["config"]["num_thresholds"] == 4);
+    CHECK(m[0]["config"]["summation_method"] == "minoring");
+    CHECK(m[1]["config"] == json::parse(R"({"name": "recall_0", "dtype": "float32", "thresholds": 0.3,
+                                             "top_k": null, "class_id": 0})"));
+    CHECK(m[2]["class_name"] == "FBetaScore");
+    CHECK(m[2]["config"] == json::parse(R"({"name": "fbeta_score", "dtype": "float32", "average": "macro",
+                                             "beta": 2.0, "threshold": 0.4})"));
+    CHECK(m[3]["config"] == json::parse(R"({"name": "f1_score", "dtype": "float32", "average": null,
+                                             "threshold": 0.6})"));
+    CHECK(m[4]["config"] == json::parse(R"({"name": "binary_accuracy", "dtype": "float32", "threshold": 0.3})"));
+    CHECK(m[5]["class_name"] == "MeanSquaredError");
+    CHECK(m[6] == "mse");
+    auto back = k::keras::load_model<float>(other);
+    CHECK(metric_configs(back) == metric_configs(d.model));
+    CHECK(back.evaluate(d.x, d.y) == d.model.evaluate(d.x, d.y));
+  }
+}
+
+TEST_CASE("Serialized metrics of a Keras 3 archive and a tf.keras 2 .h5 load with their arguments", "[keras_files]") {
+  for (const char* file : {"metric_objects.keras", "metric_objects_legacy.h5"}) {
+    CAPTURE(file);
+    auto model = k::keras::load_model<float>(data(file));
+    REQUIRE(model.metric_specs().size() == 3);
+    CHECK(model.metric_specs()[0].name == "accuracy");
+    CHECK(model.metric_specs()[0].object == nullptr);
+    const auto* auc = dynamic_cast<const k::metrics::AUC<float>*>(model.metric_specs()[1].object.get());
+    REQUIRE(auc != nullptr);
+    CHECK(auc->name() == "auc");
+    CHECK(auc->num_thresholds() == 50);
+    CHECK(auc->curve() == "PR");
+    CHECK(auc->summation_method() == "interpolation");
+    CHECK(auc->specified_thresholds().empty());
+    const auto* precision = dynamic_cast<const k::metrics::Precision<float>*>(model.metric_specs()[2].object.get());
+    REQUIRE(precision != nullptr);
+    CHECK(precision->name() == "precision");
+    CHECK(precision->thresholds() == 0.7);
+    CHECK(precision->class_id() == -1);
+
+    const Classifier c = classifier();
+    auto same = k::keras::load_model<float>(data(file));
+    same.compile(k::optimizers::SGD<float>{0.05}, "binary_crossentropy",
+                 {"accuracy", k::metrics::AUC<float>(50, "PR"), k::metrics::Precision<float>(0.7)});
+    CHECK(model.evaluate(c.x, c.y) == same.evaluate(c.x, c.y));
+  }
+}
+
+TEST_CASE("A metric argument kerascpp cannot honour is refused with its place in the file", "[keras_files]") {
+  const kerascpp_test::ScratchFolder scratch;
+  CHECK_THAT(thrown_message<k::ValueError>([] { k::keras::load_model<float>(data("err_metric_from_logits.keras")); }),
+             Contains("config.json compile_config metrics[1] (AUC): from_logits=true is not supported: kerascpp's AUC "
+                      "takes probabilities (from_logits=false)"));
+
+  const std::string archive = k::io::read_file(data("metric_objects.keras"));
+  const auto entries = k::keras::archive::read_archive(archive, {"config.json", "metadata.json", "model.weights.h5"});
+  const json original = json::parse(entries.at("config.json"));
+  /// The message load_model throws for metric_objects.keras with `edit` applied to its metrics.
+  const auto message_with = [&](auto edit) {
+    json config = original;
+    edit(config["compile_config"]["metrics"]);
+    const fs::path p = scratch.path() / "edited.keras";
+    write_bytes(p, k::keras::archive::write_archive({{"metadata.json", entries.at("metadata.json")},
+                                                     {"config.json", config.dump()},
+                                                     {"model.weights.h5", entries.at("model.weights.h5")}}));
+    return thrown_message<k::ValueError>([p] { k::keras::load_model<float>(p); });
+  };
+  CHECK_THAT(message_with([](json& m) { m[1]["config"]["multi_label"] = true; }),
+             Contains("metrics[1] (AUC): multi_label=true is not supported: kerascpp's AUC treats every output as one "
+                      "label (multi_label=false)"));
+  CHECK_THAT(message_with([](json& m) { m[2]["config"]["top_k"] = 3; }),
+             Contains("metrics[2] (Precision): top_k=3 is not supported: kerascpp counts every output above the "
+                      "threshold (top_k=None)"));
+  CHECK_THAT(message_with([](json& m) { m[2]["config"]["thresholds"] = json::array({0.3, 0.7}); }),
+             Contains("metrics[2] (Precision): thresholds=[0.3,0.7] is not supported: kerascpp's Precision takes one "
+                      "threshold"));
+  CHECK_THAT(message_with([](json& m) { m[1]["config"]["curve"] = "PRGAIN"; }),
+             Contains("metrics[1] (AUC): AUC: curve must be \"ROC\" or \"PR\", received curve=\"PRGAIN\""));
+  CHECK_THAT(message_with([](json& m) { m[1]["config"]["sparse"] = true; }),
+             Contains("metrics[1] (AUC): argument 'sparse'=true is not supported by kerascpp's AUC"));
+  CHECK_THAT(message_with([](json& m) { m[0] = json::parse(R"({"class_name": "MeanIoU", "config": {"num_classes": 2}})"); }),
+             Contains("metrics[0]: unsupported metric class 'MeanIoU'; kerascpp reads metric objects of the Keras "
+                      "classes BinaryAccuracy, CategoricalAccuracy") &&
+                 Contains("FBetaScore and metrics by name (accuracy, acc, binary_accuracy"));
+
+  // Keys that do not change results are read: dtype, name (the metric's History key), null
+  // thresholds (Keras's default 0.5) and a one-element threshold list.
+  json config = original;
+  config["compile_config"]["metrics"][1]["config"]["dtype"] = "float64";
+  config["compile_config"]["metrics"][1]["config"]["name"] = "pr_auc";
+  config["compile_config"]["metrics"][2]["config"]["thresholds"] = nullptr;
+  config["compile_config"]["metrics"][2]["config"].erase("class_id");
+  const fs::path p = scratch.path() / "accepted.keras";
+  write_bytes(p, k::keras::archive::write_archive({{"metadata.json", entries.at("metadata.json")},
+                                                   {"config.json", config.dump()},
+                                                   {"model.weights.h5", entries.at("model.weights.h5")}}));
+  auto model = k::keras::load_model<float>(p);
+  CHECK(model.metric_specs()[1].name == "pr_auc");
+  const auto* precision = dynamic_cast<const k::metrics::Precision<float>*>(model.metric_specs()[2].object.get());
+  REQUIRE(precision != nullptr);
+  CHECK(precision->thresholds() == 0.5);
+  CHECK(precision->class_id() == -1);
 }
 
 }  // namespace test_keras_files

@@ -6,9 +6,11 @@ ctest runs it as keras_files_h5py_check:
     python3 tools/check_keras_file.py --run <test_keras_files executable> --dir <folder>
 
 It first runs the test case of tests/test_keras_files.cpp that trains a small model
-(Dense(6, relu) -> BatchNormalization(momentum=0.8) -> Dense(3, tanh) -> Dense(1), Adam, mse) and
+(Dense(6, relu) -> BatchNormalization(momentum=0.8) -> Dense(3, tanh) -> Dense(1), Adam, mse, the
+metric "mae" by name and a RootMeanSquaredError object) and
 saves `roundtrip.keras` and its predictions (`roundtrip.predictions.json`) in the folder. Then it
-checks the archive (entries, order, stored), metadata.json, config.json, and in model.weights.h5
+checks the archive (entries, order, stored), metadata.json, config.json (the metric object
+serialized as Keras 3 serializes it), and in model.weights.h5
 every group, dataset, shape, dtype, storage layout and `name` attribute Keras 3 writes, and that a
 NumPy forward pass of the file's weights equals kerascpp's predictions. Exits 77 (skipped) when
 h5py or NumPy is missing, 1 with a list of differences otherwise.
@@ -71,7 +73,9 @@ def main():
     expect(optimizer["class_name"] == "Adam" and optimizer["module"] == "keras.optimizers", "optimizer")
     expect(optimizer["config"]["learning_rate"] == 0.01 and optimizer["config"]["name"] == "adam", "optimizer config")
     expect(compile_config["loss"] == "mean_squared_error", f"loss {compile_config['loss']}")
-    expect(compile_config["metrics"] == ["mae"], f"metrics {compile_config['metrics']}")
+    rmse = {"module": "keras.metrics", "class_name": "RootMeanSquaredError",
+            "config": {"name": "root_mean_squared_error", "dtype": "float32"}, "registered_name": None}
+    expect(compile_config["metrics"] == ["mae", rmse], f"metrics {compile_config['metrics']}")
 
     f = h5py.File(io.BytesIO(weights), "r")
     seen = {}

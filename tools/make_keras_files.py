@@ -441,6 +441,84 @@ def legacy_step_files(out):
         out_file.write("\n")
 
 
+def auc_config(from_logits=False):
+    """AUC(num_thresholds=50, curve="PR") as Keras's get_config writes it (Keras 3 and tf.keras 2.13
+    write the same keys)."""
+    return {"name": "auc", "dtype": "float32", "num_thresholds": 50, "curve": "PR",
+            "summation_method": "interpolation", "multi_label": False, "num_labels": None, "label_weights": None,
+            "from_logits": from_logits}
+
+
+def precision_config():
+    """Precision(thresholds=0.7) as Keras's get_config writes it."""
+    return {"name": "precision", "dtype": "float32", "thresholds": 0.7, "top_k": None, "class_id": None}
+
+
+def metric_object_files(out):
+    """Dense(4, tanh) -> Dense(1, sigmoid) on 3 inputs, binary cross-entropy, SGD(0.05), compiled with
+    the metrics "accuracy", AUC(num_thresholds=50, curve="PR") and Precision(thresholds=0.7) as
+    objects: a Keras 3 archive (serialized with module and registered_name), a tf.keras 2 `.h5`
+    (training_config.metrics, one list per output, {"class_name", "config"}), and an archive whose
+    AUC has from_logits=True, which kerascpp must refuse."""
+    rng = np.random.default_rng(20261205)
+    f = np.float32
+    w = {"dense": [rng.normal(0, 0.8, (3, 4)).astype(f), rng.normal(0, 0.1, (4,)).astype(f)],
+         "dense_1": [rng.normal(0, 0.8, (4, 1)).astype(f), rng.normal(0, 0.1, (1,)).astype(f)]}
+    buffer = io.BytesIO()
+    with h5py.File(buffer, "w") as h:
+        put_string_attr(h.create_group("vars"), "name", "sequential")
+        for path in ["dense", "dense_1"]:
+            g = h.create_group(f"layers/{path}").create_group("vars")
+            put_string_attr(g, "name", path)
+            for k, value in enumerate(w[path]):
+                g[str(k)] = value
+    weights = buffer.getvalue()
+    layer = lambda name, units, act, width: dict(serialized("keras.layers", "Dense", dense_config(name, units, act)),
+                                                 build_config={"input_shape": [None, width]})
+    def config(from_logits=False):
+        optimizer = serialized("keras.optimizers", "SGD", {
+            "name": "sgd", "learning_rate": 0.05, "weight_decay": None, "clipnorm": None, "global_clipnorm": None,
+            "clipvalue": None, "use_ema": False, "ema_momentum": 0.99, "ema_overwrite_frequency": None,
+            "loss_scale_factor": None, "gradient_accumulation_steps": None, "momentum": 0.0, "nesterov": False})
+        metrics = ["accuracy", serialized("keras.metrics", "AUC", auc_config(from_logits)),
+                   serialized("keras.metrics", "Precision", precision_config())]
+        return {"module": "keras", "class_name": "Sequential", "registered_name": None,
+                "config": {"name": "sequential", "trainable": True, "dtype": dtype_policy(), "layers": [
+                    serialized("keras.layers", "InputLayer", {"batch_shape": [None, 3], "dtype": "float32",
+                                                              "sparse": False, "name": "input_layer"}),
+                    layer("dense", 4, "tanh", 3), layer("dense_1", 1, "sigmoid", 4)]},
+                "build_config": {"input_shape": [None, 3]},
+                "compile_config": {"optimizer": optimizer, "loss": "binary_crossentropy", "loss_weights": None,
+                                   "metrics": metrics, "weighted_metrics": None, "run_eagerly": False,
+                                   "steps_per_execution": 1, "jit_compile": False}}
+    keras_archive(os.path.join(out, "metric_objects.keras"), config(), weights)
+    keras_archive(os.path.join(out, "err_metric_from_logits.keras"), config(from_logits=True), weights)
+
+    tf_init = lambda cls: {"class_name": cls, "config": {"seed": None} if cls.startswith("Glorot") else {}}
+    def dense(name, units, activation, first=False):
+        c = {"name": name, "trainable": True, "dtype": "float32", "units": units, "activation": activation,
+             "use_bias": True, "kernel_initializer": tf_init("GlorotUniform"), "bias_initializer": tf_init("Zeros"),
+             "kernel_regularizer": None, "bias_regularizer": None, "activity_regularizer": None,
+             "kernel_constraint": None, "bias_constraint": None}
+        if first:
+            c = dict({"batch_input_shape": [None, 3]}, **c)
+        return {"class_name": "Dense", "config": c}
+    model_config = {"class_name": "Sequential", "config": {"name": "sequential", "layers": [
+        {"class_name": "InputLayer", "config": {"batch_input_shape": [None, 3], "dtype": "float32", "sparse": False,
+                                                "ragged": False, "name": "dense_input"}},
+        dense("dense", 4, "tanh", first=True), dense("dense_1", 1, "sigmoid")]},
+        "keras_version": "2.13.1", "backend": "tensorflow"}
+    training = {"loss": "binary_crossentropy", "weighted_metrics": None, "loss_weights": None,
+                "metrics": [["accuracy", {"class_name": "AUC", "config": auc_config()},
+                             {"class_name": "Precision", "config": precision_config()}]],
+                "optimizer_config": {"class_name": "Custom>SGD", "config": {
+                    "name": "SGD", "weight_decay": None, "clipnorm": None, "global_clipnorm": None, "clipvalue": None,
+                    "use_ema": False, "ema_momentum": 0.99, "ema_overwrite_frequency": None, "jit_compile": True,
+                    "is_legacy_optimizer": False, "learning_rate": 0.05, "momentum": 0.0, "nesterov": False}}}
+    write_legacy_h5(os.path.join(out, "metric_objects_legacy.h5"), w, layers={"dense": ["kernel", "bias"],
+                    "dense_1": ["kernel", "bias"]}, model_config=model_config, training_config=training)
+
+
 def golden(path, x, y):
     with open(path, "w") as f:
         json.dump({"x": x.tolist(), "y": y.tolist()}, f)
@@ -606,6 +684,8 @@ def main():
         f.write(patch_dims(h5_bytes(w=w), (5, 8), (5, 9)))
     write_zip(p("err_zip_bomb.keras"), [("metadata.json", "{}"), ("config.json", json.dumps(keras3_config())),
                                         ("model.weights.h5", bytes(20 << 20))], zipfile.ZIP_DEFLATED)
+
+    metric_object_files(out)
 
     torch_file(out, rng)
     nested_container_golden(out, rng)

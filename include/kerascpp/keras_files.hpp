@@ -408,7 +408,16 @@ void compile_from(Sequential<Scalar>& model, const config::CompileSpec& c, const
     ConfigReader loss_reader(c.loss_config, cat("loss ", c.loss));
     auto loss = loss_registry<Scalar>().at(c.loss, "loss").from_config(loss_reader);
     loss_reader.finish();
-    std::vector<MetricSpec<Scalar>> metrics(c.metrics.begin(), c.metrics.end());
+    std::vector<MetricSpec<Scalar>> metrics;
+    for (const config::CompileMetric& m : c.metrics) {
+      if (m.type.empty()) {
+        metrics.emplace_back(m.name);
+        continue;
+      }
+      ConfigReader metric_reader(m.config, cat("metric ", m.type));
+      metrics.emplace_back(*metrics::registry<Scalar>().at(m.type, "metric").from_config(metric_reader, m.name));
+      metric_reader.finish();
+    }
     model.compile(*optimizer, *loss, std::move(metrics));
   } catch (const ValueError& e) {
     throw ValueError(cat(where, ": ", e.what()));
