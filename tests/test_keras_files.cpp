@@ -773,6 +773,29 @@ TEST_CASE("A metric argument kerascpp cannot honour is refused with its place in
   CHECK(precision->class_id() == -1);
 }
 
+/// A metric class no registry knows: the mean prediction.
+class MeanPrediction : public k::Metric<float> {
+ public:
+  MeanPrediction() : k::Metric<float>("mean_prediction") {}
+  std::unique_ptr<k::Metric<float>> clone() const override { return std::make_unique<MeanPrediction>(*this); }
+  void per_sample(k::ConstMatrixView<float>, k::ConstMatrixView<float> p, Eigen::Ref<k::Vector<float>> out) const override {
+    out = p.rowwise().mean();
+  }
+};
+
+TEST_CASE("A metric object without a Keras class is refused by save_model before anything is written", "[keras_files]") {
+  const kerascpp_test::ScratchFolder scratch;
+  Classifier c = classifier();
+  c.model.compile(k::optimizers::SGD<float>{0.05}, "binary_crossentropy", {MeanPrediction()});
+  c.model.fit(c.x, c.y, {.batch_size = 20, .epochs = 1, .verbose = 0, .shuffle = false});
+  const fs::path file = scratch.path() / "custom.keras";
+  CHECK_THAT(thrown_message<k::ValueError>([&] { k::keras::save_model(c.model, file); }),
+             Contains("keras::save_model: metric object 'mean_prediction' is of a class kerascpp's metric registry does "
+                      "not know; Keras files hold metric objects of the classes BinaryAccuracy, CategoricalAccuracy") &&
+                 Contains("FBetaScore and metrics by name"));
+  CHECK_FALSE(fs::exists(file));
+}
+
 }  // namespace test_keras_files
 
 #endif  // KERASCPP_TEST_KERAS_FILES

@@ -22,7 +22,9 @@ One model is written in every layout:
 and the files that must be refused (``err_*``) are derived from it. The legacy ``.h5`` layouts of
 the optimizer's variables (tf.keras 2.10, tf.keras 2.11+, Keras 3) hold the same Adam state; a
 smaller model (``legacy_step_*``) holds Adam's and SGD's state with the weights after one more
-step, computed here. ``torch.keras`` holds a small
+step, computed here. ``metric_objects.keras`` and ``metric_objects_legacy.h5`` hold a small binary
+classifier compiled with metric objects (AUC, Precision) serialized as Keras 3 and tf.keras 2 write
+them in the compile and training configs. ``torch.keras`` holds a small
 network trained with PyTorch (kernel = Linear.weight.T) with PyTorch's own outputs as its golden.
 The script also copies nothing from Keras: the Keras-written file of the test data
 (``pre_pr22362_nested_container.keras``) gets its golden from its own weights here.

@@ -851,10 +851,10 @@ json metric_json(const MetricSpec<Scalar>& spec) {
   const MetricClass* mc = entry == nullptr ? nullptr : metric_class(entry->name, true);
   if (mc == nullptr)
     throw ValueError(cat("keras::save_model: metric object ", quote(spec.name),
-                         entry == nullptr ? std::string(" is of a class missing from kerascpp's metric registry")
-                                          : cat(" (registered as ", quote(entry->name), ")"),
-                         " and has no Keras equivalent; Keras files hold metric objects of the classes ",
-                         metric_class_names(), ", and metrics by name"));
+                         entry == nullptr ? std::string(" is of a class kerascpp's metric registry does not know")
+                                          : cat(" (registered as ", quote(entry->name), ") has no Keras class"),
+                         "; Keras files hold metric objects of the classes ", metric_class_names(),
+                         " and metrics by name"));
   const Config own = entry->get_config(object);
   json c;
   c["name"] = object.name();
