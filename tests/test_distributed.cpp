@@ -1,10 +1,13 @@
 // Data-parallel training over MPI (kerascpp/distributed/mpi.hpp), run by ctest under mpiexec on 2
 // and 3 processes: History and weights equal those of one process training on the whole batches,
 // the weights are bit-identical on every process after every epoch, EarlyStopping stops at the
-// same epoch, a run saved on some processes resumes on all of them, and a process that fails ends
-// fit on every process with its message. Compiled only with KERASCPP_TEST_MPI (set by
-// tests/CMakeLists.txt when the target kerascpp::mpi exists), so that a build without MPI compiles
-// this file to nothing.
+// same epoch, a run saved on some processes resumes on all of them, files are written by process 0
+// alone (save, CSVLogger, and with KERASCPP_TEST_KERAS_FILES the Keras-file saves) and its failure
+// to write ends fit on every process, and a process that fails ends fit on every process with its
+// message. The hidden cases [.mpi_killed] and [.mpi_resume] are run by tests/mpi_killed_process.cmake:
+// a job with a process killed by SIGKILL, then its training resumed on 3 processes. Compiled only
+// with KERASCPP_TEST_MPI (set by tests/CMakeLists.txt when the target kerascpp::mpi exists), so that
+// a build without MPI compiles this file to nothing.
 #ifdef KERASCPP_TEST_MPI
 
 #define CATCH_CONFIG_RUNNER
@@ -310,7 +313,7 @@ TEST_CASE("CSVLogger writes on process 0 alone, and its failure to write ends fi
 }
 
 #ifdef KERASCPP_TEST_KERAS_FILES
-TEST_CASE("keras::save_model and keras::save_weights write on process 0 alone, and its failure in fit reaches every "
+TEST_CASE("keras::save_model and keras::save_weights write on process 0 alone, and a failure in fit reaches every "
           "process", "[mpi]") {
   kerascpp_test::ScratchFolder scratch;
   const std::filesystem::path folder = shared_folder(scratch);
