@@ -23,6 +23,7 @@
 #include <algorithm>
 #include <cmath>
 #include <csignal>
+#include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
@@ -84,6 +85,8 @@ bool close(double a, double b, double tol) { return std::abs(a - b) <= tol * std
 template <typename Scalar>
 void check_same_history(const k::History<Scalar>& got, const k::History<Scalar>& want, std::size_t first_epoch = 0) {
   CHECK(got.epochs() + first_epoch == want.epochs());
+  if (first_epoch <= want.epoch.size())
+    CHECK(got.epoch == std::vector<int>(want.epoch.begin() + static_cast<std::ptrdiff_t>(first_epoch), want.epoch.end()));
   REQUIRE(got.history.size() == want.history.size());
   for (const auto& [key, values] : want.history) {
     const auto& mine = got.history.at(key);
