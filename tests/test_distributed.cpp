@@ -1,21 +1,31 @@
 // Data-parallel training over MPI (kerascpp/distributed/mpi.hpp), run by ctest under mpiexec on 2
 // and 3 processes: History and weights equal those of one process training on the whole batches,
 // the weights are bit-identical on every process after every epoch, EarlyStopping stops at the
-// same epoch, a run saved on some processes resumes on all of them, and a process that fails ends
-// fit on every process with its message. Compiled only with KERASCPP_TEST_MPI (set by
-// tests/CMakeLists.txt when the target kerascpp::mpi exists), so that a build without MPI compiles
-// this file to nothing.
+// same epoch, a run saved on some processes resumes on all of them, files are written by process 0
+// alone (save, CSVLogger, and with KERASCPP_TEST_KERAS_FILES the Keras-file saves) and its failure
+// to write ends fit on every process, and a process that fails ends fit on every process with its
+// message. The hidden cases [.mpi_killed] and [.mpi_resume] are run by tests/mpi_killed_process.cmake:
+// a job with a process killed by SIGKILL, then its training resumed on 3 processes. Compiled only
+// with KERASCPP_TEST_MPI (set by tests/CMakeLists.txt when the target kerascpp::mpi exists), so that
+// a build without MPI compiles this file to nothing.
 #ifdef KERASCPP_TEST_MPI
 
 #define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
+#include <kerascpp/data/csv.hpp>
 #include <kerascpp/distributed/mpi.hpp>
+#ifdef KERASCPP_TEST_KERAS_FILES
+#include <kerascpp/keras_files.hpp>
+#endif
 
 #include "scratch_folder.hpp"
 
 #include <algorithm>
 #include <cmath>
+#include <csignal>
+#include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -70,18 +80,41 @@ constexpr double tolerance() {
 /// |a − b| within `tol` relative to the larger magnitude (absolute below 1).
 bool close(double a, double b, double tol) { return std::abs(a - b) <= tol * std::max({1.0, std::abs(a), std::abs(b)}); }
 
+/// `got`, the History of the epochs from `first_epoch` on (a resumed fit's), against the same
+/// epochs of `want`.
 template <typename Scalar>
-void check_same_history(const k::History<Scalar>& got, const k::History<Scalar>& want) {
-  CHECK(got.epochs() == want.epochs());
+void check_same_history(const k::History<Scalar>& got, const k::History<Scalar>& want, std::size_t first_epoch = 0) {
+  CHECK(got.epochs() + first_epoch == want.epochs());
+  if (first_epoch <= want.epoch.size())
+    CHECK(got.epoch == std::vector<int>(want.epoch.begin() + static_cast<std::ptrdiff_t>(first_epoch), want.epoch.end()));
   REQUIRE(got.history.size() == want.history.size());
   for (const auto& [key, values] : want.history) {
     const auto& mine = got.history.at(key);
-    REQUIRE(mine.size() == values.size());
-    for (std::size_t e = 0; e < values.size(); ++e) {
-      INFO(key << " epoch " << e << ": " << mine[e] << " against " << values[e]);
-      CHECK(close(double(mine[e]), double(values[e]), tolerance<Scalar>()));
+    REQUIRE(mine.size() + first_epoch == values.size());
+    for (std::size_t e = 0; e < mine.size(); ++e) {
+      INFO(key << " epoch " << e + first_epoch << ": " << mine[e] << " against " << values[e + first_epoch]);
+      CHECK(close(double(mine[e]), double(values[e + first_epoch]), tolerance<Scalar>()));
     }
   }
+}
+
+/// The History that a CSVLogger wrote to `file`.
+template <typename Scalar>
+k::History<Scalar> history_from_csv(const std::filesystem::path& file) {
+  const auto frame = k::data::read_csv(file);
+  k::History<Scalar> history;
+  for (const double epoch : frame.numbers("epoch")) history.epoch.push_back(static_cast<int>(epoch));
+  for (const auto& name : frame.columns())
+    if (name != "epoch") history.history[name] = frame.numbers(name);
+  return history;
+}
+
+/// The names of the entries of `folder`, sorted.
+std::vector<std::string> entries_of(const std::filesystem::path& folder) {
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(folder)) names.push_back(entry.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
 }
 
 template <typename Scalar>
@@ -211,14 +244,7 @@ TEST_CASE("a run saved on fewer processes resumes on all of them as if uninterru
   auto o = options<double>(4);
   o.initial_epoch = 2;
   const auto second = resumed.fit(x, y, o);
-  REQUIRE(second.epochs() == 2);
-  for (const auto& [key, values] : want.history) {
-    const auto& tail = second.history.at(key);
-    for (std::size_t e = 0; e < 2; ++e) {
-      INFO(key << " epoch " << e + 2 << ": " << tail[e] << " against " << values[e + 2]);
-      CHECK(close(tail[e], values[e + 2], 1e-12));
-    }
-  }
+  check_same_history(second, want, 2);
   check_same_weights(resumed, alone);
   CHECK(identical_everywhere(resumed));
   MPI_Barrier(MPI_COMM_WORLD);  // nobody removes the folder while another process reads the file
@@ -253,6 +279,87 @@ TEST_CASE("save and save_weights write on process 0 alone when a strategy is att
   CHECK(std::filesystem::exists(weights_file));
   MPI_Barrier(MPI_COMM_WORLD);  // nobody removes the folder while another process looks at it
 }
+
+TEST_CASE("CSVLogger writes on process 0 alone, and its failure to write ends fit on every process", "[mpi]") {
+  kerascpp_test::ScratchFolder scratch;
+  const std::filesystem::path folder = shared_folder(scratch);
+  k::Matrix<double> x, y;
+  make_data(x, y);
+  MpiStrategy<double> strategy;
+  auto model = make_model<double>();
+  strategy.attach(model);
+
+  // Every process names a file of its own: only process 0's is written, with the History's values.
+  k::callbacks::CSVLogger<double> log(folder / ("log-" + std::to_string(world_rank()) + ".csv"));
+  auto o = options<double>(2);
+  o.callbacks = {&log};
+  const auto history = model.fit(x, y, o);
+  MPI_Barrier(MPI_COMM_WORLD);
+  CHECK(entries_of(folder) == std::vector<std::string>{"log-0.csv"});
+  check_same_history(history_from_csv<double>(folder / "log-0.csv"), history);
+  MPI_Barrier(MPI_COMM_WORLD);
+
+  // Process 0's log is in a folder that does not exist: every process throws its IOError.
+  k::callbacks::CSVLogger<double> lost(world_rank() == 0 ? folder / "missing" / "log.csv" : folder / "log.csv");
+  o.callbacks = {&lost};
+  std::string message;
+  try {
+    model.fit(x, y, o);
+  } catch (const k::IOError& e) {
+    message = e.what();
+  }
+  CHECK_THAT(message, Contains("cannot write") && Contains("missing"));
+  if (world_rank() != 0) CHECK_THAT(message, Contains("process 0 of " + std::to_string(world_size()) + " failed"));
+  MPI_Barrier(MPI_COMM_WORLD);
+  CHECK(entries_of(folder) == std::vector<std::string>{"log-0.csv"});
+  MPI_Barrier(MPI_COMM_WORLD);  // nobody removes the folder while another process looks at it
+}
+
+#ifdef KERASCPP_TEST_KERAS_FILES
+TEST_CASE("keras::save_model and keras::save_weights write on process 0 alone, and a failure in fit reaches every "
+          "process", "[mpi]") {
+  kerascpp_test::ScratchFolder scratch;
+  const std::filesystem::path folder = shared_folder(scratch);
+  const std::filesystem::path model_file = folder / "model.keras", weights_file = folder / "model.weights.h5";
+  k::Matrix<double> x, y;
+  make_data(x, y);
+  MpiStrategy<double> strategy;
+  auto model = make_model<double>();
+  strategy.attach(model);
+
+  // The other processes save first, while process 0 waits: no file appears.
+  if (world_rank() != 0) {
+    k::keras::save_model(model, model_file);
+    k::keras::save_weights(model, weights_file);
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  CHECK(entries_of(folder).empty());
+  MPI_Barrier(MPI_COMM_WORLD);
+  if (world_rank() == 0) {
+    k::keras::save_model(model, model_file);
+    k::keras::save_weights(model, weights_file);
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  CHECK(entries_of(folder) == std::vector<std::string>{"model.keras", "model.weights.h5"});
+  MPI_Barrier(MPI_COMM_WORLD);
+
+  // Saved from a callback that every process runs, into a folder that does not exist: process 0
+  // fails, and every process throws its IOError.
+  k::callbacks::LambdaCallback<double> saving;
+  saving.epoch_end = [&](int, k::Logs&) { k::keras::save_model(model, folder / "missing" / "model.keras"); };
+  auto o = options<double>(1);
+  o.callbacks = {&saving};
+  std::string message;
+  try {
+    model.fit(x, y, o);
+  } catch (const k::IOError& e) {
+    message = e.what();
+  }
+  CHECK_THAT(message, Contains("cannot write") && Contains("missing"));
+  if (world_rank() != 0) CHECK_THAT(message, Contains("process 0 of " + std::to_string(world_size()) + " failed"));
+  MPI_Barrier(MPI_COMM_WORLD);  // nobody removes the folder while another process looks at it
+}
+#endif
 
 TEST_CASE("a process that throws in a callback ends fit on every process with its message", "[mpi]") {
   k::Matrix<double> x, y;
@@ -339,6 +446,78 @@ TEST_CASE("a process that fails inside a training step ends the job with its mes
   model.compile("sgd", "mse");
   strategy.attach(model);
   model.fit(x, y, options<double>(2));
+}
+
+/// A value that tests/mpi_killed_process.cmake sets in the environment of the killed-process tests.
+std::string from_environment(const char* name) {
+  const char* value = std::getenv(name);
+  if (value == nullptr) FAIL(name << " is not set: run this test through tests/mpi_killed_process.cmake");
+  return value;
+}
+
+/// What ModelCheckpoint does when it replaces a checkpoint (save writes a temporary file and
+/// renames it over `path`), killed with SIGKILL halfway through writing the temporary file.
+void killed_while_replacing(const k::Sequential<float>& model, const std::filesystem::path& path) {
+  const std::string bytes = k::serialization::encode_model(model);
+  k::io::write_file_atomically(path, [&](std::ostream& out) {
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size() / 2));
+    out.flush();
+    std::raise(SIGKILL);
+  });
+}
+
+TEST_CASE("a process killed at the start of epoch 3 ends the job after the checkpoint of epoch 2", "[.mpi_killed]") {
+  const std::filesystem::path folder = from_environment("KERASCPP_TEST_FOLDER");
+  const std::string kill = from_environment("KERASCPP_TEST_KILL");
+  REQUIRE((kill == "last" || kill == "chief_while_saving"));
+  k::Matrix<float> x, y;
+  make_data(x, y);
+  MpiStrategy<float> strategy;
+  auto model = make_model<float>();
+  strategy.attach(model);
+  k::callbacks::ModelCheckpoint<float> checkpoint(folder / "epoch-{epoch:02d}.kcpp");
+  k::callbacks::CSVLogger<float> log(folder / "log.csv", ',', true);
+  k::callbacks::LambdaCallback<float> killer;
+  killer.epoch_begin = [&](int epoch, k::Logs&) {
+    if (epoch != 2) return;
+    if (kill == "last" && world_rank() == world_size() - 1) std::raise(SIGKILL);
+    if (kill == "chief_while_saving" && world_rank() == 0) killed_while_replacing(model, folder / "epoch-02.kcpp");
+  };
+  auto o = options<float>(5);
+  o.callbacks = {&checkpoint, &log, &killer};
+  model.fit(x, y, o);
+  FAIL("fit returned, but a process was to be killed at the start of epoch 3");
+}
+
+TEST_CASE("training resumes from the last checkpoint with the History of a run that was not killed", "[.mpi_resume]") {
+  const std::filesystem::path folder = from_environment("KERASCPP_TEST_FOLDER");
+  k::Matrix<float> x, y;
+  make_data(x, y);
+  auto alone = make_model<float>();
+  const auto want = alone.fit(x, y, options<float>(5));
+
+  // The last checkpoint is the one of the highest epoch: the killed job saved epochs 1 and 2.
+  int last = 0;
+  for (const auto& name : entries_of(folder))
+    if (name.starts_with("epoch-") && name.ends_with(".kcpp")) last = std::max(last, std::stoi(name.substr(6, 2)));
+  REQUIRE(last == 2);
+
+  MpiStrategy<float> strategy;
+  auto resumed = k::load_model<float>(folder / "epoch-02.kcpp");
+  strategy.attach(resumed);
+  strategy.check_identical(resumed);
+  k::callbacks::CSVLogger<float> log(folder / "log.csv", ',', true);
+  auto o = options<float>(5);
+  o.initial_epoch = last;
+  o.callbacks = {&log};
+  const auto tail = resumed.fit(x, y, o);
+  check_same_history(tail, want, 2);
+  check_same_weights(resumed, alone);
+  CHECK(identical_everywhere(resumed));
+
+  // The log that process 0 wrote in both jobs holds every epoch once, as the uninterrupted run.
+  MPI_Barrier(MPI_COMM_WORLD);
+  check_same_history(history_from_csv<float>(folder / "log.csv"), want);
 }
 
 }  // namespace test_distributed

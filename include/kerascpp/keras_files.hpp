@@ -27,6 +27,7 @@
 #include <kerascpp/losses.hpp>
 #include <kerascpp/optimizers.hpp>
 #include <kerascpp/registry.hpp>
+#include <kerascpp/saving/model_file.hpp>
 #include <kerascpp/sequential.hpp>
 
 #include <algorithm>
@@ -597,9 +598,12 @@ void load_weights(Sequential<Scalar>& model, const std::filesystem::path& path) 
 /// Writes `model` (built; compiled or not) as the `.keras` archive Keras 3 writes: metadata.json
 /// naming Keras `written_keras_version`, config.json with the layers and the compile settings, and
 /// model.weights.h5 with the weights (float32) and the optimizer's variables. The file is replaced
-/// atomically. Throws ValueError for a layer, optimizer or loss without a Keras equivalent.
+/// atomically. Throws ValueError for a layer, optimizer or loss without a Keras equivalent. With an
+/// MPI strategy attached, only process 0 writes; the other processes return at once (as
+/// kerascpp::save_model).
 template <typename Scalar>
 void save_model(const Sequential<Scalar>& model, const std::filesystem::path& path) {
+  if (!serialization::detail::writes_files(model)) return;
   constexpr std::string_view function = "keras::save_model";
   const std::string weights = detail::weights_image(model, function);
   const std::string config_json = config::model_json(model).dump();
@@ -617,9 +621,11 @@ void save_model(const Sequential<Scalar>& model, const std::filesystem::path& pa
 }
 
 /// Writes the weights of `model` (and, when compiled, its optimizer's variables) as the
-/// `.weights.h5` file Keras 3 writes, atomically.
+/// `.weights.h5` file Keras 3 writes, atomically. With an MPI strategy attached, only process 0
+/// writes, like save_model.
 template <typename Scalar>
 void save_weights(const Sequential<Scalar>& model, const std::filesystem::path& path) {
+  if (!serialization::detail::writes_files(model)) return;
   io::write_file_atomically(path, detail::weights_image(model, "keras::save_weights"));
 }
 
