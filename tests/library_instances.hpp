@@ -1,8 +1,9 @@
 // tests/library_instances.hpp — the library's class templates for float and double, compiled once
 // for all test programs that share them. The test programs see these declarations first (CMake
-// adds the header before each of their sources) and so use the instances of
-// library_instances.cpp, built once per Scalar with the same flags, instead of compiling
-// Sequential<float>::fit and the rest again in each program: the tests run the same code.
+// precompiles the header or adds it before each of their sources) and so use the instances of
+// library_instances_<scalar>.cpp (written by tests/CMakeLists.txt), built once per Scalar with
+// the same flags, instead of compiling Sequential<float>::fit and the rest again in each program:
+// the tests run the same code.
 #pragma once
 
 #include <kerascpp/kerascpp.hpp>
@@ -52,7 +53,7 @@
   EXTERN template kerascpp::Registry<kerascpp::LossEntry<S>>& kerascpp::loss_registry<S>();           \
   EXTERN template kerascpp::Registry<kerascpp::metrics::MetricEntry<S>>& kerascpp::metrics::registry<S>();
 
-#ifndef KERASCPP_TEST_INSTANTIATE
+// Declared in every unit, the two that define them (library_instances_<scalar>.cpp) included: a
+// definition may follow its declaration.
 KERASCPP_TEST_LIBRARY_INSTANCES(extern, float)
 KERASCPP_TEST_LIBRARY_INSTANCES(extern, double)
-#endif
