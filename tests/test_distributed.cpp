@@ -213,6 +213,21 @@ std::filesystem::path shared_folder(const kerascpp_test::ScratchFolder& scratch)
   return folder;
 }
 
+/// fit fails on every process because process 0 cannot write into a folder named "missing": each
+/// process throws an IOError, and the others' messages name process 0.
+template <typename Scalar>
+void check_write_failure_everywhere(k::Sequential<Scalar>& model, const k::Matrix<Scalar>& x,
+                                    const k::Matrix<Scalar>& y, const k::FitOptions<Scalar>& o) {
+  std::string message;
+  try {
+    model.fit(x, y, o);
+  } catch (const k::IOError& e) {
+    message = e.what();
+  }
+  CHECK_THAT(message, Contains("cannot write") && Contains("missing"));
+  if (world_rank() != 0) CHECK_THAT(message, Contains("process 0 of " + std::to_string(world_size()) + " failed"));
+}
+
 TEST_CASE("a run saved on fewer processes resumes on all of them as if uninterrupted", "[mpi]") {
   k::Matrix<double> x, y;
   make_data(x, y);
@@ -302,14 +317,7 @@ TEST_CASE("CSVLogger writes on process 0 alone, and its failure to write ends fi
   // Process 0's log is in a folder that does not exist: every process throws its IOError.
   k::callbacks::CSVLogger<double> lost(world_rank() == 0 ? folder / "missing" / "log.csv" : folder / "log.csv");
   o.callbacks = {&lost};
-  std::string message;
-  try {
-    model.fit(x, y, o);
-  } catch (const k::IOError& e) {
-    message = e.what();
-  }
-  CHECK_THAT(message, Contains("cannot write") && Contains("missing"));
-  if (world_rank() != 0) CHECK_THAT(message, Contains("process 0 of " + std::to_string(world_size()) + " failed"));
+  check_write_failure_everywhere(model, x, y, o);
   MPI_Barrier(MPI_COMM_WORLD);
   CHECK(entries_of(folder) == std::vector<std::string>{"log-0.csv"});
   MPI_Barrier(MPI_COMM_WORLD);  // nobody removes the folder while another process looks at it
@@ -349,14 +357,7 @@ TEST_CASE("keras::save_model and keras::save_weights write on process 0 alone, a
   saving.epoch_end = [&](int, k::Logs&) { k::keras::save_model(model, folder / "missing" / "model.keras"); };
   auto o = options<double>(1);
   o.callbacks = {&saving};
-  std::string message;
-  try {
-    model.fit(x, y, o);
-  } catch (const k::IOError& e) {
-    message = e.what();
-  }
-  CHECK_THAT(message, Contains("cannot write") && Contains("missing"));
-  if (world_rank() != 0) CHECK_THAT(message, Contains("process 0 of " + std::to_string(world_size()) + " failed"));
+  check_write_failure_everywhere(model, x, y, o);
   MPI_Barrier(MPI_COMM_WORLD);  // nobody removes the folder while another process looks at it
 }
 #endif

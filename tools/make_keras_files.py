@@ -193,21 +193,41 @@ def keras_archive(path, config, weights_h5, method=zipfile.ZIP_STORED):
               method)
 
 
+def tf_init(class_name):
+    """An initializer as tf.keras 2 serializes it in a model_config."""
+    return {"class_name": class_name, "config": {"seed": None} if class_name.startswith("Glorot") else {}}
+
+
+def tf_input_layer(input_dim):
+    return {"class_name": "InputLayer", "config": {"batch_input_shape": [None, input_dim], "dtype": "float32",
+                                                  "sparse": False, "ragged": False, "name": "dense_input"}}
+
+
+def tf_dense(name, units, activation, input_dim=None):
+    """A Dense layer as tf.keras 2 serializes it; the first layer also carries batch_input_shape."""
+    c = {"name": name, "trainable": True, "dtype": "float32", "units": units, "activation": activation,
+         "use_bias": True, "kernel_initializer": tf_init("GlorotUniform"), "bias_initializer": tf_init("Zeros"),
+         "kernel_regularizer": None, "bias_regularizer": None, "activity_regularizer": None,
+         "kernel_constraint": None, "bias_constraint": None}
+    if input_dim is not None:
+        c = dict({"batch_input_shape": [None, input_dim]}, **c)
+    return {"class_name": "Dense", "config": c}
+
+
+def tf_dense_sequential(input_dim, dense_layers, keras_version):
+    """model_config of a tf.keras 2 Sequential of Dense layers given as (name, units, activation)."""
+    layers = [tf_input_layer(input_dim)]
+    for i, (name, units, activation) in enumerate(dense_layers):
+        layers.append(tf_dense(name, units, activation, input_dim if i == 0 else None))
+    return {"class_name": "Sequential", "config": {"name": "sequential", "layers": layers},
+            "keras_version": keras_version, "backend": "tensorflow"}
+
+
 def legacy_model_config():
     """model_config as tf.keras 2 writes it for a Sequential."""
-    tf_init = lambda cls: {"class_name": cls, "config": {"seed": None} if cls.startswith("Glorot") else {}}
-    def dense(name, units, activation, first=False):
-        c = {"name": name, "trainable": True, "dtype": "float32", "units": units, "activation": activation,
-             "use_bias": True, "kernel_initializer": tf_init("GlorotUniform"), "bias_initializer": tf_init("Zeros"),
-             "kernel_regularizer": None, "bias_regularizer": None, "activity_regularizer": None,
-             "kernel_constraint": None, "bias_constraint": None}
-        if first:
-            c = dict({"batch_input_shape": [None, 5]}, **c)
-        return {"class_name": "Dense", "config": c}
     layers = [
-        {"class_name": "InputLayer", "config": {"batch_input_shape": [None, 5], "dtype": "float32", "sparse": False,
-                                                "ragged": False, "name": "dense_input"}},
-        dense("dense", 8, "relu", first=True),
+        tf_input_layer(5),
+        tf_dense("dense", 8, "relu", 5),
         {"class_name": "BatchNormalization", "config": {
             "name": "batch_normalization", "trainable": True, "dtype": "float32", "axis": [1], "momentum": 0.9,
             "epsilon": 0.001, "center": True, "scale": True, "beta_initializer": tf_init("Zeros"),
@@ -216,8 +236,8 @@ def legacy_model_config():
             "beta_constraint": None, "gamma_constraint": None}},
         {"class_name": "Dropout", "config": {"name": "dropout", "trainable": True, "dtype": "float32", "rate": 0.25,
                                              "noise_shape": None, "seed": None}},
-        dense("dense_1", 4, "tanh"),
-        dense("dense_2", 3, "linear"),
+        tf_dense("dense_1", 4, "tanh"),
+        tf_dense("dense_2", 3, "linear"),
         {"class_name": "Activation", "config": {"name": "activation", "trainable": True, "dtype": "float32",
                                                 "activation": "softmax"}},
     ]
@@ -385,20 +405,7 @@ def legacy_step_files(out):
     layers = {"dense": ["kernel", "bias"], "dense_1": ["kernel", "bias"]}
     paths = trainable_paths(layers)
     w = {"dense": weights[:2], "dense_1": weights[2:]}
-    tf_init = lambda cls: {"class_name": cls, "config": {"seed": None} if cls.startswith("Glorot") else {}}
-    def dense(name, units, activation, first=False):
-        c = {"name": name, "trainable": True, "dtype": "float32", "units": units, "activation": activation,
-             "use_bias": True, "kernel_initializer": tf_init("GlorotUniform"), "bias_initializer": tf_init("Zeros"),
-             "kernel_regularizer": None, "bias_regularizer": None, "activity_regularizer": None,
-             "kernel_constraint": None, "bias_constraint": None}
-        if first:
-            c = dict({"batch_input_shape": [None, 4]}, **c)
-        return {"class_name": "Dense", "config": c}
-    model_config = {"class_name": "Sequential", "config": {"name": "sequential", "layers": [
-        {"class_name": "InputLayer", "config": {"batch_input_shape": [None, 4], "dtype": "float32", "sparse": False,
-                                                "ragged": False, "name": "dense_input"}},
-        dense("dense", 3, "tanh", first=True), dense("dense_1", 2, "linear")]},
-        "keras_version": "2.10.0", "backend": "tensorflow"}
+    model_config = tf_dense_sequential(4, [("dense", 3, "tanh"), ("dense_1", 2, "linear")], "2.10.0")
     flat = lambda arrays: [d(a).ravel().tolist() for a in arrays]
     expected = {"x": d(x).tolist(), "y": d(y).tolist()}
 
@@ -496,20 +503,7 @@ def metric_object_files(out):
     keras_archive(os.path.join(out, "metric_objects.keras"), config(), weights)
     keras_archive(os.path.join(out, "err_metric_from_logits.keras"), config(from_logits=True), weights)
 
-    tf_init = lambda cls: {"class_name": cls, "config": {"seed": None} if cls.startswith("Glorot") else {}}
-    def dense(name, units, activation, first=False):
-        c = {"name": name, "trainable": True, "dtype": "float32", "units": units, "activation": activation,
-             "use_bias": True, "kernel_initializer": tf_init("GlorotUniform"), "bias_initializer": tf_init("Zeros"),
-             "kernel_regularizer": None, "bias_regularizer": None, "activity_regularizer": None,
-             "kernel_constraint": None, "bias_constraint": None}
-        if first:
-            c = dict({"batch_input_shape": [None, 3]}, **c)
-        return {"class_name": "Dense", "config": c}
-    model_config = {"class_name": "Sequential", "config": {"name": "sequential", "layers": [
-        {"class_name": "InputLayer", "config": {"batch_input_shape": [None, 3], "dtype": "float32", "sparse": False,
-                                                "ragged": False, "name": "dense_input"}},
-        dense("dense", 4, "tanh", first=True), dense("dense_1", 1, "sigmoid")]},
-        "keras_version": "2.13.1", "backend": "tensorflow"}
+    model_config = tf_dense_sequential(3, [("dense", 4, "tanh"), ("dense_1", 1, "sigmoid")], "2.13.1")
     training = {"loss": "binary_crossentropy", "weighted_metrics": None, "loss_weights": None,
                 "metrics": [["accuracy", {"class_name": "AUC", "config": auc_config()},
                              {"class_name": "Precision", "config": precision_config()}]],
