@@ -425,8 +425,24 @@ class SparseCategoricalCrossentropy : public Loss<Scalar> {
 
 }  // namespace losses
 
+namespace detail {
+
+/// The loss registry of Scalar with the built-in losses first, enough to make one by name: without
+/// their codecs, which only saving and loading need (loss_registry attaches them).
 template <typename Scalar>
-Registry<LossEntry<Scalar>>& loss_registry();
+Registry<LossEntry<Scalar>>& loss_makers() {
+  using namespace losses;
+  return registry_with_builtins<LossEntry<Scalar>>([] {
+    return std::vector{loss_maker_entry<MeanAbsoluteError<Scalar>>("mean_absolute_error", {"mae"}),
+                       loss_maker_entry<MeanSquaredError<Scalar>>("mean_squared_error", {"mse"}),
+                       loss_maker_entry<Huber<Scalar>>("huber", {"huber_loss"}),
+                       loss_maker_entry<BinaryCrossentropy<Scalar>>("binary_crossentropy", {"bce"}),
+                       loss_maker_entry<CategoricalCrossentropy<Scalar>>("categorical_crossentropy"),
+                       loss_maker_entry<SparseCategoricalCrossentropy<Scalar>>("sparse_categorical_crossentropy")};
+  });
+}
+
+}  // namespace detail
 
 namespace losses {
 
@@ -434,7 +450,7 @@ namespace losses {
 /// to the loss with its default arguments.
 template <typename Scalar = float>
 std::unique_ptr<Loss<Scalar>> get(std::string_view name) {
-  const auto& registry = loss_registry<Scalar>();
+  const auto& registry = kerascpp::detail::loss_makers<Scalar>();
   const auto* entry = registry.find_alias(name, [](std::string_view a, std::string_view b) { return a == b; });
   if (entry == nullptr)
     kerascpp::detail::fail("unknown loss '", name, "'; valid names are: ", kerascpp::detail::join(registry.names_and_aliases()));
@@ -491,10 +507,11 @@ struct SparseCategoricalCrossentropyCodec {
 
 }  // namespace losses
 
-/// The loss registry of Scalar, with the built-in losses first.
+/// The loss registry of Scalar, with the built-in losses first, each with its codec.
 template <typename Scalar>
 Registry<LossEntry<Scalar>>& loss_registry() {
   using namespace losses;
+  kerascpp::detail::loss_makers<Scalar>();  // the built-ins in their order; the codecs are attached below
   return registry_with_builtins<LossEntry<Scalar>>([] {
     return std::vector{
         loss_entry<MeanAbsoluteError<Scalar>, MeanAbsoluteErrorCodec<Scalar>>("mean_absolute_error", {"mae"}),

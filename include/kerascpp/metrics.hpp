@@ -324,8 +324,9 @@ std::unique_ptr<Metric<Scalar>> get(std::string_view name, Index y_cols, Index o
 }
 
 /// Throws for a name `get` would not resolve, before any data is seen (a name registered for float
-/// or for double passes).
-inline void validate(std::string_view name) {
+/// or for double passes). A template only so that the registry is compiled where names are validated.
+template <typename = void>
+void validate(std::string_view name) {
   if (registry_of<MetricEntry<double>>().find(name) == nullptr) registry<float>().at(name, "metric");
 }
 

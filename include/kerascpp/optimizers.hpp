@@ -580,8 +580,22 @@ class Adagrad : public Optimizer<Scalar> {
 
 }  // namespace optimizers
 
+namespace detail {
+
+/// The optimizer registry of Scalar with the built-in optimizers first, enough to make one by name:
+/// without their codecs, which only saving and loading need (optimizer_registry attaches them), so
+/// that `compile("adam", ...)` does not compile the config readers of every optimizer and schedule.
 template <typename Scalar>
-Registry<OptimizerEntry<Scalar>>& optimizer_registry();
+Registry<OptimizerEntry<Scalar>>& optimizer_makers() {
+  using namespace optimizers;
+  return registry_with_builtins<OptimizerEntry<Scalar>>([] {
+    return std::vector{optimizer_maker_entry<SGD<Scalar>>("SGD"), optimizer_maker_entry<Adam<Scalar>>("Adam"),
+                       optimizer_maker_entry<AdamW<Scalar>>("AdamW"), optimizer_maker_entry<RMSprop<Scalar>>("RMSprop"),
+                       optimizer_maker_entry<Adagrad<Scalar>>("Adagrad")};
+  });
+}
+
+}  // namespace detail
 
 namespace optimizers {
 
@@ -594,7 +608,7 @@ std::unique_ptr<Optimizer<Scalar>> get(std::string_view name) {
              return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
            });
   };
-  const auto& registry = optimizer_registry<Scalar>();
+  const auto& registry = kerascpp::detail::optimizer_makers<Scalar>();
   const auto* entry = registry.find_alias(name, same);
   if (entry == nullptr)
     detail::fail("unknown optimizer '", name, "'; valid names are (in any case): ", detail::join(registry.names_and_aliases()));
@@ -650,10 +664,11 @@ struct AdagradCodec {
 
 }  // namespace optimizers
 
-/// The optimizer registry of Scalar, with the built-in optimizers first.
+/// The optimizer registry of Scalar, with the built-in optimizers first, each with its codec.
 template <typename Scalar>
 Registry<OptimizerEntry<Scalar>>& optimizer_registry() {
   using namespace optimizers;
+  kerascpp::detail::optimizer_makers<Scalar>();  // the built-ins in their order; the codecs are attached below
   return registry_with_builtins<OptimizerEntry<Scalar>>([] {
     return std::vector{optimizer_entry<SGD<Scalar>, SGDCodec<Scalar>>("SGD"),
                        optimizer_entry<Adam<Scalar>, AdamCodec<Scalar>>("Adam"),

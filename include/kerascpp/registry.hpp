@@ -245,10 +245,24 @@ class Registry {
   }
 
   /// Adds a family's built-in `entries`, in their order, ahead of the entries a program added, so
-  /// that lists of names start with the built-ins whichever registered first.
+  /// that lists of names start with the built-ins whichever registered first. An entry already
+  /// there for the same name and type gets the codec (`from_config`, `get_config`) it lacks: a
+  /// family adds its built-ins first without codecs, to make them by name, and attaches the codecs
+  /// where a program saves or loads.
   void add_builtins(std::vector<Entry> entries) {
-    for (auto& entry : entries)
-      if (is_new(entry)) entries_.insert(entries_.begin() + static_cast<std::ptrdiff_t>(builtins_++), std::move(entry));
+    for (auto& entry : entries) {
+      if (is_new(entry)) {
+        entries_.insert(entries_.begin() + static_cast<std::ptrdiff_t>(builtins_++), std::move(entry));
+        continue;
+      }
+      if constexpr (requires { entry.from_config; entry.get_config; }) {
+        for (auto& e : entries_) {
+          if (e.name != entry.name) continue;
+          if (e.from_config == nullptr) e.from_config = entry.from_config;
+          if (e.get_config == nullptr) e.get_config = entry.get_config;
+        }
+      }
+    }
   }
 
   /// The entry of `name`, or nullptr.
@@ -451,6 +465,14 @@ OptimizerEntry<typename O::scalar_type> optimizer_entry(std::string_view name, s
           detail::default_maker<Optimizer<Scalar>, O>(), std::move(aliases)};
 }
 
+/// The entry of the optimizer class `O` without its codec: enough for `compile` to make it by name
+/// with its defaults (optimizer_registry attaches the codecs of the built-in optimizers).
+template <typename O>
+OptimizerEntry<typename O::scalar_type> optimizer_maker_entry(std::string_view name, std::vector<std::string> aliases = {}) {
+  using Scalar = typename O::scalar_type;
+  return {std::string(name), &typeid(O), nullptr, nullptr, detail::default_maker<Optimizer<Scalar>, O>(), std::move(aliases)};
+}
+
 /// Registers the optimizer class template `O` (see optimizer_entry) under `name` for float and
 /// double. Returns true, for an inline variable.
 template <template <typename> class O, template <typename> class Codec>
@@ -467,6 +489,14 @@ LossEntry<typename L::scalar_type> loss_entry(std::string_view name, std::vector
   return {std::string(name), &typeid(L), &Codec::from_config,
           [](const Loss<Scalar>& l) { return Codec::get_config(static_cast<const L&>(l)); },
           detail::default_maker<Loss<Scalar>, L>(), std::move(aliases)};
+}
+
+/// The entry of the loss class `L` without its codec: enough for `compile` to make it by name with
+/// its defaults (loss_registry attaches the codecs of the built-in losses).
+template <typename L>
+LossEntry<typename L::scalar_type> loss_maker_entry(std::string_view name, std::vector<std::string> aliases = {}) {
+  using Scalar = typename L::scalar_type;
+  return {std::string(name), &typeid(L), nullptr, nullptr, detail::default_maker<Loss<Scalar>, L>(), std::move(aliases)};
 }
 
 /// Registers the loss class template `L` (see loss_entry) under `name` for float and double.

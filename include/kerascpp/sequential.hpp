@@ -361,10 +361,7 @@ class Sequential : public ModelInterface<Scalar> {
         throw StateError(detail::cat(where, ": inside a running fit, y must have the ", compiled_y_cols_,
                                      " columns of fit's y, received ", y.cols()));
       net_.metrics.clear();
-      for (const auto& spec : metric_specs_)
-        net_.metrics.push_back(spec.object ? std::shared_ptr<const Metric<Scalar>>(spec.object)
-                                           : std::shared_ptr<const Metric<Scalar>>(
-                                                 metrics::get<Scalar>(spec.name, y.cols(), output_width())));
+      for (const auto& spec : metric_specs_) net_.metrics.push_back(spec.resolve(y.cols(), output_width()));
       try {
         net_.lay_out_metrics(y.cols());
       } catch (const ValueError& e) {

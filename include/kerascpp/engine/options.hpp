@@ -17,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -164,8 +165,8 @@ template <typename Scalar>
 struct MetricSpec {
   std::string name;
   std::shared_ptr<const Metric<Scalar>> object;
-  MetricSpec(const char* n) : name(n) { metrics::validate(name); }         // NOLINT
-  MetricSpec(const std::string& n) : name(n) { metrics::validate(name); }  // NOLINT
+  MetricSpec(const char* n) : name(n), resolve_(&metrics::get<Scalar>) { metrics::validate(name); }         // NOLINT
+  MetricSpec(const std::string& n) : name(n), resolve_(&metrics::get<Scalar>) { metrics::validate(name); }  // NOLINT
   template <typename M>
     requires std::derived_from<M, Metric<Scalar>>
   MetricSpec(const M& metric) : name(metric.name()), object(metric.clone()) {}  // NOLINT
@@ -179,6 +180,17 @@ struct MetricSpec {
       static_assert(sizeof(M) == 0, "kerascpp: every metric object of a Sequential<float> must be a Metric<float>: "
                                     "write metrics::AUC<float>() or AUC(), not AUC<double>()");
   }
+
+  /// The metric for targets of `y_cols` columns and model outputs of `out_cols`: the object, or the
+  /// name resolved through the metric registry ("accuracy" by the shapes). Only a spec made from a
+  /// name reaches the registry, so a program that names no metric does not compile every metric.
+  std::shared_ptr<const Metric<Scalar>> resolve(Index y_cols, Index out_cols) const {
+    if (object) return object;
+    return std::shared_ptr<const Metric<Scalar>>(resolve_(name, y_cols, out_cols));
+  }
+
+ private:
+  std::unique_ptr<Metric<Scalar>> (*resolve_)(std::string_view, Index, Index) = nullptr;
 };
 
 }  // namespace kerascpp
