@@ -1,9 +1,8 @@
 // tests/library_instances.hpp — the library's class templates for float and double, compiled once
 // for all test programs that share them. The test programs see these declarations first (CMake
-// precompiles the header or adds it before each of their sources) and so use the instances of
-// library_instances_<scalar>.cpp (written by tests/CMakeLists.txt), built once per Scalar with
-// the same flags, instead of compiling Sequential<float>::fit and the rest again in each program:
-// the tests run the same code.
+// adds the header before each of their sources) and so use the instances of
+// library_instances.cpp, built once per Scalar with the same flags, instead of compiling
+// Sequential<float>::fit and the rest again in each program: the tests run the same code.
 #pragma once
 
 #include <kerascpp/kerascpp.hpp>
@@ -51,9 +50,14 @@
   EXTERN template kerascpp::Registry<kerascpp::LayerEntry<S>>& kerascpp::layer_registry<S>();         \
   EXTERN template kerascpp::Registry<kerascpp::OptimizerEntry<S>>& kerascpp::optimizer_registry<S>(); \
   EXTERN template kerascpp::Registry<kerascpp::LossEntry<S>>& kerascpp::loss_registry<S>();           \
-  EXTERN template kerascpp::Registry<kerascpp::metrics::MetricEntry<S>>& kerascpp::metrics::registry<S>();
+  EXTERN template kerascpp::Registry<kerascpp::metrics::MetricEntry<S>>& kerascpp::metrics::registry<S>(); \
+  EXTERN template kerascpp::Registry<kerascpp::OptimizerEntry<S>>& kerascpp::detail::optimizer_makers<S>(); \
+  EXTERN template kerascpp::Registry<kerascpp::LossEntry<S>>& kerascpp::detail::loss_makers<S>();       \
+  EXTERN template std::unique_ptr<kerascpp::Optimizer<S>> kerascpp::optimizers::get<S>(std::string_view);  \
+  EXTERN template std::unique_ptr<kerascpp::Loss<S>> kerascpp::losses::get<S>(std::string_view);           \
+  EXTERN template std::unique_ptr<kerascpp::Metric<S>> kerascpp::metrics::get<S>(std::string_view, kerascpp::Index, kerascpp::Index);
 
-// Declared in every unit, the two that define them (library_instances_<scalar>.cpp) included: a
-// definition may follow its declaration.
+#ifndef KERASCPP_TEST_INSTANTIATE
 KERASCPP_TEST_LIBRARY_INSTANCES(extern, float)
 KERASCPP_TEST_LIBRARY_INSTANCES(extern, double)
+#endif

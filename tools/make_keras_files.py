@@ -173,6 +173,19 @@ def write_keras3_h5(target, w, opt=None, names=True, empty_groups=True, prefix="
             f.create_group("metrics/mean/vars")["0"] = np.float32(3.5)
 
 
+def dense_weights_h5(w):
+    """model.weights.h5 of a Keras 3 Sequential of Dense layers; w maps each layer to [kernel, bias]."""
+    buffer = io.BytesIO()
+    with h5py.File(buffer, "w") as h:
+        put_string_attr(h.create_group("vars"), "name", "sequential")
+        for path, values in w.items():
+            g = h.create_group(f"layers/{path}").create_group("vars")
+            put_string_attr(g, "name", path)
+            for k, value in enumerate(values):
+                g[str(k)] = value
+    return buffer.getvalue()
+
+
 def h5_bytes(**kwargs):
     buffer = io.BytesIO()
     write_keras3_h5(buffer, **kwargs)
@@ -473,15 +486,7 @@ def metric_object_files(out):
     f = np.float32
     w = {"dense": [rng.normal(0, 0.8, (3, 4)).astype(f), rng.normal(0, 0.1, (4,)).astype(f)],
          "dense_1": [rng.normal(0, 0.8, (4, 1)).astype(f), rng.normal(0, 0.1, (1,)).astype(f)]}
-    buffer = io.BytesIO()
-    with h5py.File(buffer, "w") as h:
-        put_string_attr(h.create_group("vars"), "name", "sequential")
-        for path in ["dense", "dense_1"]:
-            g = h.create_group(f"layers/{path}").create_group("vars")
-            put_string_attr(g, "name", path)
-            for k, value in enumerate(w[path]):
-                g[str(k)] = value
-    weights = buffer.getvalue()
+    weights = dense_weights_h5(w)
     layer = lambda name, units, act, width: dict(serialized("keras.layers", "Dense", dense_config(name, units, act)),
                                                  build_config={"input_shape": [None, width]})
     def config(from_logits=False):
@@ -547,14 +552,6 @@ def torch_file(out, rng):
         "dense": [net[0].weight.detach().numpy().T.copy(), net[0].bias.detach().numpy().copy()],
         "dense_1": [net[2].weight.detach().numpy().T.copy(), net[2].bias.detach().numpy().copy()],
     }
-    buffer = io.BytesIO()
-    with h5py.File(buffer, "w") as f:
-        put_string_attr(f.create_group("vars"), "name", "sequential")
-        for path in ["dense", "dense_1"]:
-            g = f.create_group(f"layers/{path}").create_group("vars")
-            put_string_attr(g, "name", path)
-            for k, value in enumerate(w[path]):
-                g[str(k)] = value
     layer = lambda name, units, act, width: dict(serialized("keras.layers", "Dense", dense_config(name, units, act)),
                                                  build_config={"input_shape": [None, width]})
     config = {"module": "keras", "class_name": "Sequential", "registered_name": None,
@@ -563,7 +560,7 @@ def torch_file(out, rng):
                                                             "sparse": False, "name": "input_layer"}),
                   layer("dense", 6, "tanh", 3), layer("dense_1", 2, "linear", 6)]},
               "build_config": {"input_shape": [None, 3]}}
-    keras_archive(os.path.join(out, "torch.keras"), config, buffer.getvalue())
+    keras_archive(os.path.join(out, "torch.keras"), config, dense_weights_h5(w))
     golden(os.path.join(out, "torch.golden.json"), x_test.numpy().astype(np.float64), y_test.numpy().astype(np.float64))
 
 
