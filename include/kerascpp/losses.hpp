@@ -507,25 +507,23 @@ struct SparseCategoricalCrossentropyCodec {
 
 }  // namespace losses
 
-/// The loss registry of Scalar, with the built-in losses first, each with its codec.
+/// The loss registry of Scalar, with the built-in losses first (loss_makers), each with its codec.
 template <typename Scalar>
 Registry<LossEntry<Scalar>>& loss_registry() {
   using namespace losses;
-  kerascpp::detail::loss_makers<Scalar>();  // the built-ins in their order; the codecs are attached below
-  return registry_with_builtins<LossEntry<Scalar>>([] {
-    return std::vector{
-        loss_entry<MeanAbsoluteError<Scalar>, MeanAbsoluteErrorCodec<Scalar>>("mean_absolute_error", {"mae"}),
-        loss_entry<MeanSquaredError<Scalar>, MeanSquaredErrorCodec<Scalar>>("mean_squared_error", {"mse"}),
-        loss_entry<Huber<Scalar>, HuberCodec<Scalar>>("huber", {"huber_loss"}),
-        loss_entry<BinaryCrossentropy<Scalar>,
-                   typename SmoothedCrossentropyCodec<BinaryCrossentropy>::template Of<Scalar>>("binary_crossentropy",
-                                                                                             {"bce"}),
-        loss_entry<CategoricalCrossentropy<Scalar>,
-                   typename SmoothedCrossentropyCodec<CategoricalCrossentropy>::template Of<Scalar>>(
-            "categorical_crossentropy"),
-        loss_entry<SparseCategoricalCrossentropy<Scalar>, SparseCategoricalCrossentropyCodec<Scalar>>(
-            "sparse_categorical_crossentropy")};
-  });
+  static Registry<LossEntry<Scalar>>& registry = []() -> Registry<LossEntry<Scalar>>& {
+    auto& makers = kerascpp::detail::loss_makers<Scalar>();
+    for (const auto& codec :
+         {loss_codec<MeanAbsoluteError<Scalar>, MeanAbsoluteErrorCodec<Scalar>>(),
+          loss_codec<MeanSquaredError<Scalar>, MeanSquaredErrorCodec<Scalar>>(), loss_codec<Huber<Scalar>, HuberCodec<Scalar>>(),
+          loss_codec<BinaryCrossentropy<Scalar>, typename SmoothedCrossentropyCodec<BinaryCrossentropy>::template Of<Scalar>>(),
+          loss_codec<CategoricalCrossentropy<Scalar>,
+                     typename SmoothedCrossentropyCodec<CategoricalCrossentropy>::template Of<Scalar>>(),
+          loss_codec<SparseCategoricalCrossentropy<Scalar>, SparseCategoricalCrossentropyCodec<Scalar>>()})
+      makers.attach_codec(codec);
+    return makers;
+  }();
+  return registry;
 }
 
 }  // namespace kerascpp

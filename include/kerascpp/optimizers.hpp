@@ -664,18 +664,21 @@ struct AdagradCodec {
 
 }  // namespace optimizers
 
-/// The optimizer registry of Scalar, with the built-in optimizers first, each with its codec.
+/// The optimizer registry of Scalar, with the built-in optimizers first (optimizer_makers), each
+/// with its codec.
 template <typename Scalar>
 Registry<OptimizerEntry<Scalar>>& optimizer_registry() {
   using namespace optimizers;
-  kerascpp::detail::optimizer_makers<Scalar>();  // the built-ins in their order; the codecs are attached below
-  return registry_with_builtins<OptimizerEntry<Scalar>>([] {
-    return std::vector{optimizer_entry<SGD<Scalar>, SGDCodec<Scalar>>("SGD"),
-                       optimizer_entry<Adam<Scalar>, AdamCodec<Scalar>>("Adam"),
-                       optimizer_entry<AdamW<Scalar>, AdamWCodec<Scalar>>("AdamW"),
-                       optimizer_entry<RMSprop<Scalar>, RMSpropCodec<Scalar>>("RMSprop"),
-                       optimizer_entry<Adagrad<Scalar>, AdagradCodec<Scalar>>("Adagrad")};
-  });
+  static Registry<OptimizerEntry<Scalar>>& registry = []() -> Registry<OptimizerEntry<Scalar>>& {
+    auto& makers = kerascpp::detail::optimizer_makers<Scalar>();
+    for (const auto& codec : {optimizer_codec<SGD<Scalar>, SGDCodec<Scalar>>(), optimizer_codec<Adam<Scalar>, AdamCodec<Scalar>>(),
+                              optimizer_codec<AdamW<Scalar>, AdamWCodec<Scalar>>(),
+                              optimizer_codec<RMSprop<Scalar>, RMSpropCodec<Scalar>>(),
+                              optimizer_codec<Adagrad<Scalar>, AdagradCodec<Scalar>>()})
+      makers.attach_codec(codec);
+    return makers;
+  }();
+  return registry;
 }
 
 }  // namespace kerascpp

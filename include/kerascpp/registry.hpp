@@ -245,23 +245,20 @@ class Registry {
   }
 
   /// Adds a family's built-in `entries`, in their order, ahead of the entries a program added, so
-  /// that lists of names start with the built-ins whichever registered first. An entry already
-  /// there for the same name and type gets the codec (`from_config`, `get_config`) it lacks: a
-  /// family adds its built-ins first without codecs, to make them by name, and attaches the codecs
-  /// where a program saves or loads.
+  /// that lists of names start with the built-ins whichever registered first.
   void add_builtins(std::vector<Entry> entries) {
-    for (auto& entry : entries) {
-      if (is_new(entry)) {
-        entries_.insert(entries_.begin() + static_cast<std::ptrdiff_t>(builtins_++), std::move(entry));
-        continue;
-      }
-      if constexpr (requires { entry.from_config; entry.get_config; }) {
-        for (auto& e : entries_) {
-          if (e.name != entry.name) continue;
-          if (e.from_config == nullptr) e.from_config = entry.from_config;
-          if (e.get_config == nullptr) e.get_config = entry.get_config;
-        }
-      }
+    for (auto& entry : entries)
+      if (is_new(entry)) entries_.insert(entries_.begin() + static_cast<std::ptrdiff_t>(builtins_++), std::move(entry));
+  }
+
+  /// Gives the entry of `codec`'s type the codec (`from_config`, `get_config`) it lacks: a family
+  /// adds its built-ins without codecs, to make them by name, and attaches the codecs where a
+  /// program saves or loads.
+  void attach_codec(const Entry& codec) {
+    for (auto& e : entries_) {
+      if (*e.type != *codec.type) continue;
+      if (e.from_config == nullptr) e.from_config = codec.from_config;
+      if (e.get_config == nullptr) e.get_config = codec.get_config;
     }
   }
 
@@ -453,24 +450,35 @@ auto default_maker() -> std::unique_ptr<Base> (*)() {
 }
 }  // namespace detail
 
-/// The registry entry of the optimizer class `O` (of one Scalar type). `Codec` gives
-/// `from_config(ConfigReader&) -> std::unique_ptr<Optimizer<Scalar>>` for the optimizer's own
-/// arguments; the config saved is the optimizer's `full_config()` (its `config()` with the learning
-/// rate or schedule and the gradient clipping), read back by `Optimizer::from_full_config<Codec>`.
-template <typename O, typename Codec>
-OptimizerEntry<typename O::scalar_type> optimizer_entry(std::string_view name, std::vector<std::string> aliases = {}) {
-  using Scalar = typename O::scalar_type;
-  return {std::string(name), &typeid(O), &O::template from_full_config<Codec>,
-          [](const Optimizer<Scalar>& o) { return o.full_config(); },
-          detail::default_maker<Optimizer<Scalar>, O>(), std::move(aliases)};
-}
-
 /// The entry of the optimizer class `O` without its codec: enough for `compile` to make it by name
 /// with its defaults (optimizer_registry attaches the codecs of the built-in optimizers).
 template <typename O>
 OptimizerEntry<typename O::scalar_type> optimizer_maker_entry(std::string_view name, std::vector<std::string> aliases = {}) {
   using Scalar = typename O::scalar_type;
   return {std::string(name), &typeid(O), nullptr, nullptr, detail::default_maker<Optimizer<Scalar>, O>(), std::move(aliases)};
+}
+
+/// The codec of the optimizer class `O`, as an entry without name or maker (for
+/// Registry::attach_codec). `Codec` gives `from_config(ConfigReader&) ->
+/// std::unique_ptr<Optimizer<Scalar>>` for the optimizer's own arguments; the config saved is the
+/// optimizer's `full_config()` (its `config()` with the learning rate or schedule and the gradient
+/// clipping), read back by `Optimizer::from_full_config<Codec>`.
+template <typename O, typename Codec>
+OptimizerEntry<typename O::scalar_type> optimizer_codec() {
+  using Scalar = typename O::scalar_type;
+  return {std::string(), &typeid(O), &O::template from_full_config<Codec>,
+          [](const Optimizer<Scalar>& o) { return o.full_config(); }, nullptr};
+}
+
+/// The registry entry of the optimizer class `O` (of one Scalar type) with its codec (see
+/// optimizer_codec).
+template <typename O, typename Codec>
+OptimizerEntry<typename O::scalar_type> optimizer_entry(std::string_view name, std::vector<std::string> aliases = {}) {
+  auto entry = optimizer_maker_entry<O>(name, std::move(aliases));
+  const auto codec = optimizer_codec<O, Codec>();
+  entry.from_config = codec.from_config;
+  entry.get_config = codec.get_config;
+  return entry;
 }
 
 /// Registers the optimizer class template `O` (see optimizer_entry) under `name` for float and
@@ -481,22 +489,32 @@ bool register_optimizer(std::string_view name, std::vector<std::string> aliases 
       [name, &aliases]<typename Scalar>() { return optimizer_entry<O<Scalar>, Codec<Scalar>>(name, aliases); });
 }
 
-/// The registry entry of the loss class `L` (of one Scalar type). `Codec` gives
-/// `from_config(ConfigReader&)` and `get_config(const L&) -> Config`.
-template <typename L, typename Codec>
-LossEntry<typename L::scalar_type> loss_entry(std::string_view name, std::vector<std::string> aliases = {}) {
-  using Scalar = typename L::scalar_type;
-  return {std::string(name), &typeid(L), &Codec::from_config,
-          [](const Loss<Scalar>& l) { return Codec::get_config(static_cast<const L&>(l)); },
-          detail::default_maker<Loss<Scalar>, L>(), std::move(aliases)};
-}
-
 /// The entry of the loss class `L` without its codec: enough for `compile` to make it by name with
 /// its defaults (loss_registry attaches the codecs of the built-in losses).
 template <typename L>
 LossEntry<typename L::scalar_type> loss_maker_entry(std::string_view name, std::vector<std::string> aliases = {}) {
   using Scalar = typename L::scalar_type;
   return {std::string(name), &typeid(L), nullptr, nullptr, detail::default_maker<Loss<Scalar>, L>(), std::move(aliases)};
+}
+
+/// The codec of the loss class `L`, as an entry without name or maker (for
+/// Registry::attach_codec). `Codec` gives `from_config(ConfigReader&)` and
+/// `get_config(const L&) -> Config`.
+template <typename L, typename Codec>
+LossEntry<typename L::scalar_type> loss_codec() {
+  using Scalar = typename L::scalar_type;
+  return {std::string(), &typeid(L), &Codec::from_config,
+          [](const Loss<Scalar>& l) { return Codec::get_config(static_cast<const L&>(l)); }, nullptr};
+}
+
+/// The registry entry of the loss class `L` (of one Scalar type) with its codec (see loss_codec).
+template <typename L, typename Codec>
+LossEntry<typename L::scalar_type> loss_entry(std::string_view name, std::vector<std::string> aliases = {}) {
+  auto entry = loss_maker_entry<L>(name, std::move(aliases));
+  const auto codec = loss_codec<L, Codec>();
+  entry.from_config = codec.from_config;
+  entry.get_config = codec.get_config;
+  return entry;
 }
 
 /// Registers the loss class template `L` (see loss_entry) under `name` for float and double.
