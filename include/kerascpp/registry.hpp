@@ -448,6 +448,14 @@ auto default_maker() -> std::unique_ptr<Base> (*)() {
   if constexpr (std::is_default_constructible_v<T>) return []() -> std::unique_ptr<Base> { return std::make_unique<T>(); };
   else return nullptr;
 }
+
+/// `entry` with the codec (`from_config`, `get_config`) of `codec`.
+template <typename Entry>
+Entry with_codec(Entry entry, const Entry& codec) {
+  entry.from_config = codec.from_config;
+  entry.get_config = codec.get_config;
+  return entry;
+}
 }  // namespace detail
 
 /// The entry of the optimizer class `O` without its codec: enough for `compile` to make it by name
@@ -474,11 +482,7 @@ OptimizerEntry<typename O::scalar_type> optimizer_codec() {
 /// optimizer_codec).
 template <typename O, typename Codec>
 OptimizerEntry<typename O::scalar_type> optimizer_entry(std::string_view name, std::vector<std::string> aliases = {}) {
-  auto entry = optimizer_maker_entry<O>(name, std::move(aliases));
-  const auto codec = optimizer_codec<O, Codec>();
-  entry.from_config = codec.from_config;
-  entry.get_config = codec.get_config;
-  return entry;
+  return detail::with_codec(optimizer_maker_entry<O>(name, std::move(aliases)), optimizer_codec<O, Codec>());
 }
 
 /// Registers the optimizer class template `O` (see optimizer_entry) under `name` for float and
@@ -510,11 +514,7 @@ LossEntry<typename L::scalar_type> loss_codec() {
 /// The registry entry of the loss class `L` (of one Scalar type) with its codec (see loss_codec).
 template <typename L, typename Codec>
 LossEntry<typename L::scalar_type> loss_entry(std::string_view name, std::vector<std::string> aliases = {}) {
-  auto entry = loss_maker_entry<L>(name, std::move(aliases));
-  const auto codec = loss_codec<L, Codec>();
-  entry.from_config = codec.from_config;
-  entry.get_config = codec.get_config;
-  return entry;
+  return detail::with_codec(loss_maker_entry<L>(name, std::move(aliases)), loss_codec<L, Codec>());
 }
 
 /// Registers the loss class template `L` (see loss_entry) under `name` for float and double.
