@@ -813,6 +813,8 @@ TEST_CASE("callbacks that print refuse a null stream when verbose > 0 and accept
     REQUIRE_THROWS_AS(Checkpoint("m.kcpp", "val_loss", 1, false, false, "auto", nullptr), keras::ValueError);
     REQUIRE_THROWS_WITH(Checkpoint("m.kcpp", "val_loss", 1, false, false, "auto", nullptr), refused("ModelCheckpoint"));
     CHECK_NOTHROW(Checkpoint("m.kcpp", "val_loss", 0, false, false, "auto", nullptr));
+    REQUIRE_THROWS_WITH(Checkpoint("m.kcpp", {.verbose = 1, .out = nullptr}), refused("ModelCheckpoint"));
+    CHECK_NOTHROW(Checkpoint("m.kcpp", {.verbose = 0, .out = nullptr}));
   }
   SECTION("ProgbarLogger") {
     using Progbar = keras::callbacks::ProgbarLogger<double>;
@@ -838,6 +840,43 @@ TEST_CASE("callbacks that print refuse a null stream when verbose > 0 and accept
     CHECK(quiet.terminated());
     CHECK(model.stop_training);
   }
+}
+
+TEST_CASE("ModelCheckpoint takes its arguments by name or in Keras's order, with the same meaning",
+          "[callbacks][checkpoint]") {
+  const auto dir = fresh_dir("checkpoint_options");
+  keras::Sequential<double> model{Dense<double>(2, "relu", keras::input_shape{3}), Dense<double>(1)};
+  model.compile("adam", "mse");
+  using Checkpoint = keras::callbacks::ModelCheckpoint<double>;
+  // Losses 3, 1, 2 by epoch: only the first two improve. The named form and the positional form
+  // (monitor "loss", save_best_only) save the same epochs; the default saves every epoch.
+  Checkpoint named(dir / "named-{epoch}.kcpp", {.monitor = "loss", .save_best_only = true});
+  Checkpoint positional(dir / "positional-{epoch}.kcpp", "loss", 0, true);
+  Checkpoint every(dir / "every-{epoch}.kcpp", {.monitor = "loss"});
+  Checkpoint defaults(dir / "defaults-{epoch}.kcpp");
+  for (Checkpoint* c : {&named, &positional, &every, &defaults}) c->set_model(&model);
+  for (int epoch = 0; epoch < 3; ++epoch) {
+    Logs logs{{"loss", std::vector<double>{3.0, 1.0, 2.0}[static_cast<std::size_t>(epoch)]}, {"val_loss", 5.0 - epoch}};
+    for (Checkpoint* c : {&named, &positional, &every, &defaults}) c->on_epoch_end(epoch, logs);
+  }
+  CHECK(named.saved_paths() == std::vector<std::filesystem::path>{dir / "named-1.kcpp", dir / "named-2.kcpp"});
+  CHECK(positional.saved_paths() == std::vector<std::filesystem::path>{dir / "positional-1.kcpp", dir / "positional-2.kcpp"});
+  CHECK(named.best() == 1.0);
+  CHECK(named.best_epoch() == 1);
+  CHECK(every.saved_paths().size() == 3);
+  CHECK(defaults.saved_paths().size() == 3);
+  // save_best_only on the default monitor (val_loss: 5, 4, 3) saves every epoch; mode "max" on it only the first.
+  Checkpoint best_val(dir / "val-{epoch}.kcpp", {.save_best_only = true});
+  Checkpoint max_val(dir / "max-{epoch}.kcpp", {.save_best_only = true, .mode = "max"});
+  for (Checkpoint* c : {&best_val, &max_val}) c->set_model(&model);
+  for (int epoch = 0; epoch < 3; ++epoch) {
+    Logs logs{{"loss", 1.0}, {"val_loss", 5.0 - epoch}};
+    best_val.on_epoch_end(epoch, logs);
+    max_val.on_epoch_end(epoch, logs);
+  }
+  CHECK(best_val.saved_paths().size() == 3);
+  CHECK(max_val.saved_paths().size() == 1);
+  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("ModelCheckpoint saves through ModelInterface", "[callbacks][checkpoint]") {

@@ -755,6 +755,29 @@ TEST_CASE("load_model and load_weights reject missing paths and folders with IOE
 #endif
 }
 
+TEST_CASE("save, save_weights and ModelCheckpoint refuse the extensions of Keras's own files and write nothing",
+          "[serialization]") {
+  ScratchFolder folder;
+  auto m = tiny_model();
+  for (const char* name : {"model.keras", "model.h5", "model.weights.h5", "MODEL.H5", "model.hdf5"}) {
+    const fs::path path = folder.path() / name;
+    CHECK_THAT(message_of<ValueError>([&] { m.save(path); }),
+               Contains(std::string("save_model: '") + path.string() + "' has the extension of Keras's own files") &&
+                   Contains("kerascpp::keras::save_model"));
+    CHECK_THAT(message_of<ValueError>([&] { m.save_weights(path); }),
+               Contains("save_weights: '") && Contains("has the extension of Keras's own files"));
+    CHECK_THAT(message_of<ValueError>([&] { callbacks::ModelCheckpoint<float>{path}; }),
+               Contains("ModelCheckpoint: '") && Contains("has the extension of Keras's own files"));
+    CHECK_FALSE(fs::exists(path));
+  }
+  CHECK(fs::is_empty(folder.path()));
+  m.save(folder.path() / "model.kcpp");
+  m.save(folder.path() / "model.keras.kcpp");
+  m.save(folder.path() / "model");
+  CHECK(fs::exists(folder.path() / "model.keras.kcpp"));
+  CHECK(fs::exists(folder.path() / "model"));
+}
+
 TEST_CASE("each header check reports what it found", "[serialization]") {
   auto m = tiny_model();
   const std::string good = serialization::encode_model(m);
@@ -765,7 +788,14 @@ TEST_CASE("each header check reports what it found", "[serialization]") {
     CHECK_THAT(message_of<IOError>([&] { serialization::decode_model<float>(bad, "'m.kcpp'"); }),
                Contains("not a kerascpp file") && Contains("KERXSCPP") && Contains("'m.kcpp'") && Contains("byte 0"));
     CHECK_THAT(message_of<IOError>([&] { serialization::decode_model<float>("PK\x03\x04 a zip file"); }),
-               Contains("not a kerascpp file"));
+               Contains("not a kerascpp file") && Contains("a zip archive, as Keras's .keras files are") &&
+                   Contains("kerascpp::keras::load_model"));
+    const std::string hdf5("\x89HDF\r\n\x1a\n and the rest of an HDF5 file", 40);
+    CHECK_THAT(message_of<IOError>([&] { serialization::decode_weights_into(m, hdf5, "'w.h5'"); }),
+               Contains("not a kerascpp file") && Contains("an HDF5 file, as Keras's .h5 files are") &&
+                   Contains("keras::load_weights"));
+    CHECK_THAT(message_of<IOError>([&] { serialization::decode_model<float>("KERAS?"); }),
+               Contains("not a kerascpp file") && !Contains("Keras's"));
   }
   SECTION("wrong version, even with a valid checksum") {
     std::string bad = good;

@@ -11,6 +11,7 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <concepts>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -215,24 +216,43 @@ inline std::string format_checkpoint_path(std::string_view pattern, int epoch, c
 /// `save_best_only` the model is saved only when `monitor` improves strictly on the best value so
 /// far (the first epoch always does; NaN never does), the best being kept across `fit` calls as in
 /// Keras. `mode` "auto" maximizes names ending in acc, accuracy or auc and minimizes the rest.
-/// `save_weights_only` writes `save_weights` files instead of whole models.
+/// `save_weights_only` writes `save_weights` files instead of whole models. Arguments by name, as
+/// EarlyStopping takes them: `ModelCheckpoint("best.kcpp", {.save_best_only = true})`.
 template <typename Scalar = float>
 class ModelCheckpoint : public Callback<Scalar> {
  public:
-  explicit ModelCheckpoint(std::filesystem::path filepath, std::string monitor = "val_loss", int verbose = 0,
+  struct Options {
+    std::string monitor = "val_loss";
+    int verbose = 0;
+    bool save_best_only = false;
+    bool save_weights_only = false;
+    std::string mode = "auto";
+    std::ostream* out = &std::cout;
+  };
+
+  explicit ModelCheckpoint(std::filesystem::path filepath, Options o)
+      : filepath_(std::move(filepath)),
+        monitor_(std::move(o.monitor)),
+        verbose_(o.verbose),
+        save_best_only_(o.save_best_only),
+        save_weights_only_(o.save_weights_only),
+        maximize_(resolve_max(parse_mode(o.mode, "ModelCheckpoint"), monitor_)),
+        out_(o.out) {
+    if (filepath_.empty()) detail::fail("ModelCheckpoint: filepath must not be empty");
+    if (verbose_ < 0) detail::fail("ModelCheckpoint: verbose must be non-negative, received verbose=", verbose_);
+    require_stream(out_, verbose_, "ModelCheckpoint");
+    serialization::detail::check_not_keras_name(filepath_, "ModelCheckpoint");
+  }
+
+  /// Keras's positional order. `Monitor` is a template parameter so that a braced list of named
+  /// arguments can only mean Options (g++ would otherwise build the monitor string from it).
+  template <typename Monitor = const char*>
+    requires std::convertible_to<Monitor, std::string>
+  explicit ModelCheckpoint(std::filesystem::path filepath, Monitor monitor = "val_loss", int verbose = 0,
                            bool save_best_only = false, bool save_weights_only = false, std::string mode = "auto",
                            std::ostream* out = &std::cout)
-      : filepath_(std::move(filepath)),
-        monitor_(std::move(monitor)),
-        verbose_(verbose),
-        save_best_only_(save_best_only),
-        save_weights_only_(save_weights_only),
-        maximize_(resolve_max(parse_mode(mode, "ModelCheckpoint"), monitor_)),
-        out_(out) {
-    if (filepath_.empty()) detail::fail("ModelCheckpoint: filepath must not be empty");
-    if (verbose < 0) detail::fail("ModelCheckpoint: verbose must be non-negative, received verbose=", verbose);
-    require_stream(out, verbose, "ModelCheckpoint");
-  }
+      : ModelCheckpoint(std::move(filepath), Options{std::string(std::move(monitor)), verbose, save_best_only,
+                                                     save_weights_only, std::move(mode), out}) {}
 
   bool chief_only() const override { return true; }
 

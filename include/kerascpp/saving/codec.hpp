@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <cctype>
 #include <charconv>
 #include <cstddef>
 #include <cstdint>
@@ -548,6 +549,29 @@ inline std::string kind_name(FileKind kind) {
                                  : "a weights file (kind 'W', written by save_weights)";
 }
 
+/// For a file that is not kerascpp's: what it is and how to read it, when it is one of Keras's own
+/// (a .keras zip archive or an HDF5 .h5 file), else nothing.
+inline std::string keras_file_hint(std::string_view bytes) {
+  const bool zip = bytes.substr(0, 4) == std::string_view("PK\x03\x04", 4);
+  const bool hdf5 = bytes.substr(0, 8) == std::string_view("\x89HDF\r\n\x1a\n", 8);
+  if (!zip && !hdf5) return {};
+  return cat(" (", zip ? "a zip archive, as Keras's .keras files are" : "an HDF5 file, as Keras's .h5 files are",
+             "; read Keras's own files with kerascpp::keras::load_model or keras::load_weights from "
+             "<kerascpp/keras_files.hpp>, target kerascpp::keras_files)");
+}
+
+/// kerascpp's own files take any name but those of Keras's files: a model saved as "model.keras"
+/// or "model.h5" would be a kerascpp file that Keras (and keras::load_model) cannot read.
+inline void check_not_keras_name(const std::filesystem::path& path, std::string_view function) {
+  std::string ext = path.extension().string();
+  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (ext == ".keras" || ext == ".h5" || ext == ".hdf5")
+    throw ValueError(cat(function, ": '", path.string(), "' has the extension of Keras's own files (", ext,
+                         "), but ", function, " writes kerascpp's format; name the file with another extension (",
+                         "for example .kcpp), or write a Keras file with kerascpp::keras::save_model or ",
+                         "keras::save_weights from <kerascpp/keras_files.hpp> (target kerascpp::keras_files)"));
+}
+
 /// Checks header and checksum, then reads every section. `expected` is the kind the caller needs,
 /// or nullopt to take either (load_weights reads the weights of a model file too); `known` holds
 /// the type names the sections may use.
@@ -557,7 +581,7 @@ inline FileRecord parse_file(std::string_view bytes, const Origin& origin, std::
   const std::size_t prefix = std::min(size, magic.size());
   if (bytes.substr(0, prefix) != magic.substr(0, prefix))
     file_error(origin, 0, "header", cat("not a kerascpp file: expected the magic bytes 'KERASCPP', found ",
-                                        quote(bytes.substr(0, magic.size()))));
+                                        quote(bytes.substr(0, magic.size())), keras_file_hint(bytes)));
   if (size < header_size + checksum_size)
     file_error(origin, size, "header",
                cat("the file is ", size, " bytes long, shorter than the ", header_size + checksum_size,

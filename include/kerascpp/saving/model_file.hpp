@@ -512,6 +512,7 @@ void decode_weights_into(Sequential<Scalar>& model, std::string_view bytes, std:
 /// processes return at once.
 template <typename Scalar>
 void save_model(const Sequential<Scalar>& model, const std::filesystem::path& path) {
+  serialization::detail::check_not_keras_name(path, "save_model");
   if (!serialization::detail::writes_files(model)) return;
   serialization::detail::write_whole_file(path, serialization::encode_model(model), "save_model");
 }
@@ -531,6 +532,7 @@ Sequential<Scalar> load_model(const std::filesystem::path& path) {
 /// attached, only process 0 writes, like save_model.
 template <typename Scalar>
 void save_weights(const Sequential<Scalar>& model, const std::filesystem::path& path) {
+  serialization::detail::check_not_keras_name(path, "save_weights");
   if (!serialization::detail::writes_files(model)) return;
   serialization::detail::write_whole_file(path, serialization::encode_weights(model), "save_weights");
 }
