@@ -291,6 +291,53 @@ TEST_CASE("read_csv loads ion.csv with index_col 0: 351 rows, V1..V34 and Class"
   CHECK(no_index.columns()[0] == "Unnamed: 0");
 }
 
+TEST_CASE("dropna drops the rows with a missing value, fillna fills them, mean leaves them out (pandas)",
+          "[data][frame]") {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const DataFrame frame = DataFrame()
+                              .assign("a", std::vector<double>{1.0, nan, 3.0, 4.0})
+                              .assign("b", std::vector<double>{nan, nan, 7.0, 8.0})
+                              .assign("s", std::vector<std::string>{"x", "y", "", "w"});
+  // dropna(): rows 0 and 1 have NaN, row 2 an empty text; labels are kept.
+  const DataFrame all = frame.dropna();
+  REQUIRE(all.rows() == 1);
+  CHECK(std::get<std::vector<double>>(all.index()) == std::vector<double>{3.0});
+  CHECK(all.numbers("a") == std::vector<double>{4.0});
+  const DataFrame only_a = frame.dropna({"a"});
+  CHECK(std::get<std::vector<double>>(only_a.index()) == std::vector<double>{0.0, 2.0, 3.0});
+  CHECK(frame.dropna({"s"}).strings("s") == std::vector<std::string>{"x", "y", "w"});
+  CHECK(frame.dropna({"a", "b"}).rows() == 2);
+  CHECK_THROWS_WITH(frame.dropna({"c"}), Contains("DataFrame.dropna: no column named 'c'"));
+  CHECK(frame.rows() == 4);  // the original is left alone
+
+  CHECK(frame.fillna(0.5).numbers("a") == std::vector<double>{1.0, 0.5, 3.0, 4.0});
+  CHECK(frame.fillna(0.5).numbers("b") == std::vector<double>{0.5, 0.5, 7.0, 8.0});
+  CHECK(frame.fillna(0.5).strings("s") == frame.strings("s"));
+  const std::map<std::string, double> means = frame.mean();
+  CHECK(means == std::map<std::string, double>{{"a", 8.0 / 3.0}, {"b", 7.5}});
+  const DataFrame filled = frame.fillna(means);
+  CHECK(filled.numbers("a")[1] == 8.0 / 3.0);
+  CHECK(filled.numbers("b") == std::vector<double>{7.5, 7.5, 7.0, 8.0});
+  CHECK(frame.fillna({{"b", -1.0}}).numbers("a")[1] != frame.fillna({{"b", -1.0}}).numbers("a")[1]);  // a keeps its NaN
+  CHECK_THROWS_AS(frame.fillna({{"s", 0.0}}), ValueError);
+  CHECK_THROWS_WITH(frame.fillna({{"s", 0.0}}), Contains("DataFrame.fillna: column 's'"));
+  CHECK_THROWS_WITH(frame.fillna({{"z", 0.0}}), Contains("DataFrame.fillna: no column named 'z'"));
+  CHECK(std::isnan(DataFrame().assign("e", std::vector<double>{nan, nan}).mean().at("e")));
+  CHECK(DataFrame().dropna().rows() == 0);
+
+  // cereal.csv with -1 as missing: Almond Delight and Cream of Wheat (Quick) lack potass, Quaker
+  // Oatmeal carbo and sugars, so 74 of 77 rows are whole (pandas: df.dropna() has 74 rows).
+  const DataFrame cereal = read_csv(data_path("cereal.csv"), {.na_values = {"", "-1"}});
+  CHECK(cereal.dropna().rows() == 74);
+  const auto cereal_means = cereal.mean();
+  CHECK(cereal_means.size() == 13);
+  CHECK(cereal_means.at("potass") == Approx(98.66666666666667).epsilon(1e-15));   // 7400 / 75
+  CHECK(cereal_means.at("sugars") == Approx(7.026315789473684).epsilon(1e-15));   // 534 / 76
+  const DataFrame cereal_filled = cereal.fillna(cereal_means);
+  CHECK(cereal_filled.dropna().rows() == 77);
+  CHECK(cereal_filled.numbers("potass")[4] == cereal_means.at("potass"));
+}
+
 TEST_CASE("read_csv loads cereal.csv (CRLF): 77 rows, 16 columns, -1 as missing on request", "[data][csv]") {
   const DataFrame cereal = read_csv(data_path("cereal.csv"));
   CHECK(cereal.rows() == 77);

@@ -50,9 +50,6 @@ inline std::string category_text(double value) {
 
 inline std::string category_text(const std::string& value) { return value; }
 
-inline bool is_missing(double value) { return std::isnan(value); }
-inline bool is_missing(const std::string& value) { return value.empty(); }
-
 /// The distinct non-missing values of `values`, sorted.
 template <typename Value>
 std::vector<Value> sorted_unique(const std::vector<Value>& values) {

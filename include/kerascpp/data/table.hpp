@@ -15,6 +15,7 @@
 #pragma once
 
 #include <kerascpp/core.hpp>
+#include <kerascpp/data/numpy_order.hpp>
 #include <kerascpp/data/random_state.hpp>
 
 #include <algorithm>
@@ -93,100 +94,11 @@ inline std::string label_string(const Column& index, Index row) {
   return cat("'", std::get<std::vector<std::string>>(index)[r], "'");
 }
 
+/// Whether a value is missing: NaN in a numeric column, "" in a text column.
+inline bool is_missing(double v) { return std::isnan(v); }
+inline bool is_missing(const std::string& v) { return v.empty(); }
+
 struct FrameAccess;
-
-/// numpy 1.24's `argsort(kind="quicksort")` of `values` over the positions in `order` (introsort:
-/// median-of-3 quicksort, insertion sort for up to 16 elements, heapsort past the depth limit). It is
-/// not a stable sort, so it is copied step by step: ties come out in exactly numpy's order.
-inline void numpy_argsort(const std::vector<std::int64_t>& values, std::vector<Index>& order) {
-  const auto less = [&](Index a, Index b) { return values[static_cast<std::size_t>(a)] < values[static_cast<std::size_t>(b)]; };
-  const auto heapsort = [&](Index* first, std::ptrdiff_t n) {
-    Index* a = first - 1;  // 1-based heap indexing, as numpy writes it
-    const auto sift = [&](Index tmp, std::ptrdiff_t i, std::ptrdiff_t size) {
-      for (std::ptrdiff_t j = i * 2; j <= size;) {
-        if (j < size && less(a[j], a[j + 1])) ++j;
-        if (!less(tmp, a[j])) break;
-        a[i] = a[j];
-        i = j;
-        j += j;
-      }
-      a[i] = tmp;
-    };
-    for (std::ptrdiff_t l = n >> 1; l > 0; --l) sift(a[l], l, n);
-    for (; n > 1;) {
-      const Index tmp = a[n];
-      a[n] = a[1];
-      --n;
-      sift(tmp, 1, n);
-    }
-  };
-  if (order.size() < 2) return;
-  constexpr std::ptrdiff_t small = 15;
-  std::vector<std::pair<Index*, Index*>> stack;
-  std::vector<int> depths;
-  Index* pl = order.data();
-  Index* pr = order.data() + order.size() - 1;
-  int depth = 0;
-  for (std::size_t n = order.size(); n >>= 1;) ++depth;
-  depth *= 2;
-  for (;;) {
-    if (depth < 0) {
-      heapsort(pl, pr - pl + 1);
-    } else {
-      while (pr - pl > small) {
-        Index* pm = pl + ((pr - pl) >> 1);
-        if (less(*pm, *pl)) std::swap(*pm, *pl);
-        if (less(*pr, *pm)) std::swap(*pr, *pm);
-        if (less(*pm, *pl)) std::swap(*pm, *pl);
-        const Index pivot = *pm;
-        Index* pi = pl;
-        Index* pj = pr - 1;
-        std::swap(*pm, *pj);
-        for (;;) {
-          do ++pi;
-          while (less(*pi, pivot));
-          do --pj;
-          while (less(pivot, *pj));
-          if (pi >= pj) break;
-          std::swap(*pi, *pj);
-        }
-        std::swap(*pi, *(pr - 1));
-        if (pi - pl < pr - pi) {
-          stack.emplace_back(pi + 1, pr);
-          pr = pi - 1;
-        } else {
-          stack.emplace_back(pl, pi - 1);
-          pl = pi + 1;
-        }
-        depths.push_back(--depth);
-      }
-      for (Index* pi = pl + 1; pi <= pr; ++pi) {
-        const Index vi = *pi;
-        Index* pj = pi;
-        for (Index* pk = pi - 1; pj > pl && less(vi, *pk); --pk) *pj-- = *pk;
-        *pj = vi;
-      }
-    }
-    if (stack.empty()) break;
-    std::tie(pl, pr) = stack.back();
-    stack.pop_back();
-    depth = depths.back();
-    depths.pop_back();
-  }
-}
-
-/// The positions that sort `counts` in descending order the way pandas 1.5's
-/// `sort_values(ascending=False)` does: reverse, numpy quicksort argsort, reverse.
-inline std::vector<Index> descending_order(const std::vector<std::int64_t>& counts) {
-  const std::vector<std::int64_t> reversed(counts.rbegin(), counts.rend());
-  std::vector<Index> order(counts.size());
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<Index>(i);
-  numpy_argsort(reversed, order);
-  std::vector<Index> out(order.size());
-  const auto last = static_cast<Index>(counts.size()) - 1;
-  for (std::size_t i = 0; i < order.size(); ++i) out[order.size() - 1 - i] = last - order[i];
-  return out;
-}
 
 }  // namespace detail
 
@@ -275,20 +187,65 @@ class DataFrame {
   /// NaN and text columns holding "" are left out.
   DataFrame dropna_columns() const {
     DataFrame out = with_rows_of(*this);
-    for (std::size_t j = 0; j < names_.size(); ++j) {
-      const bool missing = std::visit(
-          [](const auto& values) {
-            return std::any_of(values.begin(), values.end(), [](const auto& v) {
-              if constexpr (std::is_same_v<std::decay_t<decltype(v)>, double>)
-                return std::isnan(v);
-              else
-                return v.empty();
-            });
-          },
-          columns_[j]);
-      if (!missing) out.push_column(names_[j], columns_[j]);
+    for (std::size_t j = 0; j < names_.size(); ++j)
+      if (!std::visit([](const auto& values) { return std::ranges::any_of(values, [](const auto& v) { return detail::is_missing(v); }); },
+                      columns_[j]))
+        out.push_column(names_[j], columns_[j]);
+    return out;
+  }
+
+  /// The rows without a missing value (pandas `df.dropna()`): a row holding NaN in a numeric column
+  /// or "" in a text column is left out; with `subset`, only those columns are looked at. Labels kept.
+  DataFrame dropna(const std::vector<std::string>& subset = {}) const {
+    std::vector<bool> keep(static_cast<std::size_t>(rows_), true);
+    const auto mark = [&](const Column& column) {
+      std::visit([&](const auto& values) {
+        for (std::size_t i = 0; i < values.size(); ++i)
+          if (detail::is_missing(values[i])) keep[i] = false;
+      }, column);
+    };
+    if (subset.empty())
+      for (const Column& column : columns_) mark(column);
+    for (const std::string& name : subset) mark(columns_[position(name, "DataFrame.dropna")]);
+    std::vector<Index> kept;
+    for (std::size_t i = 0; i < keep.size(); ++i)
+      if (keep[i]) kept.push_back(static_cast<Index>(i));
+    return take(kept);
+  }
+
+  /// The frame with every missing value (NaN) of the numeric columns replaced by `value` (pandas
+  /// `df.fillna(value)`); text columns are left as they are.
+  DataFrame fillna(double value) const {
+    std::map<std::string, double> values;
+    for (const std::string& name : numeric_columns()) values.emplace(name, value);
+    return fillna(values);
+  }
+
+  /// The frame with the missing values of each numeric column named in `values` replaced by that
+  /// column's value (pandas `df.fillna({"a": 0.0})`): `df.fillna(train.mean())` fills every numeric
+  /// column with its mean over the training rows. Each name must be a numeric column.
+  DataFrame fillna(const std::map<std::string, double>& values) const {
+    DataFrame out = *this;
+    for (const auto& [name, value] : values) {
+      auto* numbers = std::get_if<std::vector<double>>(&out.columns_[position(name, "DataFrame.fillna")]);
+      if (numbers == nullptr) throw_not_numeric("DataFrame.fillna", name, columns_[position(name, "DataFrame.fillna")]);
+      std::ranges::replace_if(*numbers, [](double v) { return std::isnan(v); }, value);
     }
     return out;
+  }
+
+  /// The mean of each numeric column, missing values left out (pandas `df.mean(numeric_only=True)`,
+  /// summed in row order); NaN for a column without a value. Text columns are not in the map.
+  std::map<std::string, double> mean() const {
+    std::map<std::string, double> means;
+    for (const std::string& name : numeric_columns()) {
+      double sum = 0.0;
+      Index count = 0;
+      for (const double v : numbers(name))
+        if (!std::isnan(v)) sum += v, ++count;
+      means.emplace(name, count > 0 ? sum / static_cast<double>(count) : std::numeric_limits<double>::quiet_NaN());
+    }
+    return means;
   }
 
   /// The frame with numeric column `name` set to `values`: replaced in place if it exists, appended
