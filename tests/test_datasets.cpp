@@ -159,6 +159,42 @@ TEST_CASE("fit on a PyDataset: sample weights of its batches, one pass per epoch
   CHECK(steps.epoch_ends == 2);
 }
 
+/// Batches of 4 rows of 3 features; batch `odd` has a y of `odd_cols` columns (else 1) or, with
+/// `short_y`, one row fewer in y than in x.
+class UnevenDataset : public keras::PyDataset<float> {
+ public:
+  UnevenDataset(Index odd, Index odd_cols, bool short_y = false) : odd_(odd), odd_cols_(odd_cols), short_y_(short_y) {}
+  Index size() const override { return 3; }
+  void get(Index index, keras::DatasetBatch<float>& b) override {
+    b.x = Mat::Constant(4, 3, 0.1f * static_cast<float>(index));
+    b.y = Mat::Zero(index == odd_ && short_y_ ? 3 : 4, index == odd_ ? odd_cols_ : 1);
+  }
+
+ private:
+  Index odd_, odd_cols_;
+  bool short_y_;
+};
+
+TEST_CASE("every batch of a PyDataset is checked: a later batch's y must be as wide as the first's", "[datasets][errors]") {
+  auto model = small_model();
+  UnevenDataset wide_later(2, 2);
+  CHECK_THAT(thrown_message<keras::ValueError>([&] { model.fit(wide_later, {.verbose = 0}); }),
+             Contains("fit: dataset batch 2: y has 2 columns but the model's targets have 1"));
+  CHECK_THAT(thrown_message<keras::ValueError>([&] { (void)model.evaluate(wide_later); }),
+             Contains("evaluate: dataset batch 2: y has 2 columns but the model's targets have 1"));
+  UnevenDataset wide_first(0, 2);
+  UnevenDataset even(9, 1);
+  CHECK_THAT(thrown_message<keras::ValueError>([&] { model.fit(even, {.verbose = 0, .validation_data = wide_first}); }),
+             Contains("fit: validation_data: dataset batch 0: y has 2 columns but the model's targets have 1"));
+  CHECK_NOTHROW(model.fit(even, {.verbose = 0}));
+  CHECK_NOTHROW(model.evaluate(even));
+  UnevenDataset short_first(0, 1, true), short_later(1, 1, true);
+  CHECK_THAT(thrown_message<keras::ValueError>([&] { model.fit(short_first, {.verbose = 0}); }),
+             Contains("fit: dataset batch 0: x has 4 rows but y has 3"));
+  CHECK_THAT(thrown_message<keras::ValueError>([&] { model.fit(short_later, {.verbose = 0}); }),
+             Contains("fit: dataset batch 1: x has 4 rows but y has 3"));
+}
+
 TEST_CASE("CsvDataset reads header, names and skiprows as read_csv does", "[datasets]") {
   kerascpp_test::ScratchFolder dir;
   const auto write = [&](const std::string& name, const std::string& text) {

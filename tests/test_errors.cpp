@@ -333,6 +333,13 @@ TEST_CASE("set_weights with the wrong count or shapes names what was expected", 
     REQUIRE_THROWS_WITH(model.set_weights(w), Contains("weight 2") && Contains("dense_1/kernel") &&
                                                   Contains("(4, 1)") && Contains("received (1, 4)"));
   }
+  SECTION("NaN or infinity") {
+    w[0](1, 2) = std::numeric_limits<double>::quiet_NaN();
+    REQUIRE_THROWS_WITH(model.set_weights(w), Contains("set_weights: weight 0 (dense/kernel) must be finite, received nan at row 1, column 2"));
+    w[0](1, 2) = 0.5;
+    w[3](0, 0) = -std::numeric_limits<double>::infinity();
+    REQUIRE_THROWS_WITH(model.set_weights(w), Contains("weight 3 (dense_1/bias) must be finite, received -inf"));
+  }
   // A refused set_weights changes nothing.
   const auto after = model.get_weights();
   for (std::size_t i = 0; i < before.size(); ++i) CHECK(after[i] == before[i]);

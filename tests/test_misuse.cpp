@@ -252,10 +252,18 @@ TEST_CASE("class_weight and sample_weight are checked on every path", "[misuse][
 TEST_CASE("layer(i) out of range names the index and the layer count", "[misuse][index]") {
   auto model = small_model();
   CHECK_THAT(thrown_message<keras::ValueError>([&] { (void)model.layer(99); }),
-             Contains("layer: index 99 is out of range; the model has 2 layers (valid indices 0 to 1)"));
+             Contains("layer: index 99 is out of range; the model has 2 layers (valid indices -2 to 1)"));
+  CHECK_THAT(thrown_message<keras::ValueError>([&] { (void)model.layer(-3); }),
+             Contains("layer: index -3 is out of range; the model has 2 layers (valid indices -2 to 1)"));
   const auto& constant = model;
   CHECK_THROWS_AS((void)constant.layer(2), keras::ValueError);
   CHECK(model.layer(1).name() == "dense_1");
+  // A negative index counts from the end, as model.layers[-1] in Keras.
+  CHECK(model.layer(-1).name() == "dense_1");
+  CHECK(constant.layer(-2).name() == "dense");
+  keras::Sequential<float> empty;
+  CHECK_THAT(thrown_message<keras::ValueError>([&] { (void)empty.layer(0); }),
+             Contains("the model has 0 layers (valid indices none)"));
 }
 
 #if defined(__SSE2__) || defined(_M_X64)

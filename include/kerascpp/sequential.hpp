@@ -117,8 +117,9 @@ class Sequential : public ModelInterface<Scalar> {
   Index input_width() const { return net_.input_width; }
   Index output_width() const { return net_.output_width(); }
   std::size_t size() const { return net_.layers.size(); }
-  Layer<Scalar>& layer(std::size_t i) { return *net_.layers[checked_index(i)]; }
-  const Layer<Scalar>& layer(std::size_t i) const { return *net_.layers[checked_index(i)]; }
+  /// The layer at position i; a negative i counts from the end, as `model.layers[-1]` in Keras.
+  Layer<Scalar>& layer(Index i) { return *net_.layers[checked_index(i)]; }
+  const Layer<Scalar>& layer(Index i) const { return *net_.layers[checked_index(i)]; }
   const std::vector<LayerPtr<Scalar>>& layers() const { return net_.layers; }
   /// The flat buffers of the model's weights (weights.hpp).
   const ParameterStore<Scalar>& parameters() const { return net_.store; }
@@ -202,7 +203,7 @@ class Sequential : public ModelInterface<Scalar> {
   Logs evaluate(PyDataset<Scalar>& data) {
     require_compiled("evaluate");
     prepare_on("evaluate", data);
-    return trainer_.evaluate(net_, data);
+    return trainer_.evaluate(net_, data, compiled_y_cols_);
   }
 
   /// Outputs for every batch of a PyDataset, in order (its targets are not used).
@@ -324,12 +325,13 @@ class Sequential : public ModelInterface<Scalar> {
     if (!net_.optimizer) throw StateError(detail::cat(what, ": the model must be compiled first; call compile(optimizer, loss)"));
   }
 
-  std::size_t checked_index(std::size_t i) const {
+  std::size_t checked_index(Index i) const {
     require_usable("layer");
-    if (i >= net_.layers.size())
-      throw ValueError(detail::cat("layer: index ", i, " is out of range; the model has ", net_.layers.size(),
-                                   " layers (valid indices 0 to ", net_.layers.size() == 0 ? 0 : net_.layers.size() - 1, ")"));
-    return i;
+    const auto n = static_cast<Index>(net_.layers.size());
+    if (i < -n || i >= n)
+      throw ValueError(detail::cat("layer: index ", i, " is out of range; the model has ", n, " layers (valid indices ",
+                                   n == 0 ? std::string("none") : detail::cat(-n, " to ", n - 1), ")"));
+    return static_cast<std::size_t>(i < 0 ? i + n : i);
   }
 
   std::string unique_name(const std::string& prefix) {
@@ -343,7 +345,8 @@ class Sequential : public ModelInterface<Scalar> {
     DatasetBatch<Scalar> first;
     RowMatrix<Scalar> unused;  // strided_view copies only what it cannot view
     data.get(0, first);
-    prepare(where, detail::strided_view(first.x, unused), detail::strided_view(first.y, unused));
+    const std::string batch0 = detail::cat(where, ": dataset batch 0");
+    prepare(batch0.c_str(), detail::strided_view(first.x, unused), detail::strided_view(first.y, unused));
   }
 
   /// Checks the data, builds the model if needed and resolves what depends on the data's widths.

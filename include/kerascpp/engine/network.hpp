@@ -105,6 +105,7 @@ struct Network {
         detail::fail("set_weights: weight ", i, " (", all[i].first, ") must have shape ",
                      detail::shape_string(target.rows(), target.cols()), ", received ",
                      detail::shape_string(weights[i].rows(), weights[i].cols()));
+      detail::check_finite(weights[i], "set_weights", detail::cat("weight ", i, " (", all[i].first, ")"));
     }
     for (std::size_t i = 0; i < all.size(); ++i) *all[i].second.value = weights[i];
   }

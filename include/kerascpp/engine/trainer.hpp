@@ -47,6 +47,7 @@ class Trainer {
                       const StridedView<Scalar>& y, const FitOptions<Scalar>& options,
                       std::shared_ptr<const bool> alive) {
     const detail::FlushSubnormalsScope flush;  // as TensorFlow: subnormal floats are zero while training
+    target_cols_ = y.cols();
     // Training rows and validation rows (validation_split takes the last rows, before shuffling).
     Index train_rows = x.rows();
     if (!options.validation_data.given() && options.validation_split > 0.0) {
@@ -83,6 +84,7 @@ class Trainer {
   History<Scalar> fit(Network<Scalar>& net, ModelInterface<Scalar>& model, PyDataset<Scalar>& data, Index y_cols,
                       const FitOptions<Scalar>& options, std::shared_ptr<const bool> alive) {
     const detail::FlushSubnormalsScope flush;
+    target_cols_ = y_cols;
     check_validation_data(net, options, y_cols);
     const Index passes = dataset_size(data, "fit");
     Index cursor = 0;  // the next batch of the current pass
@@ -154,9 +156,11 @@ class Trainer {
     return batch_loss;
   }
 
-  /// Loss and metrics over every batch of `data`, in inference mode.
-  Logs evaluate(Network<Scalar>& net, PyDataset<Scalar>& data) {
+  /// Loss and metrics over every batch of `data`, in inference mode; every batch's y has `y_cols`
+  /// columns (those the model's metrics were laid out for).
+  Logs evaluate(Network<Scalar>& net, PyDataset<Scalar>& data, Index y_cols) {
     const detail::FlushSubnormalsScope flush;
+    target_cols_ = y_cols;
     return evaluate_dataset(net, data, "evaluate");
   }
 
@@ -197,6 +201,9 @@ class Trainer {
     const std::string what = detail::cat(where, ": dataset batch ", index);
     const auto xv = packed_view(fetched_.x), yv = packed_view(fetched_.y);
     check_data(net, what.c_str(), xv, yv);
+    if (yv.cols() != target_cols_)
+      detail::fail(what, ": y has ", yv.cols(), " columns but the model's targets have ", target_cols_,
+                   " (every batch's y must be as wide as the first batch's, or as fit's y)");
     check_targets(net, what.c_str(), yv);
     check_sample_weight(what.c_str(), fetched_.sample_weight, fetched_.x.rows());
     const Vector<Scalar>* w = &fetched_.sample_weight;
@@ -416,6 +423,7 @@ class Trainer {
   Stager<Scalar> stager_;
   Workers<Scalar> workers_;
   DatasetBatch<Scalar> fetched_;  // the PyDataset batch being trained on, reused
+  Index target_cols_ = 0;          // the width of y in the fit or evaluate running
   Vector<Scalar> weights_;        // its class weights
 };
 
