@@ -215,6 +215,11 @@ TEST_CASE("class_weight and sample_weight are checked on every path", "[misuse][
                model.fit(x, labels, {.verbose = 0, .class_weight = {{0, std::nan("")}, {1, 1.0}}});
              }),
              Contains("fit: class_weight for class 0 must be a finite non-negative number, received nan"));
+  CHECK_THAT(thrown_message<keras::ValueError>([&] {
+               model.fit(x, labels, {.verbose = 0, .class_weight = {{0, 1e300}, {1, 1.0}}});
+             }),
+             Contains("class_weight for class 0 must be a finite non-negative number, received 1e+300 (beyond the range "
+                      "of the model's float)"));
   keras::Vector<float> w = keras::Vector<float>::Ones(20);
   w(3) = std::numeric_limits<float>::quiet_NaN();
   CHECK_THAT(thrown_message<keras::ValueError>([&] { model.evaluate(x, labels, {.sample_weight = w}); }),

@@ -290,6 +290,23 @@ TEST_CASE("a negative or non-finite learning rate is a ValueError", "[optimizers
   CHECK_NOTHROW(optimizers::SGD<double>(0.0));
 }
 
+TEST_CASE("a learning rate or epsilon that the model's float cannot hold is a ValueError", "[optimizers][errors]") {
+  // 1e300 is a finite double but infinity in float; 1e-300 is zero in float, and 1e-40 a float
+  // subnormal, which training flushes to zero: Adam would divide by sqrt(v) + 0.
+  CHECK_THAT(kerascpp_test::thrown_message<ValueError>([] { optimizers::SGD<float> s(1e300); }),
+             Contains("optimizer: learning_rate=1e+300 is beyond the range of the model's float (at most 3.40282346638529e+38)"));
+  CHECK_NOTHROW(optimizers::SGD<double>(1e300));
+  CHECK_THAT(kerascpp_test::thrown_message<ValueError>([] { optimizers::Adam<float>(0.1, 0.9, 0.999, 1e-300); }),
+             Contains("Adam: epsilon=1e-300 is not a normal float") && Contains("[1.17549435082229e-38, 3.40282346638529e+38]"));
+  CHECK_THROWS_AS(optimizers::RMSprop<float>(0.001, 0.9, 0.0, 1e-40), ValueError);
+  CHECK_THROWS_AS(optimizers::Adagrad<float>(0.001, 0.1, 1e39), ValueError);
+  CHECK_NOTHROW(optimizers::Adam<float>(0.1, 0.9, 0.999, 1e-30));
+  CHECK_NOTHROW(optimizers::Adam<double>(0.1, 0.9, 0.999, 1e-300));
+  optimizers::Adam<float> adam;
+  CHECK_THROWS_AS(adam.set_learning_rate(1e39), ValueError);
+  CHECK(adam.learning_rate() == Approx(0.001));
+}
+
 TEST_CASE("optimizer hyper-parameters are validated", "[optimizers][errors]") {
   CHECK_THAT(kerascpp_test::thrown_message<ValueError>([] { optimizers::SGD<double> s(0.01, 1.5); }),
              Contains("momentum must be in [0, 1], received momentum=1.5"));

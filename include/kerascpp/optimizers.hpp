@@ -24,6 +24,7 @@
 #include <optional>
 #include <string>
 #include <system_error>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -283,13 +284,24 @@ class Optimizer {
   static void check_learning_rate(double lr) {
     if (!(lr >= 0.0) || !std::isfinite(lr))
       detail::fail("optimizer: learning_rate must be a finite non-negative number, received learning_rate=", lr);
+    if (!std::isfinite(static_cast<Scalar>(lr)))  // the step computes in Scalar
+      detail::fail("optimizer: learning_rate=", lr, " is beyond the range of the model's ", scalar_name(), " (at most ",
+                   std::numeric_limits<Scalar>::max(), ")");
   }
+  static const char* scalar_name() { return std::is_same_v<Scalar, float> ? "float" : "double"; }
   static void check_unit(const char* who, const char* what, double v, bool allow_one = false) {
     if (!(v >= 0.0 && (allow_one ? v <= 1.0 : v < 1.0)))
       detail::fail(who, ": ", what, " must be in [0, 1", allow_one ? "]" : ")", ", received ", what, "=", v);
   }
+  /// v > 0, and a normal number of Scalar: the step computes in Scalar, and subnormals are flushed
+  /// to zero while training.
   static void check_positive(const char* who, const char* what, double v) {
     if (!(v > 0.0)) detail::fail(who, ": ", what, " must be positive, received ", what, "=", v);
+    const double held = static_cast<double>(static_cast<Scalar>(v));
+    if (!(held >= static_cast<double>(std::numeric_limits<Scalar>::min())) || !std::isfinite(held))
+      detail::fail(who, ": ", what, "=", v, " is not a normal ", scalar_name(), " (the model's Scalar holds ", what, " in [",
+                   std::numeric_limits<Scalar>::min(), ", ", std::numeric_limits<Scalar>::max(),
+                   "]; smaller numbers are flushed to zero while training)");
   }
 
   /// The learning rate of the step being taken, for begin_step and update_step (with a schedule,

@@ -63,8 +63,9 @@ void check_fit_options(const FitOptions<Scalar>& o, Index rows) {
   if (!o.class_weight.empty() && o.sample_weight.size() != 0)
     detail::fail("fit: give class_weight or sample_weight, not both (Keras refuses the combination too)");
   for (const auto& [cls, weight] : o.class_weight)
-    if (!(std::isfinite(weight) && weight >= 0.0))
-      detail::fail("fit: class_weight for class ", cls, " must be a finite non-negative number, received ", weight);
+    if (!(std::isfinite(static_cast<Scalar>(weight)) && weight >= 0.0))  // finite in the model's Scalar
+      detail::fail("fit: class_weight for class ", cls, " must be a finite non-negative number, received ", weight,
+                   std::isfinite(weight) ? " (beyond the range of the model's float)" : "");
   if (o.steps_per_epoch < 0)
     detail::fail("fit: steps_per_epoch must be 0 (one pass over the data) or positive, received steps_per_epoch=",
                  o.steps_per_epoch);
