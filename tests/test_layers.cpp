@@ -675,7 +675,10 @@ TEST_CASE("BatchNormalization takes Keras defaults and rejects bad arguments",
   CHECK_THAT(kerascpp_test::thrown_message<ValueError>([] { BatchNormalization<double> b(1.5); }),
              Contains("momentum must be in [0, 1], received momentum=1.5"));
   CHECK_THAT(kerascpp_test::thrown_message<ValueError>([] { BatchNormalization<double> b(0.99, 0.0); }),
-             Contains("epsilon must be positive, received epsilon=0"));
+             Contains("epsilon must be positive and finite in the model's Scalar, received epsilon=0"));
+  CHECK_THROWS_AS(BatchNormalization<double>(0.99, HUGE_VAL), ValueError);
+  CHECK_THAT(kerascpp_test::thrown_message<ValueError>([] { BatchNormalization<float> b(0.99, 1e39); }),
+             Contains("epsilon must be positive and finite in the model's Scalar, received epsilon=1e+39"));
 }
 
 }  // namespace test_layers

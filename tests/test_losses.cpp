@@ -551,7 +551,10 @@ TEST_CASE("losses::get resolves Keras names and lists the valid ones for an unkn
 
 TEST_CASE("loss arguments are validated", "[losses][errors]") {
   CHECK_THAT(kerascpp_test::thrown_message<ValueError>([] { losses::Huber<double> h(0.0); }),
-             Contains("delta must be positive, received delta=0"));
+             Contains("delta must be positive and finite in the model's Scalar, received delta=0"));
+  CHECK_THROWS_AS(losses::Huber<double>(HUGE_VAL), ValueError);
+  CHECK_THAT(kerascpp_test::thrown_message<ValueError>([] { losses::Huber<float> h(1e39); }),
+             Contains("Huber: delta must be positive and finite in the model's Scalar, received delta=1e+39"));
   CHECK_THAT(kerascpp_test::thrown_message<ValueError>([] { losses::BinaryCrossentropy<double> b(false, 1.5); }),
              Contains("label_smoothing must be in [0, 1], received label_smoothing=1.5"));
   CHECK_THROWS_AS(losses::CategoricalCrossentropy<double>(false, -0.1), ValueError);

@@ -134,6 +134,10 @@ TEST_CASE("Normalization: arguments are checked, and using it without statistics
              Contains("Normalization: axis must be -1 or 1 (the feature axis of (batch, features) inputs), received axis=0"));
   CHECK_THAT(thrown_message<ValueError>([] { Normalization<float>(-1, {1.0}, {-2.0}); }),
              Contains("variance must be finite and non-negative, received variance[0]=-2"));
+  CHECK_THAT(thrown_message<ValueError>([] { Normalization<float>(-1, {1e300}, {1.0}); }),
+             Contains("Normalization: mean must be finite in the model's Scalar, received mean[0]=1e+300"));
+  CHECK_THROWS_AS(Normalization<float>(-1, {0.0}, {1e39}), ValueError);
+  CHECK_NOTHROW(Normalization<double>(-1, {1e300}, {1e300}));
   Normalization<float> two(-1, {1.0, 2.0}, {1.0, 1.0});
   Rng rng(1);
   CHECK_THAT(thrown_message<ValueError>([&] { two.build(3, rng); }),

@@ -205,7 +205,8 @@ template <typename Scalar = float>
 class Huber : public Loss<Scalar> {
  public:
   explicit Huber(double delta = 1.0) : delta_(delta) {
-    if (!(delta > 0.0)) kerascpp::detail::fail("Huber: delta must be positive, received delta=", delta);
+    if (!(delta > 0.0) || !std::isfinite(static_cast<Scalar>(delta)))
+      kerascpp::detail::fail("Huber: delta must be positive and finite in the model's Scalar, received delta=", delta);
   }
   std::string name() const override { return "huber"; }
   std::unique_ptr<Loss<Scalar>> clone() const override { return std::make_unique<Huber>(*this); }

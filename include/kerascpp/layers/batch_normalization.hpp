@@ -22,7 +22,8 @@ class BatchNormalization : public Layer<Scalar> {
       : momentum_(momentum), epsilon_(epsilon) {
     if (!(momentum >= 0.0 && momentum <= 1.0))
       detail::fail("BatchNormalization: momentum must be in [0, 1], received momentum=", momentum);
-    if (!(epsilon > 0.0)) detail::fail("BatchNormalization: epsilon must be positive, received epsilon=", epsilon);
+    if (!(epsilon > 0.0) || !std::isfinite(static_cast<Scalar>(epsilon)))
+      detail::fail("BatchNormalization: epsilon must be positive and finite in the model's Scalar, received epsilon=", epsilon);
     this->declared_input_width_ = shape.width;
   }
 

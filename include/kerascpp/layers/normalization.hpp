@@ -38,9 +38,9 @@ class Normalization : public Layer<Scalar> {
       detail::fail("Normalization: mean and variance must be given together and with as many values, received ",
                    mean_values_.size(), " mean value(s) and ", variance_values_.size(), " variance value(s)");
     for (std::size_t j = 0; j < mean_values_.size(); ++j) {
-      if (!std::isfinite(mean_values_[j]))
-        detail::fail("Normalization: mean must be finite, received mean[", j, "]=", mean_values_[j]);
-      if (!(variance_values_[j] >= 0.0) || !std::isfinite(variance_values_[j]))
+      if (!std::isfinite(static_cast<Scalar>(mean_values_[j])))  // finite in the model's Scalar too
+        detail::fail("Normalization: mean must be finite in the model's Scalar, received mean[", j, "]=", mean_values_[j]);
+      if (!(variance_values_[j] >= 0.0) || !std::isfinite(static_cast<Scalar>(variance_values_[j])))
         detail::fail("Normalization: variance must be finite and non-negative, received variance[", j, "]=",
                      variance_values_[j]);
     }
