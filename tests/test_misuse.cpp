@@ -11,6 +11,8 @@
 #include <functional>
 #include <limits>
 #include <memory>
+#include <stdexcept>
+#include <string>
 #include <utility>
 #if defined(__SSE2__) || defined(_M_X64)
 #include <xmmintrin.h>
@@ -252,6 +254,35 @@ TEST_CASE("class_weight and sample_weight are checked on every path", "[misuse][
   halves(1, 0) = 0.5f;
   halves(2, 0) = 2.5f;
   CHECK_NOTHROW(regression.fit(x, halves, {.epochs = 1, .verbose = 0, .class_weight = {{0, 1.0}, {2, 2.0}}}));
+}
+
+TEST_CASE("every kerascpp exception is a kerascpp::Error and exactly one std::exception", "[misuse][errors]") {
+  const auto caught = [](auto&& action) -> std::string {
+    try {
+      action();
+    } catch (const keras::Error& e) {
+      const auto* standard = dynamic_cast<const std::exception*>(&e);
+      return standard != nullptr && std::string(standard->what()) == e.what() ? e.what() : "not one std::exception";
+    } catch (...) {
+      return "not a kerascpp::Error";
+    }
+    return "nothing thrown";
+  };
+  CHECK_THAT(caught([] { Dense<float> d(0); }), Contains("Dense: units must be positive"));
+  CHECK_THAT(caught([] { (void)keras::load_model<float>("no/such/model.kcpp"); }), Contains("load_model"));
+  CHECK_THAT(caught([] {
+               keras::Sequential<float> model{Dense<float>(1, "linear", keras::input_shape{2})};
+               model.fit(keras::Matrix<float>::Zero(2, 2), keras::Matrix<float>::Zero(2, 1));
+             }),
+             Contains("fit") && Contains("compile"));
+  // The standard types still catch them, each through one std::exception base.
+  CHECK_THROWS_AS(Dense<float>(0), std::invalid_argument);
+  CHECK_THROWS_AS(keras::load_model<float>("no/such/model.kcpp"), std::runtime_error);
+  try {
+    throw keras::StateError("state");
+  } catch (const std::exception& e) {
+    CHECK(std::string(e.what()) == "state");
+  }
 }
 
 TEST_CASE("layer(i) out of range names the index and the layer count", "[misuse][index]") {

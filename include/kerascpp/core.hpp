@@ -68,22 +68,39 @@ using Config = std::map<std::string, std::string>;
 // ---------------------------------------------------------------------------------------------
 // Exceptions. Every message says what was wrong, what was expected and what was received.
 
+/// What every kerascpp exception is besides its standard type: `catch (const kerascpp::Error& e)`
+/// takes ValueError, IOError and StateError alike. It is not a std::exception itself, so that each
+/// of them is exactly one std::exception and `catch (const std::exception&)` still takes them.
+class Error {
+ public:
+  virtual ~Error() = default;
+  virtual const char* what() const noexcept = 0;
+
+ protected:
+  Error() = default;
+  Error(const Error&) = default;
+  Error& operator=(const Error&) = default;
+};
+
 /// A bad argument, shape or value given by the user (Keras raises ValueError for these).
-class ValueError : public std::invalid_argument {
+class ValueError : public std::invalid_argument, public Error {
  public:
   using std::invalid_argument::invalid_argument;
+  const char* what() const noexcept override { return std::invalid_argument::what(); }
 };
 
 /// A file that cannot be opened, read, written or parsed.
-class IOError : public std::runtime_error {
+class IOError : public std::runtime_error, public Error {
  public:
   using std::runtime_error::runtime_error;
+  const char* what() const noexcept override { return std::runtime_error::what(); }
 };
 
 /// A call made in the wrong state, such as `fit` before `compile` or `predict` on an unbuilt model.
-class StateError : public std::logic_error {
+class StateError : public std::logic_error, public Error {
  public:
   using std::logic_error::logic_error;
+  const char* what() const noexcept override { return std::logic_error::what(); }
 };
 
 namespace detail {
