@@ -608,6 +608,17 @@ TEST_CASE("History records every key per epoch and answers min, max, argmin, arg
   CHECK(h.argmin("accuracy") == 0);
   REQUIRE_THROWS_AS(h.at("val_loss"), keras::ValueError);
   REQUIRE_THROWS_WITH(h.min("val_loss"), Catch::Contains("val_loss") && Catch::Contains("accuracy, loss"));
+  // NaN epochs are skipped wherever they are, as pandas' min and idxmin skip them.
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  keras::History<double> gaps;
+  for (int e = 0; e < 4; ++e) {
+    Logs logs{{"val_loss", std::vector<double>{nan, 0.4, nan, 0.6}[static_cast<std::size_t>(e)]}, {"nan", nan}};
+    gaps.on_epoch_end(e, logs);
+  }
+  CHECK(gaps.argmin("val_loss") == 1);
+  CHECK(gaps.min("val_loss") == 0.4);
+  CHECK(gaps.argmax("val_loss") == 3);
+  CHECK_THROWS_WITH(gaps.min("nan"), Catch::Contains("History: key 'nan' has only NaN values (4 epochs)"));
 }
 
 // ---------------------------------------------------------------------------------------------

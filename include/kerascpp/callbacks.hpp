@@ -118,9 +118,11 @@ class History : public Callback<Scalar> {
   std::size_t arg_extreme(const std::string& key, bool lowest) const {
     const auto& v = at(key);
     if (v.empty()) detail::fail("History: key '", key, "' has no values");
-    std::size_t best = 0;
-    for (std::size_t i = 1; i < v.size(); ++i)
-      if (lowest ? v[i] < v[best] : v[i] > v[best]) best = i;
+    // NaN epochs are skipped, as pandas' min and idxmin skip them.
+    std::size_t best = v.size();
+    for (std::size_t i = 0; i < v.size(); ++i)
+      if (!std::isnan(v[i]) && (best == v.size() || (lowest ? v[i] < v[best] : v[i] > v[best]))) best = i;
+    if (best == v.size()) detail::fail("History: key '", key, "' has only NaN values (", v.size(), " epochs)");
     return best;
   }
   double extreme(const std::string& key, bool lowest) const { return at(key)[arg_extreme(key, lowest)]; }
