@@ -1040,4 +1040,59 @@ TEST_CASE("drop_rows and drop_index match missing labels with missing labels (fu
   }
 }
 
+TEST_CASE("read_csv refuses a device and a path with a NUL byte", "[data][csv][errors]") {
+  if (std::filesystem::exists("/dev/zero")) {
+    REQUIRE_THROWS_AS(read_csv("/dev/zero"), IOError);
+    REQUIRE_THROWS_WITH(read_csv("/dev/zero"), Contains("read_csv: cannot read /dev/zero: it is a character device") &&
+                                                   Contains("expected a regular file"));
+  } else {
+    WARN("this system has no /dev/zero: its check is skipped");
+  }
+  const kerascpp_test::ScratchFolder folder;
+  const std::string cut = write_bytes(folder, "ion.csv", "a,b\n1,2\n");
+  const std::string with_nul = cut + std::string("\0.bak", 5);
+  REQUIRE_THROWS_AS(read_csv(with_nul), ValueError);
+  REQUIRE_THROWS_WITH(read_csv(with_nul), StartsWith("read_csv: the path contains a NUL byte at position " +
+                                                     std::to_string(cut.size())) &&
+                                              Contains("ion.csv\\0.bak'"));
+}
+
+TEST_CASE("read_csv reads numbers beyond double's range as pandas does: 0 when too small, inf when too large",
+          "[data][csv]") {
+  const kerascpp_test::ScratchFolder folder;
+  const std::string path = write_bytes(folder, "range.csv", "x,y\n1e-400,1e400\n-1e-400,-1e400\n2.5,1e308\n");
+  const DataFrame frame = read_csv(path);
+  REQUIRE(frame.is_numeric("x"));
+  REQUIRE(frame.is_numeric("y"));
+  const std::vector<double> x = frame.numbers("x"), y = frame.numbers("y");
+  CHECK(x[0] == 0.0);
+  CHECK_FALSE(std::signbit(x[0]));
+  CHECK(x[1] == 0.0);
+  CHECK(std::signbit(x[1]));
+  CHECK(x[2] == 2.5);
+  CHECK(y[0] == std::numeric_limits<double>::infinity());
+  CHECK(y[1] == -std::numeric_limits<double>::infinity());
+  CHECK(y[2] == 1e308);
+}
+
+TEST_CASE("to_matrix<float> refuses a finite value beyond float's range, naming its column, value and line",
+          "[data][frame][errors]") {
+  const kerascpp_test::ScratchFolder folder;
+  const std::string path = write_bytes(folder, "big.csv", "a,b\n1,2\n3,1e39\n");
+  const DataFrame frame = read_csv(path);
+  REQUIRE_THROWS_AS(frame.to_matrix<float>(), ValueError);
+  REQUIRE_THROWS_WITH(frame.to_matrix<float>(), StartsWith("DataFrame.to_matrix: column 'b' holds 1e+39 at line 3 of ") &&
+                                                    Contains("big.csv") && Contains("to_matrix<double>()"));
+  REQUIRE_THROWS_WITH(frame.to_matrix<float>({"b"}), Contains("column 'b'"));
+  CHECK(frame.to_matrix<float>({"a"})(1, 0) == 3.0f);
+  CHECK(frame.to_matrix<double>()(1, 1) == 1e39);
+  const DataFrame built = DataFrame().assign("c", std::vector<double>{-1.5e308, 0.0});
+  REQUIRE_THROWS_WITH(built.to_matrix(), Contains("column 'c' holds -1.5e+308 at row 0"));
+  const double inf = std::numeric_limits<double>::infinity();
+  const DataFrame infinite = DataFrame().assign("d", std::vector<double>{inf, std::nan("")});
+  const Matrix<float> kept = infinite.to_matrix();
+  CHECK(std::isinf(kept(0, 0)));
+  CHECK(std::isnan(kept(1, 0)));
+}
+
 }  // namespace test_data

@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -267,6 +268,9 @@ TEST_CASE("bad datasets and options get clear errors", "[datasets][errors]") {
   };
   CHECK_THAT(first_batch_error(write("text.csv", "a,t\n1,2\nx,3\n")),
              Contains("line 3, column 'a': expected a finite number, found 'x'"));
+  CHECK_THAT(first_batch_error(write("big.csv", "a,t\n1,2\n1e39,3\n")),
+             Contains("big.csv, line 3, column 'a': 1e39 is beyond the range of float") &&
+                 Contains("CsvDataset<double>"));
   CHECK_THAT(first_batch_error(write("missing.csv", "a,t\n1,2\n,3\n")),
              Contains("line 3, column 'a': missing value"));
   CHECK_THAT(first_batch_error(write("fields.csv", "a,t\n1,2\n1,2,3\n")), Contains("line 3: expected 2 fields as in the header (line 1), found 3"));
@@ -301,6 +305,52 @@ TEST_CASE("bad datasets and options get clear errors", "[datasets][errors]") {
   ArrayDataset negative(Mat::Zero(4, 3), Mat::Zero(4, 1), 4, Vec::Constant(4, -1.0f));
   CHECK_THAT(thrown_message<keras::ValueError>([&] { model.fit(negative, {.verbose = 0}); }),
              Contains("sample_weight must hold finite non-negative numbers"));
+}
+
+TEST_CASE("a shuffle_buffer far beyond the file's rows trains, shuffling as a buffer of every row does",
+          "[datasets][csv]") {
+  kerascpp_test::ScratchFolder dir;
+  const std::string path = write_csv(dir.path(), 50);
+  using keras::data::CsvDataset;
+  const auto pass = [](CsvDataset<float>& d) {
+    std::vector<float> rows;
+    keras::DatasetBatch<float> b;
+    for (Index i = 0; i < d.size(); ++i) {
+      d.get(i, b);
+      for (Index r = 0; r < b.x.rows(); ++r) rows.push_back(b.x(r, 2));  // column c is the row number
+    }
+    d.on_epoch_end();
+    return rows;
+  };
+  CsvDataset<float> huge(path, {.label_columns = {"t"}, .batch_size = 8, .shuffle_buffer = Index(1) << 40, .seed = 2});
+  CsvDataset<float> exact(path, {.label_columns = {"t"}, .batch_size = 8, .shuffle_buffer = 50, .seed = 2});
+  const std::vector<float> order = pass(huge);
+  CHECK(order == pass(exact));
+  std::vector<float> sorted = order;
+  std::sort(sorted.begin(), sorted.end());
+  for (std::size_t i = 0; i < sorted.size(); ++i) CHECK(sorted[i] == static_cast<float>(i));
+  CHECK(order != sorted);
+
+  CsvDataset<float> train(path, {.label_columns = {"t"}, .batch_size = 8, .shuffle_buffer = Index(1) << 40});
+  auto model = small_model();
+  const auto history = model.fit(train, {.epochs = 2, .verbose = 0});
+  REQUIRE(history.at("loss").size() == 2);
+  CHECK(std::isfinite(history.at("loss")[1]));
+}
+
+TEST_CASE("CsvDataset refuses a device and a path with a NUL byte", "[datasets][errors]") {
+  using keras::data::CsvDataset;
+  if (std::filesystem::exists("/dev/zero"))
+    CHECK_THAT(thrown_message<keras::IOError>([&] { CsvDataset<float>("/dev/zero", {.label_columns = {"t"}}); }),
+               Contains("CsvDataset: cannot read /dev/zero: it is a character device; expected a regular file"));
+  else
+    WARN("this system has no /dev/zero: its check is skipped");
+  kerascpp_test::ScratchFolder dir;
+  const std::string path = write_csv(dir.path(), 10);
+  CHECK_THAT(thrown_message<keras::ValueError>([&] {
+               CsvDataset<float>(path + std::string("\0.bak", 5), {.label_columns = {"t"}});
+             }),
+             Contains("CsvDataset: the path contains a NUL byte at position " + std::to_string(path.size())));
 }
 
 }  // namespace test_datasets

@@ -10,6 +10,10 @@
 #include <string>
 #include <vector>
 
+#if defined(__unix__) || defined(__APPLE__)
+#include <sys/stat.h>
+#endif
+
 // Everything of this file is in its own namespace, so that test files can share a translation unit.
 namespace test_io {
 
@@ -17,6 +21,7 @@ using kerascpp_test::ScratchFolder;
 
 namespace fs = std::filesystem;
 using kerascpp::IOError;
+using kerascpp::ValueError;
 using kerascpp::io::read_file;
 using kerascpp::io::write_file_atomically;
 
@@ -162,6 +167,64 @@ TEST_CASE("read_file of a folder throws IOError", "[io]") {
   ScratchFolder folder;
   CHECK_THROWS_AS(read_file(folder.path()), IOError);
   CHECK_THROWS_WITH(read_file(folder.path()), Catch::Contains(folder.path().string()) && Catch::Contains("folder"));
+}
+
+TEST_CASE("read_file refuses a character device and a FIFO, naming what it is", "[io]") {
+  if (!fs::exists("/dev/zero")) {
+    WARN("this system has no /dev/zero: skipped");
+    return;
+  }
+  CHECK_THROWS_AS(read_file("/dev/zero"), IOError);
+  CHECK_THROWS_WITH(read_file("/dev/zero"), Catch::Contains("read_file: cannot read '/dev/zero'") &&
+                                                Catch::Contains("a character device") &&
+                                                Catch::Contains("expected a regular file"));
+#if defined(__unix__) || defined(__APPLE__)
+  ScratchFolder folder;
+  const fs::path fifo = folder.path() / "pipe";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  CHECK_THROWS_WITH(read_file(fifo), Catch::Contains(fifo.string()) && Catch::Contains("a FIFO"));
+#endif
+}
+
+TEST_CASE("write_file_atomically refuses a device and leaves it a device", "[io]") {
+  if (!fs::exists("/dev/null")) {
+    WARN("this system has no /dev/null: skipped");
+    return;
+  }
+  CHECK_THROWS_AS(write_file_atomically("/dev/null", "x"), IOError);
+  CHECK_THROWS_WITH(write_file_atomically("/dev/null", "x"),
+                    Catch::Contains("write_file_atomically: cannot write '/dev/null'") &&
+                        Catch::Contains("a character device") && Catch::Contains("regular file"));
+  CHECK(fs::is_character_file("/dev/null"));
+#if defined(__unix__) || defined(__APPLE__)
+  ScratchFolder folder;
+  const fs::path link = folder.path() / "null_link";
+  fs::create_symlink("/dev/null", link);
+  CHECK_THROWS_WITH(write_file_atomically(link, "x"), Catch::Contains("a character device"));
+  CHECK(fs::is_symlink(fs::symlink_status(link)));
+  CHECK(fs::is_character_file("/dev/null"));
+  const fs::path fifo = folder.path() / "pipe";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  CHECK_THROWS_WITH(write_file_atomically(fifo, "x"), Catch::Contains("a FIFO"));
+  CHECK(fs::is_fifo(fifo));
+  CHECK(folder_entries(folder.path()).size() == 2);
+#endif
+}
+
+TEST_CASE("read_file and write_file_atomically refuse a path with a NUL byte", "[io]") {
+  ScratchFolder folder;
+  const fs::path cut = folder.path() / "nul";
+  const fs::path with_nul = folder.path().string() + std::string("/nul\0evil.txt", 13);
+  write_file_atomically(cut, "the file the cut path names");
+  CHECK_THROWS_AS(write_file_atomically(with_nul, "x"), ValueError);
+  CHECK_THROWS_WITH(write_file_atomically(with_nul, "x"),
+                    Catch::Contains("write_file_atomically: the path contains a NUL byte at position " +
+                                    std::to_string(folder.path().string().size() + 4)) &&
+                        Catch::Contains("/nul\\0evil.txt'"));
+  CHECK(read_file(cut) == "the file the cut path names");
+  CHECK_THROWS_AS(read_file(with_nul), ValueError);
+  CHECK_THROWS_WITH(read_file(with_nul), Catch::StartsWith("read_file: the path contains a NUL byte"));
+  CHECK(folder_entries(folder.path()) == std::vector<std::string>{"nul"});
 }
 
 }  // namespace test_io

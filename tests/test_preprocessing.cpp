@@ -390,6 +390,57 @@ TEST_CASE("MinMaxScaler clip and float matrices, and a bad feature_range is refu
   REQUIRE_THROWS_AS(MinMaxScaler<float>().inverse_transform(x), StateError);
 }
 
+TEST_CASE("MinMaxScaler refuses a feature_range whose width high - low overflows", "[preprocessing][scalers][errors]") {
+  REQUIRE_THROWS_AS(MinMaxScaler<float>({-1e308, 1e308}), ValueError);
+  REQUIRE_THROWS_WITH(MinMaxScaler<float>({-1e308, 1e308}),
+                      Contains("MinMaxScaler: feature_range must have a finite width high - low") &&
+                          Contains("received (-1e+308, 1e+308)") && Contains("overflows to inf"));
+  Matrix<float> x(2, 1);
+  x << 0.0F, 1.0F;
+  const Matrix<float> wide = MinMaxScaler<float>({-1e30, 1e30}).fit_transform(x);
+  CHECK(wide(0, 0) == -1e30F);
+  CHECK(wide(1, 0) == 1e30F);
+}
+
+TEST_CASE("scalers' transform refuses infinity as fit does, and keeps NaN as missing", "[preprocessing][scalers][errors]") {
+  const double inf = std::numeric_limits<double>::infinity();
+  Matrix<double> x(3, 2);
+  x << 0.0, 1.0, 5.0, 2.0, 10.0, 4.0;
+  Matrix<double> bad(2, 2);
+  bad << 1.0, std::nan(""), 2.0, -inf;
+  MinMaxScaler<double> minmax;
+  minmax.fit(x);
+  REQUIRE_THROWS_AS(minmax.transform(bad), ValueError);
+  REQUIRE_THROWS_WITH(minmax.transform(bad),
+                      Contains("MinMaxScaler.transform: column 1 holds -inf at row 1; values must be finite"));
+  StandardScaler<double> standard;
+  standard.fit(x);
+  REQUIRE_THROWS_WITH(standard.transform(bad), Contains("StandardScaler.transform: column 1 holds -inf at row 1"));
+  const DataFrame frame = DataFrame().assign("a", std::vector<double>{0.0, 5.0}).assign("b", std::vector<double>{1.0, 2.0});
+  MinMaxScaler<double> named;
+  named.fit(frame);
+  const DataFrame infinite = frame.assign("b", std::vector<double>{inf, 1.0});
+  REQUIRE_THROWS_WITH(named.transform(infinite), Contains("MinMaxScaler.transform: column 'b' holds inf at row 0"));
+  bad(1, 1) = 3.0;
+  const Matrix<double> y = minmax.transform(bad);
+  CHECK(std::isnan(y(0, 1)));
+  CHECK(y(1, 1) == Approx(2.0 / 3.0));
+}
+
+TEST_CASE("scalers refuse data with no columns, as they refuse data with no rows", "[preprocessing][scalers][errors]") {
+  REQUIRE_THROWS_AS(MinMaxScaler<float>().fit(Matrix<float>(0, 0)), ValueError);
+  REQUIRE_THROWS_WITH(MinMaxScaler<float>().fit(Matrix<float>(0, 0)),
+                      Contains("MinMaxScaler.fit: the data has no columns; expected at least one feature, received "
+                               "shape (0, 0)"));
+  REQUIRE_THROWS_WITH(StandardScaler<double>().fit(Matrix<double>(4, 0)),
+                      Contains("StandardScaler.fit: the data has no columns") && Contains("received shape (4, 0)"));
+  REQUIRE_THROWS_WITH(StandardScaler<float>().fit_transform(DataFrame()), Contains("StandardScaler.fit: the data has no columns"));
+  REQUIRE_THROWS_WITH(MinMaxScaler<float>().fit(Matrix<float>(0, 3)), Contains("column 0 has no values"));
+  MinMaxScaler<float> refused;
+  REQUIRE_THROWS(refused.fit(Matrix<float>(0, 0)));
+  CHECK_FALSE(refused.fitted());
+}
+
 // ---------------------------------------------------------------------------------------------
 // ARFF
 

@@ -24,6 +24,7 @@
 #include <vector>
 
 #if defined(__unix__) || defined(__APPLE__)
+#include <sys/stat.h>
 #include <unistd.h>
 
 // Everything of this file is in its own namespace, so that test files can share a translation unit.
@@ -753,6 +754,44 @@ TEST_CASE("load_model and load_weights reject missing paths and folders with IOE
     CHECK_THAT(message_of<IOError>([&] { load_model<float>(locked); }), Contains(locked.string()));
   }
 #endif
+}
+
+TEST_CASE("load_model refuses devices and FIFOs, and save refuses to replace a device", "[serialization]") {
+  if (!fs::exists("/dev/zero") || !fs::exists("/dev/null")) {
+    WARN("this system has no /dev/zero or /dev/null: skipped");
+    return;
+  }
+  CHECK_THAT(message_of<IOError>([&] { load_model<float>("/dev/zero"); }),
+             Contains("load_model: read_file: cannot read '/dev/zero': it is a character device; expected a regular file"));
+  auto m = make_classifier<float>(1);
+  CHECK_THAT(message_of<IOError>([&] { load_weights(m, "/dev/urandom"); }), Contains("a character device"));
+  CHECK_THAT(message_of<IOError>([&] { m.save("/dev/null"); }),
+             Contains("save_model: write_file_atomically: cannot write '/dev/null': it is a character device"));
+  CHECK_THAT(message_of<IOError>([&] { m.save_weights("/dev/null"); }), Contains("save_weights"));
+  CHECK(fs::is_character_file("/dev/null"));
+#if defined(__unix__) || defined(__APPLE__)
+  ScratchFolder folder;
+  const fs::path fifo = folder.path() / "pipe.kcpp";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  CHECK_THAT(message_of<IOError>([&] { load_model<float>(fifo); }), Contains("a FIFO"));
+#endif
+}
+
+TEST_CASE("save, load_model, load_weights and ModelCheckpoint refuse a path with a NUL byte", "[serialization]") {
+  ScratchFolder folder;
+  auto m = make_classifier<float>(1);
+  const std::string cut = (folder.path() / "nul").string();
+  const std::string with_nul = cut + std::string("\0evil.kcpp", 10);
+  const std::string at = "at position " + std::to_string(cut.size());
+  CHECK_THAT(message_of<ValueError>([&] { m.save(with_nul); }),
+             Contains("save_model: the path contains a NUL byte " + at) && Contains("nul\\0evil.kcpp'"));
+  CHECK_THAT(message_of<ValueError>([&] { m.save_weights(with_nul); }), Contains("save_weights: the path contains a NUL byte"));
+  CHECK_FALSE(fs::exists(cut));
+  m.save(cut);
+  CHECK_THAT(message_of<ValueError>([&] { load_model<float>(with_nul); }), Contains("load_model: the path contains a NUL byte " + at));
+  CHECK_THAT(message_of<ValueError>([&] { load_weights(m, with_nul); }), Contains("load_weights: the path contains a NUL byte"));
+  CHECK_THAT(message_of<ValueError>([&] { callbacks::ModelCheckpoint<float> checkpoint(with_nul); }),
+             Contains("ModelCheckpoint: the path contains a NUL byte"));
 }
 
 TEST_CASE("save, save_weights and ModelCheckpoint refuse the extensions of Keras's own files and write nothing",

@@ -378,7 +378,9 @@ template <typename Scalar = float>
 class CSVLogger : public Callback<Scalar> {
  public:
   explicit CSVLogger(std::filesystem::path filename, char separator = ',', bool append = false)
-      : path_(std::move(filename)), separator_(separator), append_(append) {}
+      : path_(std::move(filename)), separator_(separator), append_(append) {
+    io::check_path(path_, "CSVLogger");
+  }
 
   void on_train_begin(Logs&) override {
     text_.clear();

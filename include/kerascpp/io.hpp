@@ -64,11 +64,72 @@ inline std::filesystem::path temporary_sibling(const std::filesystem::path& targ
   return target.parent_path() / name;
 }
 
+/// `path` as messages show it: a NUL byte as \0 and other control bytes as \xNN.
+inline std::string printable(const std::filesystem::path& path) {
+  static constexpr char digits[] = "0123456789ABCDEF";
+  std::string out;
+  for (const char c : path.string()) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte == 0) out += "\\0";
+    else if (byte < 0x20U || byte == 0x7FU) out += {'\\', 'x', digits[byte >> 4], digits[byte & 0xFU]};
+    else out += c;
+  }
+  return out;
+}
+
+/// What a file system entry of type `type` is, for messages: "a directory", "a FIFO", ...
+inline const char* type_name(std::filesystem::file_type type) {
+  switch (type) {
+    case std::filesystem::file_type::regular: return "a regular file";
+    case std::filesystem::file_type::directory: return "a directory";
+    case std::filesystem::file_type::symlink: return "a symbolic link";
+    case std::filesystem::file_type::block: return "a block device";
+    case std::filesystem::file_type::character: return "a character device";
+    case std::filesystem::file_type::fifo: return "a FIFO (named pipe)";
+    case std::filesystem::file_type::socket: return "a socket";
+    case std::filesystem::file_type::not_found: return "absent";
+    default: return "of an unknown file type";
+  }
+}
+
+}  // namespace detail
+
+/// Throws ValueError when `path` holds a NUL byte, which the operating system would take as its
+/// end, so that a file of another name would be read or written; `caller` starts the message.
+inline void check_path(const std::filesystem::path& path, std::string_view caller) {
+  const auto& native = path.native();
+  const auto nul = native.find(static_cast<std::filesystem::path::value_type>(0));
+  if (nul != std::filesystem::path::string_type::npos)
+    kerascpp::detail::fail(caller, ": the path contains a NUL byte at position ", nul, ": '", detail::printable(path),
+                           "'; expected a path without NUL bytes");
+}
+
+namespace detail {
+
+/// Checks that `path` names an existing regular file that `where` can read: a directory, a device
+/// (/dev/zero would never end), a FIFO (it would block) or a socket is refused with an IOError.
+inline void check_readable(const std::filesystem::path& path, std::string_view where) {
+  namespace fs = std::filesystem;
+  check_path(path, where);
+  std::error_code error;
+  const fs::file_status status = fs::status(path, error);
+  if (!fs::exists(status)) {
+    const std::string reason = error ? error.message() : std::string("no such file");
+    throw IOError(kerascpp::detail::cat(where, ": cannot read ", quoted(path), ": ", reason));
+  }
+  if (fs::is_directory(status))
+    throw IOError(kerascpp::detail::cat(where, ": cannot read ", quoted(path), ": it is a folder, not a file"));
+  if (!fs::is_regular_file(status))
+    throw IOError(kerascpp::detail::cat(where, ": cannot read ", quoted(path), ": it is ", type_name(status.type()),
+                                        "; expected a regular file"));
+}
+
 /// Checks that `path` can be the target of a write: it names a file, its folder exists, and it
 /// is not itself a folder. Returns the path to write to, with a symbolic link resolved so the
 /// rename replaces the file it points to rather than the link.
 inline std::filesystem::path checked_target(const std::filesystem::path& path, std::string_view where) {
   namespace fs = std::filesystem;
+  check_path(path, where);
   if (path.empty()) throw IOError(kerascpp::detail::cat(where, ": cannot write a file with an empty path"));
   if (!path.has_filename())
     throw IOError(
@@ -92,8 +153,14 @@ inline std::filesystem::path checked_target(const std::filesystem::path& path, s
   if (!fs::is_directory(folder_status))
     throw IOError(
         kerascpp::detail::cat(where, ": cannot write ", quoted(path), ": ", quoted(folder), " is not a folder"));
-  if (fs::is_directory(fs::status(target, error)))
+  const fs::file_status target_status = fs::status(target, error);
+  if (fs::is_directory(target_status))
     throw IOError(kerascpp::detail::cat(where, ": cannot write ", quoted(path), ": it is a folder"));
+  // the rename would replace a device, FIFO or socket by a regular file
+  if (fs::exists(target_status) && !fs::is_regular_file(target_status))
+    throw IOError(kerascpp::detail::cat(where, ": cannot write ", quoted(path), ": it is ",
+                                        type_name(target_status.type()),
+                                        "; expected the path of a regular file or of no file yet"));
   return target;
 }
 
@@ -140,8 +207,9 @@ inline void remove_quietly(const std::filesystem::path& path) {
 /// flushed, synced to disk (`fsync` on POSIX systems) and renamed over `path`; an existing file
 /// keeps its permissions. If anything fails, the temporary file is removed and the previous file
 /// is left untouched. An exception thrown by `writer` is rethrown unchanged; every other failure
-/// throws `IOError` naming the path and the reason (missing folder, `path` is a folder, disk full,
-/// permission denied, ...).
+/// throws `IOError` naming the path and the reason (missing folder, `path` is a folder or a device
+/// or anything but a regular file, disk full, permission denied, ...), except a path holding a NUL
+/// byte, a `ValueError`.
 inline void write_file_atomically(const std::filesystem::path& path, const std::function<void(std::ostream&)>& writer) {
   namespace fs = std::filesystem;
   constexpr std::string_view where = "write_file_atomically";
@@ -207,18 +275,11 @@ inline void write_file_atomically(const std::filesystem::path& path, std::string
 }
 
 /// Returns the whole content of the file at `path`, read in binary mode. Throws `IOError` naming
-/// the path and the reason when it does not exist, is a folder, or cannot be read.
+/// the path and the reason when it does not exist, is not a regular file (a folder, a device, a
+/// FIFO, ...) or cannot be read, and `ValueError` when the path holds a NUL byte.
 inline std::string read_file(const std::filesystem::path& path) {
-  namespace fs = std::filesystem;
   constexpr std::string_view where = "read_file";
-  std::error_code error;
-  const fs::file_status status = fs::status(path, error);
-  if (!fs::exists(status)) {
-    const std::string reason = error ? error.message() : std::string("no such file");
-    throw IOError(kerascpp::detail::cat(where, ": cannot read ", detail::quoted(path), ": ", reason));
-  }
-  if (fs::is_directory(status))
-    throw IOError(kerascpp::detail::cat(where, ": cannot read ", detail::quoted(path), ": it is a folder, not a file"));
+  detail::check_readable(path, where);
 
   errno = 0;
   std::ifstream in(path, std::ios::binary);

@@ -582,6 +582,7 @@ void decode_weights_into(Sequential<Scalar>& model, std::string_view bytes) {
 /// cannot build (an unsupported layer or argument), naming the place in the file.
 template <typename Scalar = float>
 Sequential<Scalar> load_model(const std::filesystem::path& path) {
+  io::check_path(path, "keras::load_model");
   return detail::loading("keras::load_model", path, [&] { return keras::decode_model<Scalar>(io::read_file(path)); });
 }
 
@@ -592,6 +593,7 @@ Sequential<Scalar> load_model(const std::filesystem::path& path) {
 /// width of the file's first weight. Optimizer state is not read (see load_model).
 template <typename Scalar>
 void load_weights(Sequential<Scalar>& model, const std::filesystem::path& path) {
+  io::check_path(path, "keras::load_weights");
   detail::loading("keras::load_weights", path, [&] { keras::decode_weights_into(model, io::read_file(path)); });
 }
 
@@ -603,8 +605,9 @@ void load_weights(Sequential<Scalar>& model, const std::filesystem::path& path) 
 /// kerascpp::save_model).
 template <typename Scalar>
 void save_model(const Sequential<Scalar>& model, const std::filesystem::path& path) {
-  if (!serialization::detail::writes_files(model)) return;
   constexpr std::string_view function = "keras::save_model";
+  io::check_path(path, function);
+  if (!serialization::detail::writes_files(model)) return;
   const std::string weights = detail::weights_image(model, function);
   const std::string config_json = config::model_json(model).dump();
   const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
@@ -625,6 +628,7 @@ void save_model(const Sequential<Scalar>& model, const std::filesystem::path& pa
 /// writes, like save_model.
 template <typename Scalar>
 void save_weights(const Sequential<Scalar>& model, const std::filesystem::path& path) {
+  io::check_path(path, "keras::save_weights");
   if (!serialization::detail::writes_files(model)) return;
   io::write_file_atomically(path, detail::weights_image(model, "keras::save_weights"));
 }

@@ -439,6 +439,7 @@ std::string learning_curves_svg(const Owner& owner, const LearningCurvesOptions&
 /// Throws `ValueError` as `learning_curves_svg` does and `IOError` when the file cannot be written.
 inline void save_learning_curves(const HistoryMap& history, const std::filesystem::path& path,
                                  const LearningCurvesOptions& options = {}) {
+  io::check_path(path, "save_learning_curves");
   io::write_file_atomically(path, learning_curves_svg(history, options));
 }
 
@@ -484,6 +485,7 @@ std::string history_csv(const Owner& owner) {
 /// Writes `history_csv(history)` to `path` with `io::write_file_atomically`; throws `IOError` when
 /// the file cannot be written.
 inline void save_history_csv(const HistoryMap& history, const std::filesystem::path& path) {
+  io::check_path(path, "save_history_csv");
   io::write_file_atomically(path, history_csv(history));
 }
 

@@ -6,6 +6,7 @@
 
 #include <kerascpp/callbacks.hpp>
 #include <kerascpp/core.hpp>
+#include <kerascpp/io.hpp>
 #include <kerascpp/saving/model_file.hpp>
 
 #include <array>
@@ -239,6 +240,7 @@ class ModelCheckpoint : public Callback<Scalar> {
         maximize_(resolve_max(parse_mode(o.mode, "ModelCheckpoint"), monitor_)),
         out_(o.out) {
     if (filepath_.empty()) detail::fail("ModelCheckpoint: filepath must not be empty");
+    io::check_path(filepath_, "ModelCheckpoint");
     if (verbose_ < 0) detail::fail("ModelCheckpoint: verbose must be non-negative, received verbose=", verbose_);
     require_stream(out_, verbose_, "ModelCheckpoint");
     serialization::detail::check_not_keras_name(filepath_, "ModelCheckpoint");

@@ -39,6 +39,7 @@
 
 #include <kerascpp/core.hpp>
 #include <kerascpp/data/table.hpp>
+#include <kerascpp/io.hpp>
 
 // fast-cpp-csv-parser trips two warnings that are about its own code, not ours: -Wparentheses on a
 // declaration (when it is not found in a system directory), and GCC's -Wstringop-truncation on the
@@ -173,9 +174,15 @@ class TextSource : public ::io::ByteSourceBase {
   /// Opens `path` for reading; `caller` ("read_csv") starts the error messages.
   TextSource(const std::string& path, std::string_view caller, bool latin1 = false)
       : path_(path), caller_(caller), latin1_(latin1) {
+    kerascpp::io::check_path(path, caller_);
     std::error_code ignored;
-    if (std::filesystem::is_directory(path, ignored))
+    const std::filesystem::file_status status = std::filesystem::status(path, ignored);
+    if (std::filesystem::is_directory(status))
       throw IOError(cat(caller_, ": cannot read ", path_, ": it is a directory"));
+    // a device such as /dev/zero would never end and a FIFO would block
+    if (std::filesystem::exists(status) && !std::filesystem::is_regular_file(status))
+      throw IOError(cat(caller_, ": cannot read ", path_, ": it is ", kerascpp::io::detail::type_name(status.type()),
+                        "; expected a regular file"));
     file_ = std::fopen(path.c_str(), "rb");
     if (file_ == nullptr) {
       const int error = errno;

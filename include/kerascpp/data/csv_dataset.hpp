@@ -23,8 +23,10 @@
 #include <filesystem>
 #include <limits>
 #include <memory>
+#include <new>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -144,6 +146,12 @@ class CsvDataset : public PyDataset<Scalar> {
       if (!detail::parse_number(field, value) || !std::isfinite(value))
         throw IOError(detail::cat("CsvDataset: ", path_, ", line ", reader_->line(), ", column '", header_[j],
                                   "': expected a finite number, found '", field, "'"));
+      if constexpr (std::is_same_v<Scalar, float>)
+        if (std::abs(value) > static_cast<double>(std::numeric_limits<float>::max()))
+          throw IOError(detail::cat("CsvDataset: ", path_, ", line ", reader_->line(), ", column '", header_[j],
+                                    "': ", field, " is beyond the range of float (largest magnitude ",
+                                    std::numeric_limits<float>::max(),
+                                    "); expected values that fit in float, or use CsvDataset<double>"));
       row[j] = static_cast<Scalar>(value);
     }
     return true;
@@ -154,8 +162,10 @@ class CsvDataset : public PyDataset<Scalar> {
   bool next_row(std::vector<Scalar>& row) {
     if (o_.shuffle_buffer == 0) return read_row(row);
     const auto width = static_cast<Index>(header_.size());
-    if (buffer_.size() == 0) buffer_.resize(o_.shuffle_buffer, width);
-    while (!file_done_ && buffer_rows_ < o_.shuffle_buffer) {  // fill the buffer at the start of a pass
+    // a buffer of every row of the file shuffles as any larger one would, so none is reserved beyond them
+    const Index capacity = std::min(o_.shuffle_buffer, rows_);
+    if (buffer_.size() == 0) reserve_buffer(capacity, width);
+    while (!file_done_ && buffer_rows_ < capacity) {  // fill the buffer at the start of a pass
       if (!read_row(row)) {
         file_done_ = true;
         break;
@@ -172,6 +182,17 @@ class CsvDataset : public PyDataset<Scalar> {
       buffer_.row(pick) = buffer_.row(--buffer_rows_);
     }
     return true;
+  }
+
+  /// Allocates the shuffle buffer of `capacity` rows, or throws ValueError naming shuffle_buffer.
+  void reserve_buffer(Index capacity, Index width) {
+    try {
+      buffer_.resize(capacity, width);
+    } catch (const std::bad_alloc&) {
+      detail::fail("CsvDataset: cannot allocate a shuffle buffer of ", capacity, " rows of ", width, " values (",
+                   static_cast<double>(capacity) * static_cast<double>(width) * sizeof(Scalar),
+                   " bytes) for shuffle_buffer=", o_.shuffle_buffer, "; expected a shuffle_buffer that fits in memory");
+    }
   }
 
   /// Reads the next batch of the pass into `batch`.

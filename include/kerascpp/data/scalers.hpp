@@ -124,6 +124,9 @@ class ColumnScaler {
 
   void learn(const Matrix<double>& x) {
     fitted_ = false;
+    if (x.cols() == 0)
+      fail(Derived::name, ".fit: the data has no columns; expected at least one feature, received shape ",
+           kerascpp::detail::shape_string(x.rows(), x.cols()));
     shift_.resize(x.cols());
     divisor_.resize(x.cols());
     samples_seen_.assign(static_cast<std::size_t>(x.cols()), 0);
@@ -153,12 +156,20 @@ class ColumnScaler {
 
   double backward(double value, Index j) const { return (value - low_) / width_ * divisor_(j) + shift_(j); }
 
+  /// Refuses an infinite value given to transform, as fit refuses it; NaN is a missing value.
+  void check_finite(double value, Index j, Index row, std::string_view caller, bool inverse) const {
+    if (!inverse && std::isinf(value))
+      fail(Derived::name, ".", caller, ": ", column_label(j), " holds ", value, " at row ", row,
+           "; values must be finite (NaN marks a missing value)");
+  }
+
   Matrix<Scalar> map_matrix(const Matrix<Scalar>& x, std::string_view caller, bool inverse) const {
     check_width(x.cols(), caller);
     Matrix<Scalar> out(x.rows(), x.cols());
     for (Index j = 0; j < x.cols(); ++j)
       for (Index i = 0; i < x.rows(); ++i) {
         const auto v = static_cast<double>(x(i, j));
+        check_finite(v, j, i, caller, inverse);
         out(i, j) = static_cast<Scalar>(inverse ? backward(v, j) : forward(v, j));
       }
     return out;
@@ -172,9 +183,13 @@ class ColumnScaler {
     FrameAccess::require_numeric(frame, cat(Derived::name, ".", caller));
     DataFrame out = frame;
     std::vector<Column>& columns = FrameAccess::columns(out);
-    for (std::size_t j = 0; j < columns.size(); ++j)
-      for (double& v : std::get<std::vector<double>>(columns[j]))
-        v = inverse ? backward(v, static_cast<Index>(j)) : forward(v, static_cast<Index>(j));
+    for (std::size_t j = 0; j < columns.size(); ++j) {
+      std::vector<double>& values = std::get<std::vector<double>>(columns[j]);
+      for (std::size_t i = 0; i < values.size(); ++i) {
+        check_finite(values[i], static_cast<Index>(j), static_cast<Index>(i), caller, inverse);
+        values[i] = inverse ? backward(values[i], static_cast<Index>(j)) : forward(values[i], static_cast<Index>(j));
+      }
+    }
     return out;
   }
 
@@ -210,6 +225,9 @@ class MinMaxScaler : public detail::ColumnScaler<MinMaxScaler<Scalar>, Scalar> {
     if (!(std::isfinite(range_.first) && std::isfinite(range_.second) && range_.first < range_.second))
       detail::fail("MinMaxScaler: feature_range must be (low, high) with low < high, received (", range_.first, ", ",
                    range_.second, ")");
+    if (!std::isfinite(range_.second - range_.first))
+      detail::fail("MinMaxScaler: feature_range must have a finite width high - low, received (", range_.first, ", ",
+                   range_.second, "), whose width overflows to ", range_.second - range_.first);
   }
 
   /// The target range (scikit-learn `feature_range`).

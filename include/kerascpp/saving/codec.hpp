@@ -653,6 +653,7 @@ inline FileRecord parse_file(std::string_view bytes, const Origin& origin, std::
 
 /// Reads a whole file for `function`, turning read errors into messages that name the caller.
 inline std::string read_whole_file(const std::filesystem::path& path, std::string_view function) {
+  io::check_path(path, function);
   try {
     return io::read_file(path);
   } catch (const IOError& e) {
@@ -663,6 +664,7 @@ inline std::string read_whole_file(const std::filesystem::path& path, std::strin
 /// Writes `bytes` to `path` atomically for `function`, turning write errors into messages that name
 /// the caller.
 inline void write_whole_file(const std::filesystem::path& path, std::string_view bytes, std::string_view function) {
+  io::check_path(path, function);
   try {
     io::write_file_atomically(path, bytes);
   } catch (const IOError& e) {
