@@ -3,6 +3,7 @@
 // (keras/src/callbacks/*.py); see /work/shared/KERAS.md §2.5–2.6.
 #include <catch2/catch.hpp>
 
+#include <kerascpp/data/csv.hpp>
 #include <kerascpp/kerascpp.hpp>
 
 #include <chrono>
@@ -364,6 +365,14 @@ TEST_CASE("EarlyStopping with a monitor key missing from the logs throws a Value
 TEST_CASE("EarlyStopping rejects bad options", "[callbacks][early_stopping]") {
   REQUIRE_THROWS_AS(EarlyStopping({.patience = -1}), keras::ValueError);
   REQUIRE_THROWS_WITH(EarlyStopping({.mode = "maximum"}), Catch::Contains("mode") && Catch::Contains("maximum"));
+  REQUIRE_THROWS_WITH(EarlyStopping({.verbose = -1}),
+                      Catch::Contains("EarlyStopping: verbose must be 0 or 1, received verbose=-1"));
+  REQUIRE_THROWS_AS(EarlyStopping({.baseline = std::numeric_limits<double>::quiet_NaN()}), keras::ValueError);
+  REQUIRE_THROWS_WITH(EarlyStopping({.baseline = std::numeric_limits<double>::quiet_NaN()}),
+                      Catch::Contains("EarlyStopping: baseline must be finite (or unset), received baseline=nan"));
+  REQUIRE_THROWS_WITH(EarlyStopping({.start_from_epoch = -2}),
+                      Catch::Contains("EarlyStopping: start_from_epoch must be non-negative, received start_from_epoch=-2"));
+  CHECK_NOTHROW(EarlyStopping({.baseline = 0.5, .start_from_epoch = 3}));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -392,6 +401,21 @@ TEST_CASE("ReduceLROnPlateau follows factor, patience, cooldown and min_lr", "[c
     CHECK(logs.at("learning_rate") == Approx(logged[e]).epsilon(1e-15));
     CHECK(model.lr == Approx(after[e]).epsilon(1e-15));
   }
+}
+
+TEST_CASE("ReduceLROnPlateau rejects a NaN or negative min_lr, a NaN min_delta and a negative cooldown",
+          "[callbacks][reduce_lr]") {
+  using Plateau = keras::callbacks::ReduceLROnPlateau<double>;
+  constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+  REQUIRE_THROWS_AS(Plateau({.min_lr = nan}), keras::ValueError);
+  REQUIRE_THROWS_WITH(Plateau({.min_lr = nan}),
+                      Catch::Contains("ReduceLROnPlateau: min_lr must be a finite non-negative number, received min_lr=nan"));
+  REQUIRE_THROWS_WITH(Plateau({.min_lr = -0.5}), Catch::Contains("received min_lr=-0.5"));
+  REQUIRE_THROWS_WITH(Plateau({.min_delta = nan}),
+                      Catch::Contains("ReduceLROnPlateau: min_delta must be finite, received min_delta=nan"));
+  REQUIRE_THROWS_WITH(Plateau({.cooldown = -1}),
+                      Catch::Contains("ReduceLROnPlateau: cooldown must be non-negative, received cooldown=-1"));
+  CHECK_NOTHROW(Plateau({.cooldown = 0, .min_lr = 0.0}));
 }
 
 TEST_CASE("ReduceLROnPlateau min_delta and mode max", "[callbacks][reduce_lr]") {
@@ -542,6 +566,17 @@ TEST_CASE("CSVLogger writes the header and one row per epoch, complete after eve
     CHECK(slurp(other) == "epoch;loss\n0;2.5\n");
   }
   std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("CSVLogger refuses a separator that would make the CSV unreadable", "[callbacks][csv]") {
+  using Logger = keras::callbacks::CSVLogger<double>;
+  REQUIRE_THROWS_AS(Logger("log.csv", '\n'), keras::ValueError);
+  REQUIRE_THROWS_WITH(Logger("log.csv", '\n'),
+                      Catch::Contains("CSVLogger: separator must not be a line break or a double quote, "
+                                      "received separator='\\n'"));
+  REQUIRE_THROWS_WITH(Logger("log.csv", '\r'), Catch::Contains("received separator='\\r'"));
+  REQUIRE_THROWS_WITH(Logger("log.csv", '"'), Catch::Contains("received separator='\"'"));
+  CHECK_NOTHROW(Logger("log.csv", '\t'));
 }
 
 TEST_CASE("CSVLogger into a missing folder throws an IOError naming the path", "[callbacks][csv]") {
@@ -790,6 +825,38 @@ TEST_CASE("ReduceLROnPlateau and LearningRateScheduler in fit change the optimiz
   // min_delta 1e9: only the first epoch improves on +inf; each later epoch halves the rate.
   CHECK(h2.at("learning_rate") == std::vector<double>{0.1, 0.1, 0.05});
   CHECK(model.learning_rate() == 0.025);
+}
+
+TEST_CASE("CSVLogger refuses to append rows of other columns than the file's header", "[callbacks][csv]") {
+  const auto dir = fresh_dir("append_columns");
+  const auto file = dir / "log.csv";
+  Mat x, y, xv, yv;
+  noise_problem(x, y, xv, yv);
+  keras::Sequential<double> model{Dense<double>(1, "linear", keras::input_shape{3})};
+  model.compile("sgd", "mse");
+  keras::callbacks::CSVLogger<double> first(file);
+  model.fit(x, y, {.epochs = 2, .verbose = 0, .callbacks = {&first}});
+  const std::string before = slurp(file);
+  REQUIRE(before.starts_with("epoch,loss\n"));
+
+  keras::callbacks::CSVLogger<double> second(file, ',', true);
+  try {
+    model.fit(x, y, {.epochs = 2, .verbose = 0, .callbacks = {&second}, .validation_split = 0.25});
+    FAIL("no IOError was thrown");
+  } catch (const keras::IOError& e) {
+    CHECK_THAT(std::string(e.what()),
+               Catch::Contains("CSVLogger: cannot append to '" + file.string() +
+                               "': its header is 'epoch,loss' but this fit logs 'epoch,loss,val_loss'"));
+  }
+  CHECK(slurp(file) == before);
+  CHECK_NOTHROW(keras::data::read_csv(file));
+
+  // The same columns append.
+  model.fit(x, y, {.epochs = 1, .verbose = 0, .callbacks = {&second}});
+  CHECK(slurp(file).starts_with(before));
+  CHECK(slurp(file).size() > before.size());
+  CHECK_NOTHROW(keras::data::read_csv(file));
+  std::filesystem::remove_all(dir);
 }
 
 // ---------------------------------------------------------------------------------------------

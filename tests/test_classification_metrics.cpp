@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <sstream>
 #include <string>
@@ -532,6 +533,71 @@ TEST_CASE("confusion_matrix and classification_report equal scikit-learn's, text
              Contains("confusion_matrix: y must hold class indices, integers in [0, 2), received 0.5 at row 5"));
   CHECK_THAT(thrown_message([&] { kerascpp::confusion_matrix(model, outputs, RowMatrix<double>::Zero(300, 2)); }),
              Contains("confusion_matrix: y has 2 columns; expected 1 (class indices) or 3"));
+}
+
+TEST_CASE("AUC refuses more thresholds than its documented limit instead of hanging",
+          "[classification_metrics][errors]") {
+  CHECK_THAT(thrown_message([] { metrics::AUC<float>(1 << 30); }),
+             Contains("AUC: num_thresholds must be at most 1000000 (the state and the time per batch grow with it), "
+                      "received num_thresholds=1073741824"));
+  CHECK_THAT(thrown_message([] { metrics::AUC<float>(std::numeric_limits<int>::max()); }),
+             Contains("received num_thresholds=2147483647"));
+  CHECK_THAT(thrown_message([] {
+               metrics::AUC<float>(200, "ROC", "interpolation", "auc", std::vector<double>(999'999, 0.5));
+             }),
+             Contains("AUC: at most 999998 thresholds may be given") && Contains("received 999999"));
+  CHECK(metrics::AUC<float>(static_cast<int>(metrics::max_auc_thresholds)).num_thresholds() == 1'000'000);
+}
+
+TEST_CASE("confusion_matrix refuses class counts whose matrix cannot be held, without overflow",
+          "[classification_metrics][report][errors]") {
+  const Index largest = std::numeric_limits<Index>::max();
+  CHECK_THAT(thrown_message([&] { kerascpp::confusion_matrix(std::vector<Index>{largest}, std::vector<Index>{0}); }),
+             Contains("confusion_matrix: at most 16384 classes (268435456 cells) fit in a confusion matrix, "
+                      "received classes=0 with largest label 9223372036854775807, which needs"));
+  CHECK_THAT(thrown_message([] { kerascpp::confusion_matrix(std::vector<Index>{1000000}, std::vector<Index>{0}); }),
+             Contains("received classes=0 with largest label 1000000, which needs 1000001 × 1000001 = "));
+  CHECK_THAT(thrown_message([] {
+               kerascpp::confusion_matrix(std::vector<Index>{0}, std::vector<Index>{0}, Index(1) << 40);
+             }),
+             Contains("received classes=1099511627776 with largest label 0"));
+  CHECK_THAT(thrown_message([] {
+               kerascpp::classification_report(std::vector<Index>{0}, std::vector<Index>{0}, 100000);
+             }),
+             Contains("confusion_matrix: at most 16384 classes") && Contains("received classes=100000"));
+  CHECK_THAT(thrown_message([] { kerascpp::confusion_matrix(std::vector<Index>{}, std::vector<Index>{}, -3); }),
+             Contains("confusion_matrix: classes must be non-negative (0: the largest label + 1), received classes=-3"));
+  CHECK_THAT(thrown_message([] { kerascpp::confusion_matrix(std::vector<Index>{5}, std::vector<Index>{0}, 3); }),
+             Contains("confusion_matrix: classes=3 but the labels hold class 5"));
+  CHECK(kerascpp::confusion_matrix(std::vector<Index>{1000}, std::vector<Index>{0}).rows() == 1001);
+}
+
+TEST_CASE("confusion_matrix of a model refuses one-hot rows with NaN or without a positive entry",
+          "[classification_metrics][report][errors]") {
+  Sequential<double> model = identity_model<double>(3);
+  RowMatrix<double> x = RowMatrix<double>::Identity(3, 3);
+  RowMatrix<double> y = RowMatrix<double>::Identity(3, 3);
+  CHECK(kerascpp::confusion_matrix(model, x, y).trace() == 3);
+  y(1, 2) = std::numeric_limits<double>::quiet_NaN();
+  CHECK_THAT(thrown_message([&] { kerascpp::confusion_matrix(model, x, y); }),
+             Contains("confusion_matrix: y must hold one-hot rows, received nan at row 1, column 2"));
+  y = RowMatrix<double>::Identity(3, 3);
+  y(2, 2) = 0.0;
+  CHECK_THAT(thrown_message([&] { kerascpp::classification_report(model, x, y); }),
+             Contains("classification_report: y must hold one-hot rows (a positive entry for the class), received "
+                      "row 2 whose largest entry is 0"));
+}
+
+TEST_CASE("classification_report refuses empty labels and digits outside 0 to 17",
+          "[classification_metrics][report][errors]") {
+  CHECK_THAT(thrown_message([] { kerascpp::classification_report(std::vector<Index>{}, std::vector<Index>{}); }),
+             Contains("classification_report: no labels: y_true and y_pred are empty; expected at least one sample"));
+  const std::vector<Index> y{0, 1, 1};
+  CHECK_THAT(thrown_message([&] { kerascpp::classification_report(y, y, 0, {}, std::numeric_limits<int>::max()); }),
+             Contains("classification_report: digits must be in [0, 17], received digits=2147483647"));
+  CHECK_THAT(thrown_message([&] { kerascpp::classification_report(y, y, 0, {}, -1); }),
+             Contains("received digits=-1"));
+  CHECK(kerascpp::classification_report(y, y, 0, {}, 17).text().find("1.00000000000000000") != std::string::npos);
 }
 
 }  // namespace test_classification_metrics

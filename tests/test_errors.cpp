@@ -103,6 +103,40 @@ TEST_CASE("Unknown names list the valid ones", "[errors][names]") {
   }
 }
 
+TEST_CASE("compile refuses metric names that collide in History", "[errors][names]") {
+  keras::Sequential<double> model{Dense<double>(1, "sigmoid", keras::input_shape{2})};
+  using keras::metrics::AUC;
+  REQUIRE_THROWS_AS(model.compile("adam", "binary_crossentropy", {AUC<double>(200, "ROC", "interpolation", "loss")}),
+                    keras::ValueError);
+  REQUIRE_THROWS_WITH(model.compile("adam", "binary_crossentropy", {AUC<double>(200, "ROC", "interpolation", "loss")}),
+                      Contains("compile: metric 0 is named 'loss', which History reserves for the loss"));
+  REQUIRE_THROWS_WITH(
+      model.compile("adam", "binary_crossentropy",
+                    {AUC<double>(200, "ROC", "interpolation", "x"), AUC<double>(100, "PR", "interpolation", "x")}),
+      Contains("compile: metrics 0 and 1 are both named 'x'; expected unique names"));
+  REQUIRE_THROWS_WITH(model.compile("adam", "mse", {"mse", "mae", "mae"}),
+                      Contains("compile: metrics 1 and 2 are both named 'mae'"));
+  REQUIRE_THROWS_WITH(model.compile("adam", "mse", {AUC<double>(200, "ROC", "interpolation", "")}),
+                      Contains("compile: metric 0 has an empty name; expected a non-empty name"));
+  REQUIRE_THROWS_WITH(model.compile("adam", "mse", {"mae", AUC<double>(200, "ROC", "interpolation", "val_auc")}),
+                      Contains("compile: metric 1 is named 'val_auc', but names starting with 'val_' are reserved"));
+  // Per-class keys of an F1Score without an average are checked when fit first sees the data.
+  keras::Sequential<double> three{Dense<double>(3, "softmax", keras::input_shape{2})};
+  three.compile("adam", "categorical_crossentropy",
+                {keras::metrics::F1Score<double>(std::nullopt, std::nullopt, "f1"),
+                 keras::metrics::F1Score<double>("macro", std::nullopt, "f1_1")});
+  Mat y = Mat::Zero(4, 3);
+  for (Index i = 0; i < 4; ++i) y(i, i % 3) = 1.0;
+  REQUIRE_THROWS_WITH(three.fit(uniform(4, 2, 1), y, {.verbose = 0}),
+                      Contains("compile/fit: metric values 1 and 3 are both named 'f1_1'"));
+  model.compile("adam", "binary_crossentropy", {AUC<double>(200, "ROC", "interpolation", "auc_roc"), "auc"});
+  Mat yb(4, 1);
+  yb << 0, 1, 0, 1;
+  const auto h = model.fit(uniform(4, 2, 2), yb, {.epochs = 1, .verbose = 0});
+  CHECK(h.history.count("auc_roc") == 1);
+  CHECK(h.history.count("auc") == 1);
+}
+
 TEST_CASE("Optimizer and callback options are checked", "[errors][options]") {
   REQUIRE_THROWS_AS(keras::optimizers::Adam<double>(-0.1), keras::ValueError);
   REQUIRE_THROWS_WITH(keras::optimizers::Adam<double>(-0.1), Contains("learning_rate") && Contains("-0.1"));

@@ -128,6 +128,28 @@ TEST_CASE("nice_ticks rejects bad bounds", "[plot][ticks]") {
   CHECK_THROWS_WITH(nice_ticks(0.0, 1.0, 1), Catch::Contains("max_ticks must be at least 2"));
 }
 
+TEST_CASE("nice_ticks handles ranges too narrow to divide and wider than the largest double", "[plot][ticks]") {
+  using kerascpp::plot::nice_ticks;
+  const double smallest = std::numeric_limits<double>::denorm_min();
+  const double largest = std::numeric_limits<double>::max();
+  const std::vector<double> tiny = nice_ticks(smallest, 2 * smallest);
+  REQUIRE(tiny.size() == 1);
+  CHECK(tiny[0] >= smallest);
+  CHECK(tiny[0] <= 2 * smallest);
+  CHECK(nice_ticks(1.0, 1.0 + 1e-300).size() == 1);
+  const std::vector<double> huge = nice_ticks(-1e308, 1e308);
+  REQUIRE(huge.size() == 5);
+  CHECK(huge.front() / 1e308 == Approx(-1.0));
+  CHECK(huge[2] == 0.0);
+  CHECK(huge.back() / 1e308 == Approx(1.0));
+  const std::vector<double> widest = nice_ticks(-largest, largest);
+  REQUIRE(widest.size() >= 2);
+  for (const double tick : widest) {
+    CHECK(std::isfinite(tick));
+    CHECK(std::abs(tick) <= largest);
+  }
+}
+
 TEST_CASE("format_tick shows the same decimals on every tick of an axis", "[plot][ticks]") {
   using kerascpp::plot::format_tick;
   CHECK(format_tick(0.1, 0.05) == "0.10");
@@ -254,6 +276,30 @@ TEST_CASE("learning_curves_svg pads the range of a constant series", "[plot][svg
   const double height = attribute_after(svg, "<g class=\"axes\"", "height");
   CHECK(ys[0] == Approx(top + height / 2.0).margin(0.01));
   CHECK(svg.find(">0.50</text>") != std::string::npos);
+}
+
+TEST_CASE("learning_curves_svg plots subnormal and near-overflow values on their scale", "[plot][svg]") {
+  const double smallest = std::numeric_limits<double>::denorm_min();
+  const double largest = std::numeric_limits<double>::max();
+  const auto check_plotted = [](const HistoryMap& history, const std::string& scale) {
+    const std::string svg = kerascpp::plot::learning_curves_svg(history);
+    CHECK(svg.find("nan") == std::string::npos);
+    CHECK(svg.find("inf") == std::string::npos);
+    CHECK(svg.find(scale) != std::string::npos);
+    const double top = attribute_after(svg, "<g class=\"axes\"", "y");
+    const double height = attribute_after(svg, "<g class=\"axes\"", "height");
+    const std::vector<std::string> lines = polyline_points(svg);
+    REQUIRE(lines.size() == 1);
+    for (const double y : y_coordinates(lines[0])) {
+      CHECK(y >= top - 0.01);
+      CHECK(y <= top + height + 0.01);
+    }
+  };
+  SECTION("subnormal") { check_plotted(HistoryMap{{"loss", {smallest, 2 * smallest}}}, "e-32"); }
+  SECTION("a constant subnormal") { check_plotted(HistoryMap{{"loss", {smallest, smallest}}}, "e-3"); }
+  SECTION("huge of both signs") { check_plotted(HistoryMap{{"loss", {-1e308, 1e308}}}, "e+308"); }
+  SECTION("the largest doubles") { check_plotted(HistoryMap{{"loss", {-largest, largest, 0.0}}}, "e+30"); }
+  SECTION("a constant largest double") { check_plotted(HistoryMap{{"loss", {largest, largest}}}, "e+308"); }
 }
 
 TEST_CASE("learning_curves_svg draws series of different lengths with their own lengths", "[plot][svg]") {

@@ -192,6 +192,12 @@ class EarlyStopping : public Callback<Scalar> {
   explicit EarlyStopping(Options o) : o_(std::move(o)), mode_(parse_mode(o_.mode, "EarlyStopping")) {
     if (o_.patience < 0) detail::fail("EarlyStopping: patience must be non-negative, received patience=", o_.patience);
     if (!std::isfinite(o_.min_delta)) detail::fail("EarlyStopping: min_delta must be finite, received ", o_.min_delta);
+    if (o_.verbose < 0) detail::fail("EarlyStopping: verbose must be 0 or 1, received verbose=", o_.verbose);
+    if (o_.baseline && !std::isfinite(*o_.baseline))
+      detail::fail("EarlyStopping: baseline must be finite (or unset), received baseline=", *o_.baseline);
+    if (o_.start_from_epoch < 0)
+      detail::fail("EarlyStopping: start_from_epoch must be non-negative, received start_from_epoch=",
+                   o_.start_from_epoch);
     require_stream(o_.out, o_.verbose, "EarlyStopping");
   }
 
@@ -278,6 +284,12 @@ class ReduceLROnPlateau : public Callback<Scalar> {
     if (!(o_.factor >= 0.0 && o_.factor < 1.0))
       detail::fail("ReduceLROnPlateau: factor must be in [0, 1), received factor=", o_.factor);
     if (o_.patience < 0) detail::fail("ReduceLROnPlateau: patience must be non-negative, received ", o_.patience);
+    if (!std::isfinite(o_.min_delta))
+      detail::fail("ReduceLROnPlateau: min_delta must be finite, received min_delta=", o_.min_delta);
+    if (o_.cooldown < 0)
+      detail::fail("ReduceLROnPlateau: cooldown must be non-negative, received cooldown=", o_.cooldown);
+    if (!(std::isfinite(o_.min_lr) && o_.min_lr >= 0.0))
+      detail::fail("ReduceLROnPlateau: min_lr must be a finite non-negative number, received min_lr=", o_.min_lr);
     require_stream(o_.out, o_.verbose, "ReduceLROnPlateau");
   }
 
@@ -380,6 +392,9 @@ class CSVLogger : public Callback<Scalar> {
   explicit CSVLogger(std::filesystem::path filename, char separator = ',', bool append = false)
       : path_(std::move(filename)), separator_(separator), append_(append) {
     io::check_path(path_, "CSVLogger");
+    if (separator_ == '\n' || separator_ == '\r' || separator_ == '"')
+      detail::fail("CSVLogger: separator must not be a line break or a double quote, received separator=",
+                   separator_ == '"' ? "'\"'" : separator_ == '\n' ? "'\\n'" : "'\\r'");
   }
 
   void on_train_begin(Logs&) override {
@@ -389,8 +404,10 @@ class CSVLogger : public Callback<Scalar> {
     header_written_ = !text_.empty();
   }
   void on_epoch_end(int epoch, Logs& logs) override {
-    if (keys_.empty())
+    if (keys_.empty()) {
       for (const auto& entry : logs) keys_.push_back(entry.first);
+      if (header_written_) check_header();
+    }
     if (!header_written_) {
       text_ += "epoch";
       for (const auto& k : keys_) text_ += separator_ + k;
@@ -409,6 +426,18 @@ class CSVLogger : public Callback<Scalar> {
   bool chief_only() const override { return true; }
 
  private:
+  /// Throws unless the header of the file appended to names "epoch" and this fit's keys, in order.
+  void check_header() const {
+    std::string header = text_.substr(0, text_.find('\n'));
+    if (!header.empty() && header.back() == '\r') header.pop_back();
+    std::string expected = "epoch";
+    for (const auto& k : keys_) expected += separator_ + k;
+    if (header != expected)
+      throw IOError(detail::cat("CSVLogger: cannot append to ", io::detail::quoted(path_), ": its header is '", header,
+                                "' but this fit logs '", expected,
+                                "'; append to a file of the same columns, or set append = false"));
+  }
+
   std::filesystem::path path_;
   char separator_;
   bool append_;

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <new>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -58,12 +59,21 @@ std::vector<Index> true_classes(const Eigen::MatrixBase<D>& y, Index classes, st
                  " (one-hot rows, one column per class)");
   for (Index i = 0; i < y.rows(); ++i) {
     Index best = 0;
-    for (Index j = 1; j < y.cols(); ++j)
+    for (Index j = 0; j < y.cols(); ++j) {
+      if (std::isnan(static_cast<double>(y(i, j))))
+        detail::fail(where, ": y must hold one-hot rows, received nan at row ", i, ", column ", j);
       if (y(i, j) > y(i, best)) best = j;
+    }
+    if (!(y(i, best) > 0))
+      detail::fail(where, ": y must hold one-hot rows (a positive entry for the class), received row ", i,
+                   " whose largest entry is ", static_cast<double>(y(i, best)));
     out[static_cast<std::size_t>(i)] = best;
   }
   return out;
 }
+
+/// The largest class count of a confusion matrix: 16384 classes, 2^28 cells.
+inline constexpr Index max_confusion_classes = Index(1) << 14;
 
 /// The confusion matrix of class indices (classes × classes, `classes` at least the largest index
 /// + 1; 0: exactly that). Every class gets a row and a column, also one absent from both vectors
@@ -72,17 +82,31 @@ inline ConfusionMatrix confusion_matrix(const std::vector<Index>& y_true, const 
                                         Index classes = 0) {
   if (y_true.size() != y_pred.size())
     detail::fail("confusion_matrix: y_true has ", y_true.size(), " labels but y_pred has ", y_pred.size());
-  Index needed = 0;
+  if (classes < 0)
+    detail::fail("confusion_matrix: classes must be non-negative (0: the largest label + 1), received classes=",
+                 classes);
+  Index largest = -1;
   for (std::size_t i = 0; i < y_true.size(); ++i) {
     if (y_true[i] < 0 || y_pred[i] < 0)
       detail::fail("confusion_matrix: class indices must be non-negative, received ", std::min(y_true[i], y_pred[i]),
                    " at position ", i);
-    needed = std::max({needed, y_true[i] + 1, y_pred[i] + 1});
+    largest = std::max({largest, y_true[i], y_pred[i]});
   }
-  if (classes == 0) classes = needed;
-  if (classes < needed)
-    detail::fail("confusion_matrix: classes=", classes, " but the labels hold class ", needed - 1);
-  ConfusionMatrix m = ConfusionMatrix::Zero(classes, classes);
+  if (classes != 0 && classes <= largest)
+    detail::fail("confusion_matrix: classes=", classes, " but the labels hold class ", largest);
+  if (classes > max_confusion_classes || largest >= max_confusion_classes) {
+    const double n = classes != 0 ? static_cast<double>(classes) : static_cast<double>(largest) + 1.0;
+    detail::fail("confusion_matrix: at most ", max_confusion_classes, " classes (",
+                 max_confusion_classes * max_confusion_classes, " cells) fit in a confusion matrix, received classes=",
+                 classes, " with largest label ", largest, ", which needs ", n, " × ", n, " = ", n * n, " cells");
+  }
+  if (classes == 0) classes = largest + 1;
+  ConfusionMatrix m;
+  try {
+    m = ConfusionMatrix::Zero(classes, classes);
+  } catch (const std::bad_alloc&) {
+    detail::fail("confusion_matrix: could not allocate a matrix of ", classes, "×", classes, " cells");
+  }
   for (std::size_t i = 0; i < y_true.size(); ++i) ++m(y_true[i], y_pred[i]);
   return m;
 }
@@ -157,7 +181,10 @@ inline std::ostream& operator<<(std::ostream& os, const ClassificationReport& re
 inline ClassificationReport classification_report(const std::vector<Index>& y_true, const std::vector<Index>& y_pred,
                                                   Index classes = 0, const std::vector<std::string>& target_names = {},
                                                   int digits = 2) {
-  if (digits < 0) detail::fail("classification_report: digits must be non-negative, received digits=", digits);
+  if (digits < 0 || digits > 17)
+    detail::fail("classification_report: digits must be in [0, 17], received digits=", digits);
+  if (y_true.empty() && y_pred.empty())
+    detail::fail("classification_report: no labels: y_true and y_pred are empty; expected at least one sample");
   ClassificationReport report;
   report.digits = digits;
   report.confusion = confusion_matrix(y_true, y_pred, classes);

@@ -195,10 +195,6 @@ struct BinaryAccuracyCodec {
   }
 };
 
-/// The largest num_thresholds an AUC read from a file may have (its state holds 2·num_thresholds + 2
-/// doubles, allocated before any data is seen).
-inline constexpr std::int64_t max_auc_thresholds = 1'000'000;
-
 /// The config of AUC, with Keras's keys: `num_thresholds`, `curve` ("ROC" or "PR"),
 /// `summation_method` and `thresholds` (the thresholds given to the constructor, comma-separated
 /// and sorted; empty for num_thresholds evenly spaced ones).

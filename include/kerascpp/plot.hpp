@@ -69,7 +69,18 @@ inline double power_of_ten(int n) {
 /// `multiple × 10^exponent`, divided rather than multiplied for negative exponents so that
 /// 3 × 10^-1 is the double nearest 0.3 (as the literal `0.3` is).
 inline double scale(double multiple, int exponent) {
-  return exponent >= 0 ? multiple * power_of_ten(exponent) : multiple / power_of_ten(-exponent);
+  const double computed = exponent >= 0 ? multiple * power_of_ten(exponent) : multiple / power_of_ten(-exponent);
+  if (exponent >= -22 && exponent <= 22) return computed;
+  // Beyond 10^22 the powers are inexact: read "<multiple>e<exponent>" back, correctly rounded.
+  char buffer[512];
+  const auto written = std::to_chars(buffer, buffer + 480, multiple, std::chars_format::fixed);
+  if (written.ec != std::errc()) return computed;
+  char* end = written.ptr;
+  *end++ = 'e';
+  end = std::to_chars(end, buffer + sizeof buffer, exponent).ptr;
+  double value = 0.0;
+  const auto result = std::from_chars(buffer, end, value);
+  return result.ec == std::errc() && result.ptr == end ? value : computed;
 }
 
 /// The next nice step up: 1 → 2 → 2.5 → 5 → 10, skipping 2.5 for whole steps (`integer`).
@@ -294,12 +305,24 @@ inline std::pair<double, double> value_range(const Panel& panel, bool& found) {
       }
   found = low <= high;
   if (!found) return {0.0, 1.0};
+  // Halves are subtracted so that a range near ±1.8e308 does not overflow; bounds stay finite.
+  const double largest = std::numeric_limits<double>::max();
   if (high > low) {
-    const double margin = 0.05 * (high - low);
-    return {low - margin, high + margin};
+    const double margin = 0.05 * high - 0.05 * low;
+    return {std::max(low - margin, -largest), std::min(high + margin, largest)};
   }
-  const double pad = low != 0.0 ? 0.1 * std::abs(low) : 1.0;
-  return {low - pad, high + pad};
+  double pad = low != 0.0 ? 0.1 * std::abs(low) : 1.0;
+  // A tenth of the smallest subnormal values rounds to 0: pad by the value itself.
+  if (!(low - pad < high + pad)) pad = std::abs(low);
+  return {std::max(low - pad, -largest), std::min(high + pad, largest)};
+}
+
+/// Where `value` sits in [low, high], as a fraction, without overflow for ranges wider than the
+/// largest double.
+inline double fraction_of(double value, double low, double high) {
+  const double span = high - low;
+  if (std::isfinite(span)) return (value - low) / span;
+  return (0.5 * value - 0.5 * low) / (0.5 * high - 0.5 * low);
 }
 
 /// Draws one panel whose top-left corner is (origin_x, origin_y).
@@ -312,16 +335,21 @@ inline void append_panel(std::string& out, const Panel& panel, double origin_x, 
 /// smallest such step that gives at most `max_ticks` ticks, or, when that step leaves fewer than
 /// two ticks in the range, the largest step that gives at least two. With `integer`, steps are whole
 /// numbers (for epochs). [0.0921, 0.3012] gives 0.1, 0.15, 0.2, 0.25, 0.3; [0, 1] gives 0, 0.2,
-/// ..., 1; low == high gives {low}. Throws `ValueError` for non-finite bounds, low > high or
-/// max_ticks < 2.
+/// ..., 1; low == high gives {low}, and a range too narrow for steps of normal doubles (a step
+/// below 1e-290) one tick mid-range. Ranges wider than the largest double are fine. Throws
+/// `ValueError` for non-finite bounds, low > high or max_ticks < 2.
 inline std::vector<double> nice_ticks(double low, double high, int max_ticks = 6, bool integer = false) {
-  if (!std::isfinite(low) || !std::isfinite(high) || low > high || !std::isfinite(high - low))
+  if (!std::isfinite(low) || !std::isfinite(high) || low > high)
     kerascpp::detail::fail("nice_ticks: expected finite bounds with low <= high, received [", low, ", ", high, "]");
   if (max_ticks < 2) kerascpp::detail::fail("nice_ticks: max_ticks must be at least 2, received ", max_ticks);
   if (low == high) return {low};
+  // A range wider than the largest double is divided before subtracting, so as not to overflow.
+  const double span = high - low;
+  const double raw = std::isfinite(span) ? span / (max_ticks - 1) : high / (max_ticks - 1) - low / (max_ticks - 1);
+  // A range too narrow to divide into steps of normal doubles is drawn as flat: one tick mid-range.
+  if (!(raw >= 1e-290)) return {0.5 * low + 0.5 * high};
   // Walk up the ladder of nice steps from below the even split of the range to the first step
   // that fits, then back down while fewer than two ticks would show.
-  const double raw = (high - low) / (max_ticks - 1);
   detail::Step step{1.0, static_cast<int>(std::floor(std::log10(raw))) - 1};
   if (integer && step.exponent < 0) step = {1.0, 0};
   for (int guard = 0; guard < 64 && detail::count_within(low, high, step) > max_ticks; ++guard)
@@ -536,7 +564,7 @@ inline void append_panel(std::string& out, const Panel& panel, double origin_x, 
   const double x_step = x_ticks.size() > 1 ? x_ticks[1] - x_ticks[0] : 1.0;
 
   auto to_x = [&](double epoch) { return left + (epoch - x_low) / (x_high - x_low) * plot_width; };
-  auto to_y = [&](double value) { return bottom - (value - y_low) / (y_high - y_low) * plot_height; };
+  auto to_y = [&](double value) { return bottom - fraction_of(value, y_low, y_high) * plot_height; };
 
   out += cat("<g class=\"panel\" transform=\"translate(", coordinate(origin_x), ",", coordinate(origin_y), ")\">\n");
   const std::string title = panel_title(panel);

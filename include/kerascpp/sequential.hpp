@@ -128,6 +128,9 @@ class Sequential : public ModelInterface<Scalar> {
   void compile(OptimizerSpec<Scalar> optimizer, LossSpec<Scalar> loss, std::vector<MetricSpec<Scalar>> metrics = {}) {
     require_idle("compile");
     if (net_.layers.empty()) throw StateError("compile: the model has no layers; add layers before compiling");
+    std::vector<std::string> names;
+    for (const auto& spec : metrics) names.push_back(spec.name);
+    engine::check_metric_keys(names, "compile: ", "metric");
     net_.optimizer = std::move(optimizer.ptr);
     net_.loss = std::move(loss.ptr);
     metric_specs_ = std::move(metrics);

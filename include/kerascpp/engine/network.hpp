@@ -68,6 +68,27 @@ struct MetricLayout {
   std::size_t state_size() const { return state_begin.back(); }
 };
 
+/// Throws unless every History key of the metrics is usable: not empty, not "loss", not starting
+/// with "val_" (the validation keys) and not taken by another metric. Messages start with `who`
+/// and call a key `what`.
+inline void check_metric_keys(const std::vector<std::string>& keys, const char* who, const char* what) {
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    const std::string& key = keys[i];
+    if (key.empty())
+      detail::fail(who, what, " ", i, " has an empty name; expected a non-empty name, its History key");
+    if (key == "loss")
+      detail::fail(who, what, " ", i, " is named 'loss', which History reserves for the loss; expected "
+                   "another name, received '", key, "'");
+    if (key.starts_with("val_"))
+      detail::fail(who, what, " ", i, " is named '", key, "', but names starting with 'val_' are reserved "
+                   "for the validation values; expected a name without that prefix");
+    for (std::size_t j = 0; j < i; ++j)
+      if (keys[j] == key)
+        detail::fail(who, what, "s ", j, " and ", i, " are both named '", key,
+                     "'; expected unique names, as History keeps one value per name");
+  }
+}
+
 template <typename Scalar>
 struct Network {
   std::vector<LayerPtr<Scalar>> layers;
@@ -120,6 +141,7 @@ struct Network {
       for (auto& key : m->result_names(output_width())) l.keys.push_back(std::move(key));
       l.value_begin.push_back(l.keys.size());
     }
+    check_metric_keys(l.keys, "", "metric value");
     metric_layout = std::move(l);
   }
 

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
@@ -107,6 +108,10 @@ class Recall : public ConfusionCounts<Scalar> {
   }
 };
 
+/// The largest num_thresholds of an AUC: its state holds 2·num_thresholds + 2 doubles, allocated
+/// before any data is seen, and every batch costs time in proportion to num_thresholds.
+inline constexpr std::int64_t max_auc_thresholds = 1'000'000;
+
 /// Area under the ROC curve (true positive rate over false positive rate) or the PR curve
 /// (precision over recall), approximated as Keras does from weighted confusion counts at
 /// `num_thresholds` thresholds: −1e-7, (i / (num_thresholds − 1)) for i = 1 .. num_thresholds − 2,
@@ -140,9 +145,17 @@ class AUC : public Metric<Scalar> {
     if (thresholds.empty()) {
       if (num_thresholds < 2)
         kerascpp::detail::fail("AUC: num_thresholds must be an integer > 1, received num_thresholds=", num_thresholds);
+      if (num_thresholds > max_auc_thresholds)
+        kerascpp::detail::fail("AUC: num_thresholds must be at most ", max_auc_thresholds,
+                               " (the state and the time per batch grow with it), received num_thresholds=",
+                               num_thresholds);
       for (int i = 0; i < num_thresholds - 2; ++i) inner.push_back((i + 1) * 1.0 / (num_thresholds - 1));
       even_ = true;
     } else {
+      if (thresholds.size() + 2 > static_cast<std::size_t>(max_auc_thresholds))
+        kerascpp::detail::fail("AUC: at most ", max_auc_thresholds - 2,
+                               " thresholds may be given (the state and the time per batch grow with them), received ",
+                               thresholds.size());
       for (std::size_t k = 0; k < thresholds.size(); ++k)
         if (!(thresholds[k] >= 0.0 && thresholds[k] <= 1.0))
           kerascpp::detail::fail("AUC: thresholds must be in [0, 1], received thresholds[", k, "]=", thresholds[k]);
