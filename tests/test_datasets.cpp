@@ -42,6 +42,19 @@ std::string write_csv(const std::filesystem::path& dir, Index rows, const std::s
   return path.string();
 }
 
+/// The rows of one pass over `d`, in the order its batches give them (by column c, the row
+/// number of write_csv's files), then the end of the epoch.
+std::vector<float> rows_of_pass(keras::data::CsvDataset<float>& d) {
+  std::vector<float> rows;
+  keras::DatasetBatch<float> b;
+  for (Index i = 0; i < d.size(); ++i) {
+    d.get(i, b);
+    for (Index r = 0; r < b.x.rows(); ++r) rows.push_back(b.x(r, 2));
+  }
+  d.on_epoch_end();
+  return rows;
+}
+
 keras::Sequential<float> small_model() {
   keras::Sequential<float> model{Dense(6, "tanh", keras::input_shape{3}), Dense(1)};
   model.set_seed(3);
@@ -102,18 +115,8 @@ TEST_CASE("a streamed CSV trains, evaluates and predicts like the same file read
 TEST_CASE("the shuffle buffer gives every row once per pass, in a new order each pass", "[datasets][csv]") {
   kerascpp_test::ScratchFolder dir;
   const std::string path = write_csv(dir.path(), 50);
-  const auto order_of_pass = [](keras::data::CsvDataset<float>& d) {
-    std::vector<float> rows;
-    keras::DatasetBatch<float> b;
-    for (Index i = 0; i < d.size(); ++i) {
-      d.get(i, b);
-      for (Index r = 0; r < b.x.rows(); ++r) rows.push_back(b.x(r, 2));  // column c is the row number
-    }
-    d.on_epoch_end();
-    return rows;
-  };
   keras::data::CsvDataset<float> d(path, {.label_columns = {"t"}, .batch_size = 8, .shuffle_buffer = 10, .seed = 4});
-  const auto first = order_of_pass(d), second = order_of_pass(d);
+  const auto first = rows_of_pass(d), second = rows_of_pass(d);
   std::vector<float> sorted = first;
   std::sort(sorted.begin(), sorted.end());
   for (std::size_t i = 0; i < sorted.size(); ++i) CHECK(sorted[i] == static_cast<float>(i));
@@ -123,7 +126,7 @@ TEST_CASE("the shuffle buffer gives every row once per pass, in a new order each
   // A row leaves the buffer no earlier than its place in the file minus the buffer's size.
   for (std::size_t k = 0; k < first.size(); ++k) CHECK(first[k] <= static_cast<float>(k + 10));
   keras::data::CsvDataset<float> again(path, {.label_columns = {"t"}, .batch_size = 8, .shuffle_buffer = 10, .seed = 4});
-  CHECK(order_of_pass(again) == first);  // the same seed, the same order
+  CHECK(rows_of_pass(again) == first);  // the same seed, the same order
 
   // Asking for an earlier batch restarts the pass and gives the same rows.
   keras::DatasetBatch<float> b3, b1, b3_again;
@@ -312,20 +315,10 @@ TEST_CASE("a shuffle_buffer far beyond the file's rows trains, shuffling as a bu
   kerascpp_test::ScratchFolder dir;
   const std::string path = write_csv(dir.path(), 50);
   using keras::data::CsvDataset;
-  const auto pass = [](CsvDataset<float>& d) {
-    std::vector<float> rows;
-    keras::DatasetBatch<float> b;
-    for (Index i = 0; i < d.size(); ++i) {
-      d.get(i, b);
-      for (Index r = 0; r < b.x.rows(); ++r) rows.push_back(b.x(r, 2));  // column c is the row number
-    }
-    d.on_epoch_end();
-    return rows;
-  };
   CsvDataset<float> huge(path, {.label_columns = {"t"}, .batch_size = 8, .shuffle_buffer = Index(1) << 40, .seed = 2});
   CsvDataset<float> exact(path, {.label_columns = {"t"}, .batch_size = 8, .shuffle_buffer = 50, .seed = 2});
-  const std::vector<float> order = pass(huge);
-  CHECK(order == pass(exact));
+  const std::vector<float> order = rows_of_pass(huge);
+  CHECK(order == rows_of_pass(exact));
   std::vector<float> sorted = order;
   std::sort(sorted.begin(), sorted.end());
   for (std::size_t i = 0; i < sorted.size(); ++i) CHECK(sorted[i] == static_cast<float>(i));
