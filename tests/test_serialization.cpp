@@ -829,7 +829,7 @@ TEST_CASE("each header check reports what it found", "[serialization]") {
     CHECK_THAT(message_of<IOError>([&] { serialization::decode_model<float>("PK\x03\x04 a zip file"); }),
                Contains("not a kerascpp file") && Contains("a zip archive, as Keras's .keras files are") &&
                    Contains("kerascpp::keras::load_model"));
-    const std::string hdf5("\x89HDF\r\n\x1a\n and the rest of an HDF5 file", 40);
+    const std::string hdf5 = std::string("\x89HDF\r\n\x1a\n", 8) + " and the rest of an HDF5 file";
     CHECK_THAT(message_of<IOError>([&] { serialization::decode_weights_into(m, hdf5, "'w.h5'"); }),
                Contains("not a kerascpp file") && Contains("an HDF5 file, as Keras's .h5 files are") &&
                    Contains("keras::load_weights"));
