@@ -12,6 +12,7 @@
 #include <fstream>
 #include <limits>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -750,6 +751,51 @@ TEST_CASE("Callbacks in fit receive 0-based epochs and batches in order", "[call
     CHECK(h.epoch == std::vector<int>{1, 2});
     CHECK(h.at("loss").size() == 2);
   }
+}
+
+TEST_CASE("A callback serves one running fit at a time, is listed once, and is released when fit ends or throws",
+          "[callbacks][fit]") {
+  Mat x, y, xv, yv;
+  noise_problem(x, y, xv, yv);
+  keras::Sequential<double> outer{Dense<double>(1, "linear", keras::input_shape{3})};
+  keras::Sequential<double> inner{Dense<double>(1, "linear", keras::input_shape{3})};
+  outer.compile("sgd", "mse");
+  inner.compile("sgd", "mse");
+  EarlyStopping es({.monitor = "loss", .patience = 5});
+
+  // A fit started from a callback of another fit, with the outer fit's EarlyStopping: refused
+  // before the inner fit trains, naming the callback's position.
+  keras::callbacks::LambdaCallback<double> nest;
+  std::string nested_error;
+  nest.epoch_end = [&](int, Logs&) {
+    try {
+      inner.fit(x, y, {.epochs = 1, .verbose = 0, .callbacks = {&es}});
+    } catch (const keras::StateError& e) {
+      nested_error = e.what();
+    }
+  };
+  const auto h = outer.fit(x, y, {.epochs = 2, .verbose = 0, .callbacks = {&es, &nest}});
+  CHECK(nested_error ==
+        "fit: callbacks[0] is in use by another fit that is still running (a fit started from a callback, or in another "
+        "thread, needs callback objects of its own)");
+  CHECK(h.epochs() == 2);  // the outer fit and its EarlyStopping went on undisturbed
+  CHECK(es.model() == nullptr);  // released after fit, as Keras detaches its callbacks
+  CHECK(inner.fit(x, y, {.epochs = 1, .verbose = 0, .callbacks = {&es}}).epochs() == 1);  // free again
+
+  // The same object twice in one list, and a null entry.
+  CHECK_THROWS_WITH(outer.fit(x, y, {.epochs = 1, .verbose = 0, .callbacks = {&nest, &es, &es}}),
+                    "fit: callbacks[2] is the same object as an earlier entry of callbacks; each callback can be listed once");
+  CHECK_THROWS_AS(outer.fit(x, y, {.epochs = 1, .verbose = 0, .callbacks = {&es, &es}}), keras::ValueError);
+  CHECK_THROWS_WITH(outer.fit(x, y, {.epochs = 1, .verbose = 0, .callbacks = {&es, nullptr}}),
+                    "fit: callbacks[1] is a null pointer");
+
+  // A fit that ends with an exception releases its callbacks too: they serve the next fit.
+  keras::callbacks::LambdaCallback<double> fail;
+  fail.epoch_end = [](int, Logs&) { throw std::runtime_error("stop here"); };
+  CHECK_THROWS_WITH(outer.fit(x, y, {.epochs = 3, .verbose = 0, .callbacks = {&es, &fail}}), "stop here");
+  CHECK(es.model() == nullptr);
+  CHECK(fail.model() == nullptr);
+  CHECK(outer.fit(x, y, {.epochs = 1, .verbose = 0, .callbacks = {&es}}).epochs() == 1);
 }
 
 TEST_CASE("History from fit has loss, metrics under the typed names and val_ keys", "[callbacks][fit]") {

@@ -319,6 +319,27 @@ TEST_CASE("regularizer factories take Keras defaults and reject negative values"
              Contains("l2 must be a finite non-negative number") && Contains("l2=-0.5"));
 }
 
+TEST_CASE("Dense refuses regularizer factors its Scalar cannot hold, and braced factors that are negative or NaN",
+          "[layers][regularizer]") {
+  using kerascpp::layers::Dense;
+  using kerascpp_test::thrown_message;
+  // 2·l2·w is computed in Scalar: a float model holds l1 up to 3.4e38 and l2 up to half of that.
+  CHECK_THAT(thrown_message<ValueError>([] { Dense<float>(3, "relu", kerascpp::regularizers::l2(1e300)); }),
+             Contains("Dense: kernel_regularizer is beyond the range of the model's float (l1 and 2·l2 at most 3.40282346638529e+38)") &&
+                 Contains("received l1=0, l2=1e+300"));
+  CHECK_THAT(thrown_message<ValueError>([] { Dense<float>(3, "relu", kerascpp::regularizers::l1(1e39)); }),
+             Contains("received l1=1e+39, l2=0"));
+  CHECK_THAT(thrown_message<ValueError>([] { Dense<float>(3, "relu", kerascpp::regularizers::l2(2e38)); }),
+             Contains("beyond the range of the model's float"));
+  CHECK_NOTHROW(Dense<float>(3, "relu", kerascpp::regularizers::l2(1e38)));
+  CHECK_NOTHROW(Dense<double>(3, "relu", kerascpp::regularizers::l2(1e300)));
+  CHECK_THAT(thrown_message<ValueError>([] { Dense<double>(3, "relu", kerascpp::Regularizer{-1.0, 0.0}); }),
+             Contains("l1 must be a finite non-negative number, received l1=-1"));
+  CHECK_THAT(thrown_message<ValueError>(
+                 [] { Dense<double>(3, "relu", kerascpp::Regularizer{0.0, std::numeric_limits<double>::quiet_NaN()}); }),
+             Contains("l2 must be a finite non-negative number"));
+}
+
 TEST_CASE("Dense with sigmoid or softmax fused with the loss back-propagates dL/dz", "[layers][dense][gradient]") {
   const std::string activation = GENERATE(as<std::string>{}, "sigmoid", "softmax");
   INFO("Dense(4, \"" << activation << "\") with logits_grad");

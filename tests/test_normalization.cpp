@@ -81,6 +81,29 @@ TEST_CASE("Normalization.adapt: numpy's mean and population variance per feature
   CHECK_THAT(thrown_message<ValueError>([&] { Normalization<double>().adapt(nan); }), Contains("row 2, column 1"));
 }
 
+TEST_CASE("Normalization.adapt refuses a variance beyond its Scalar's range and keeps its statistics", "[normalization]") {
+  // Floats near ±3e38 have a variance near 1e77: the mean and variance are computed in double, and
+  // a variance that float cannot hold is refused (stored, it was infinity and the outputs all 0).
+  Normalization<float> layer;
+  layer.adapt(RowMatrix<float>(rows_of({{1.0, 2.0}, {3.0, 6.0}}).cast<float>()));
+  RowMatrix<float> huge(2, 2);
+  huge << 1.0f, 3e38f, 3.0f, -3e38f;
+  CHECK_THAT(thrown_message<ValueError>([&] { layer.adapt(huge); }),
+             Contains("Normalization.adapt: the variance of column 1 (9.0000000") &&
+                 Contains("e+76) is beyond the range of the layer's float (at most 3.40282346638529e+38); scale the data down "
+                          "before adapting"));
+  CHECK(layer.weights()[0].value->cast<double>() == rows_of({{2.0, 4.0}}));  // column 0 was not changed either
+  CHECK(layer.weights()[1].value->cast<double>() == rows_of({{1.0, 4.0}}));
+
+  // Doubles near ±1e308: Σx overflows, so the mean is summed as Σ x/rows; the variance overflows double.
+  Normalization<double> wide;
+  CHECK_THAT(thrown_message<ValueError>([&] { wide.adapt(rows_of({{1e308}, {-1e308}})); }),
+             Contains("the variance of column 0 (inf) is beyond the range of the layer's double"));
+  wide.adapt(rows_of({{1.5e308}, {1.5e308}}));
+  CHECK(wide.weights()[0].value->coeff(0, 0) == 1.5e308);
+  CHECK(wide.weights()[1].value->coeff(0, 0) == 0.0);
+}
+
 TEST_CASE("Normalization: the examples of Keras's docstring, float32", "[normalization][keras]") {
   const RowMatrix<float> adapt_data = rows_of({{0, 7, 4}, {2, 9, 6}, {0, 7, 4}, {2, 9, 6}}).cast<float>();
   Normalization<float> layer;

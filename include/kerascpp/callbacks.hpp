@@ -56,6 +56,11 @@ class ModelInterface {
   }
 };
 
+namespace detail {
+template <typename Scalar>
+struct CallbackClaim;
+}
+
 template <typename Scalar = float>
 class Callback {
  public:
@@ -81,7 +86,51 @@ class Callback {
     if (model_ == nullptr) throw StateError(detail::cat(who, ": the callback is not attached to a model"));
     return *model_;
   }
+
+ private:
+  friend struct detail::CallbackClaim<Scalar>;
+  const void* running_fit_ = nullptr;  // the fit that calls this callback now, if any
 };
+
+namespace detail {
+/// Marks the callbacks of one running fit as taken, so that the same object cannot serve two fits
+/// at once (a fit started from a callback with the outer fit's EarlyStopping, say) or twice in
+/// one fit, and releases them when the fit ends, also when it ends with an exception. Releasing
+/// detaches them from the model, as Keras does after training.
+template <typename Scalar>
+struct CallbackClaim {
+  std::vector<Callback<Scalar>*> taken;
+  const void* fit;
+
+  explicit CallbackClaim(const void* running_fit) : fit(running_fit) {}
+  CallbackClaim(const CallbackClaim&) = delete;
+  CallbackClaim& operator=(const CallbackClaim&) = delete;
+
+  /// Takes `cb`, listed at `position` of fit's callbacks (negative: a callback fit adds itself).
+  void take(Callback<Scalar>* cb, std::ptrdiff_t position) {
+    if (cb == nullptr) detail::fail("fit: callbacks[", position, "] is a null pointer");
+    if (cb->running_fit_ == fit)
+      detail::fail("fit: callbacks[", position, "] is the same object as an earlier entry of callbacks; ",
+                   "each callback can be listed once");
+    if (cb->running_fit_ != nullptr)
+      throw StateError(detail::cat("fit: callbacks[", position, "] is in use by another fit that is still running ",
+                                   "(a fit started from a callback, or in another thread, needs callback objects of ",
+                                   "its own)"));
+    cb->running_fit_ = fit;
+    taken.push_back(cb);
+  }
+
+  ~CallbackClaim() {
+    for (auto* cb : taken) {
+      cb->running_fit_ = nullptr;
+      try {
+        cb->set_model(nullptr);
+      } catch (...) {  // a user's set_model that throws must not end the program while another exception unwinds
+      }
+    }
+  }
+};
+}  // namespace detail
 
 /// Per-epoch values of every log key; `fit` always records one and returns it.
 template <typename Scalar = float>

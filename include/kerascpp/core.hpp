@@ -213,6 +213,12 @@ inline std::string join(const std::vector<std::string>& items, std::string_view 
 
 inline std::string shape_string(Index rows, Index cols) { return cat("(", rows, ", ", cols, ")"); }
 
+/// "float" or "double", for messages about what the model's Scalar can hold.
+template <typename Scalar>
+constexpr const char* scalar_name() {
+  return std::is_same_v<Scalar, float> ? "float" : "double";
+}
+
 /// Throws when a matrix holds NaN or infinity, naming the first offending row and column.
 template <typename Derived>
 void check_finite(const Eigen::MatrixBase<Derived>& m, std::string_view where, std::string_view what) {

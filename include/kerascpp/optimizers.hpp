@@ -285,10 +285,9 @@ class Optimizer {
     if (!(lr >= 0.0) || !std::isfinite(lr))
       detail::fail("optimizer: learning_rate must be a finite non-negative number, received learning_rate=", lr);
     if (!std::isfinite(static_cast<Scalar>(lr)))  // the step computes in Scalar
-      detail::fail("optimizer: learning_rate=", lr, " is beyond the range of the model's ", scalar_name(), " (at most ",
+      detail::fail("optimizer: learning_rate=", lr, " is beyond the range of the model's ", detail::scalar_name<Scalar>(), " (at most ",
                    std::numeric_limits<Scalar>::max(), ")");
   }
-  static const char* scalar_name() { return std::is_same_v<Scalar, float> ? "float" : "double"; }
   static void check_unit(const char* who, const char* what, double v, bool allow_one = false) {
     if (!(v >= 0.0 && (allow_one ? v <= 1.0 : v < 1.0)))
       detail::fail(who, ": ", what, " must be in [0, 1", allow_one ? "]" : ")", ", received ", what, "=", v);
@@ -299,7 +298,7 @@ class Optimizer {
     if (!(v > 0.0)) detail::fail(who, ": ", what, " must be positive, received ", what, "=", v);
     const double held = static_cast<double>(static_cast<Scalar>(v));
     if (!(held >= static_cast<double>(std::numeric_limits<Scalar>::min())) || !std::isfinite(held))
-      detail::fail(who, ": ", what, "=", v, " is not a normal ", scalar_name(), " (the model's Scalar holds ", what, " in [",
+      detail::fail(who, ": ", what, "=", v, " is not a normal ", detail::scalar_name<Scalar>(), " (the model's Scalar holds ", what, " in [",
                    std::numeric_limits<Scalar>::min(), ", ", std::numeric_limits<Scalar>::max(),
                    "]; smaller numbers are flushed to zero while training)");
   }

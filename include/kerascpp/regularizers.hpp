@@ -5,6 +5,7 @@
 #include <kerascpp/registry.hpp>
 
 #include <cmath>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <typeinfo>
@@ -40,6 +41,18 @@ inline void check(double value, const char* name) {
   if (!(value >= 0.0) || !std::isfinite(value))
     detail::fail("regularizer: ", name, " must be a finite non-negative number, received ", name, "=", value);
 }
+/// Refuses factors that a model of `Scalar` cannot hold: the gradient l1·sign(w) + 2·l2·w is
+/// computed in Scalar, so l1 and 2·l2 must be within its range (a float model takes up to 3.4e38).
+template <typename Scalar>
+void check_range(const Regularizer& r, const char* who) {
+  check(r.l1, "l1");  // a Regularizer built with braces skips l1() and l2()
+  check(r.l2, "l2");
+  const double most = static_cast<double>(std::numeric_limits<Scalar>::max());
+  if (r.l1 > most || r.l2 > most / 2.0)
+    detail::fail(who, ": kernel_regularizer is beyond the range of the model's ", detail::scalar_name<Scalar>(),
+                 " (l1 and 2·l2 at most ", std::numeric_limits<Scalar>::max(), "), received l1=", r.l1, ", l2=", r.l2);
+}
+
 /// Keras defaults: l1 = 0.01, l2 = 0.01.
 inline Regularizer l1(double l1 = 0.01) { check(l1, "l1"); return {l1, 0.0}; }
 inline Regularizer l2(double l2 = 0.01) { check(l2, "l2"); return {0.0, l2}; }

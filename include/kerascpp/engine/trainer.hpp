@@ -250,18 +250,16 @@ class Trainer {
     const bool chief = group.rank() == 0;
     History<Scalar> history;
     std::optional<callbacks::ProgbarLogger<Scalar>> progbar;
-    std::vector<Callback<Scalar>*> cbs;
-    for (auto* cb : options.callbacks)
-      if (chief || cb == nullptr || !cb->chief_only()) cbs.push_back(cb);
-    cbs.push_back(&history);
-    if (options.verbose > 0 && options.epochs > options.initial_epoch && chief) {
+    if (options.verbose > 0 && options.epochs > options.initial_epoch && chief)
       progbar.emplace(options.verbose, options.epochs, steps, *options.out, is_terminal(options.out));
-      cbs.push_back(&*progbar);
-    }
-    for (auto* cb : cbs) {
-      if (cb == nullptr) detail::fail("fit: callbacks contains a null pointer");
-      cb->set_model(&model);
-    }
+    detail::CallbackClaim<Scalar> claim(&history);  // released (and detached) when fit ends, however it ends
+    for (std::size_t i = 0; i < options.callbacks.size(); ++i) claim.take(options.callbacks[i], static_cast<std::ptrdiff_t>(i));
+    claim.take(&history, -1);
+    if (progbar) claim.take(&*progbar, -1);
+    std::vector<Callback<Scalar>*> cbs;
+    for (auto* cb : claim.taken)
+      if (chief || !cb->chief_only()) cbs.push_back(cb);
+    for (auto* cb : cbs) cb->set_model(&model);
     std::exception_ptr error;  // with other processes: what this one raised since the last agreement
     const auto held = [&](auto&& work) {  // runs work; with other processes, holds its exception
       if (error) return;
@@ -327,7 +325,6 @@ class Trainer {
     }
     each([&](auto* cb) { cb->on_train_end(logs); });
     agree();
-    for (auto* cb : cbs) cb->set_model(nullptr);
     return history;
   }
 

@@ -32,6 +32,7 @@ class Dense : public Layer<Scalar> {
     if (shape.width < 0) detail::fail("Dense: input_shape must be positive, received input_shape=", shape.width);
     initializers::validate(kernel_initializer_);
     initializers::validate(bias_initializer_);
+    regularizers::check_range<Scalar>(regularizer_, "Dense");
     this->declared_input_width_ = shape.width;
   }
 

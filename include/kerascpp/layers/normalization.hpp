@@ -85,17 +85,32 @@ class Normalization : public Layer<Scalar> {
       this->build(cols, unused);
     }
     if (this->declared_input_width_ == 0) this->declared_input_width_ = cols;
+    const double n = static_cast<double>(rows);
+    Matrix<Scalar> mean(1, cols), variance(1, cols);
     for (Index j = 0; j < cols; ++j) {
       double sum = 0.0;
       for (Index i = 0; i < rows; ++i) sum += static_cast<double>(data(i, j));
-      const double mean = sum / static_cast<double>(rows);  // mean_j = Σ_i x_ij / rows
+      double m = sum / n;  // mean_j = Σ_i x_ij / rows
+      if (!std::isfinite(m)) {  // Σ x_ij overflowed (doubles near 1e308): the same mean, summed as Σ_i x_ij / rows
+        m = 0.0;
+        for (Index i = 0; i < rows; ++i) m += static_cast<double>(data(i, j)) / n;
+      }
       double squares = 0.0;
       for (Index i = 0; i < rows; ++i) {
-        const double d = static_cast<double>(data(i, j)) - mean;
+        const double d = static_cast<double>(data(i, j)) - m;
         squares += d * d;
       }
-      mean_(0, j) = static_cast<Scalar>(mean);
-      variance_(0, j) = static_cast<Scalar>(squares / static_cast<double>(rows));  // var_j = Σ_i (x_ij − mean_j)² / rows
+      const double var = squares / n;  // var_j = Σ_i (x_ij − mean_j)² / rows
+      if (!(var <= static_cast<double>(std::numeric_limits<Scalar>::max())))
+        detail::fail("Normalization.adapt: the variance of column ", j, " (", var, ") is beyond the range of the ",
+                     "layer's ", detail::scalar_name<Scalar>(), " (at most ", std::numeric_limits<Scalar>::max(),
+                     "); scale the data down before adapting");
+      mean(0, j) = static_cast<Scalar>(m);
+      variance(0, j) = static_cast<Scalar>(var);
+    }
+    for (Index j = 0; j < cols; ++j) {  // the layer changes only when every column's statistics fit
+      mean_(0, j) = mean(0, j);
+      variance_(0, j) = variance(0, j);
     }
   }
 
