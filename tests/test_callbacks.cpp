@@ -644,6 +644,9 @@ TEST_CASE("History records every key per epoch and answers min, max, argmin, arg
   CHECK(h.argmin("accuracy") == 0);
   REQUIRE_THROWS_AS(h.at("val_loss"), keras::ValueError);
   REQUIRE_THROWS_WITH(h.min("val_loss"), Catch::Contains("val_loss") && Catch::Contains("accuracy, loss"));
+  CHECK_THROWS_WITH(h.at("val_loss"), "History: no key 'val_loss'; present keys are: accuracy, loss");
+  CHECK_THROWS_WITH(keras::History<double>().at("loss"),
+                    "History: no key 'loss'; the History is empty (no epoch ran: epochs <= initial_epoch, or no fit yet)");
   // NaN epochs are skipped wherever they are, as pandas' min and idxmin skip them.
   const double nan = std::numeric_limits<double>::quiet_NaN();
   keras::History<double> gaps;

@@ -564,7 +564,13 @@ TEST_CASE("check_shapes: targets must fit the model output", "[losses][errors]")
   CHECK_THAT(kerascpp_test::thrown_message<ValueError>([] { losses::BinaryCrossentropy<double>().check_shapes(1, 3); }),
              Contains("binary_crossentropy: y has 1 column(s) but the model output has 3"));
   CHECK_NOTHROW(losses::MeanSquaredError<double>().check_shapes(2, 2));
-  CHECK_THROWS_AS(losses::CategoricalCrossentropy<double>().check_shapes(1, 3), ValueError);
+  CHECK_THAT(kerascpp_test::thrown_message<ValueError>([] { losses::CategoricalCrossentropy<double>().check_shapes(1, 3); }),
+             Contains("categorical_crossentropy: y has 1 column but the model output has 3; the loss needs one-hot "
+                      "targets of the output's width (one-hot encode y), or use sparse_categorical_crossentropy for "
+                      "class indices"));
+  CHECK_THAT(kerascpp_test::thrown_message<ValueError>([] { losses::CategoricalCrossentropy<double>().check_shapes(2, 3); }),
+             Contains("categorical_crossentropy: y has 2 column(s) but the model output has 3"));
+  CHECK_NOTHROW(losses::CategoricalCrossentropy<double>().check_shapes(3, 3));
   const losses::SparseCategoricalCrossentropy<double> scce;
   CHECK_NOTHROW(scce.check_shapes(1, 3));
   CHECK_THAT(kerascpp_test::thrown_message<ValueError>([&] { scce.check_shapes(3, 3); }),

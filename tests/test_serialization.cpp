@@ -552,6 +552,33 @@ TEST_CASE("unbuilt, uncompiled and empty models round-trip", "[serialization]") 
   CHECK_FALSE(e.built());
 }
 
+/// A loss and an optimizer of the user's own that were never registered (named apart from the built-ins).
+struct UnregisteredLoss : losses::MeanAbsoluteError<float> {
+  std::string name() const override { return "my_mae"; }
+  std::unique_ptr<Loss<float>> clone() const override { return std::make_unique<UnregisteredLoss>(*this); }
+};
+struct UnregisteredOptimizer : optimizers::SGD<float> {
+  std::string name() const override { return "MySGD"; }
+  std::unique_ptr<Optimizer<float>> clone() const override { return std::make_unique<UnregisteredOptimizer>(*this); }
+};
+
+TEST_CASE("saving an unregistered loss or optimizer says how to register it, and writes nothing", "[serialization]") {
+  ScratchFolder scratch;
+  const auto path = scratch.path() / "m.kcpp";
+  Sequential<float> model{layers::Dense<float>(1, "linear", input_shape{2})};
+  model.compile(optimizers::SGD<float>(), UnregisteredLoss());
+  CHECK_THROWS_WITH(save_model(model, path),
+                    Catch::StartsWith("save_model: cannot save loss 'my_mae': only the registered losses (") &&
+                        Catch::EndsWith(") can be saved; register your loss type with kerascpp::register_loss<Type, "
+                                        "Codec>(name) to save it (docs/extending.md)"));
+  model.compile(UnregisteredOptimizer(), "mae");
+  CHECK_THROWS_WITH(save_model(model, path),
+                    Catch::StartsWith("save_model: cannot save optimizer 'MySGD': only the registered optimizers (") &&
+                        Catch::EndsWith(") can be saved; register your optimizer type with "
+                                        "kerascpp::register_optimizer<Type, Codec>(name) to save it (docs/extending.md)"));
+  CHECK_FALSE(std::filesystem::exists(path));
+}
+
 TEST_CASE("float and double files load into either Scalar type", "[serialization]") {
   Matrix<float> xf, yf;
   make_data<float>(32, 4, xf, yf);

@@ -32,6 +32,9 @@ class ModelInterface {
   virtual void set_weights(const std::vector<Matrix<Scalar>>& weights) = 0;
   virtual double learning_rate() const = 0;
   virtual void set_learning_rate(double lr) = 0;
+  /// The name of the optimizer's learning-rate schedule (e.g. "ExponentialDecay"), empty when its
+  /// learning rate is a number; a scheduled rate cannot be set.
+  virtual std::string learning_rate_schedule() const { return {}; }
 
   /// Saves the whole model to `path` (the model must be a Sequential). The saving code is
   /// <kerascpp/saving/model_file.hpp>'s; a program that calls this without including it (or
@@ -148,6 +151,8 @@ class History : public Callback<Scalar> {
   bool has(const std::string& key) const { return history.count(key) != 0; }
   const std::vector<double>& at(const std::string& key) const {
     auto it = history.find(key);
+    if (it == history.end() && history.empty())
+      detail::fail("History: no key '", key, "'; the History is empty (no epoch ran: epochs <= initial_epoch, or no fit yet)");
     if (it == history.end()) detail::fail("History: no key '", key, "'; present keys are: ", detail::join(keys()));
     return it->second;
   }
@@ -214,7 +219,10 @@ inline double monitored(const Logs& logs, const std::string& monitor, const char
   if (it == logs.end()) {
     std::vector<std::string> keys;
     for (const auto& entry : logs) keys.push_back(entry.first);
-    detail::fail(who, ": monitor '", monitor, "' is not in the logs; available keys are: ", detail::join(keys));
+    const bool needs_validation = monitor.starts_with("val_") && logs.count("val_loss") == 0;
+    detail::fail(who, ": monitor '", monitor, "' is not in the logs; available keys are: ", detail::join(keys),
+                 needs_validation ? " (the val_ keys come from validation: pass validation_data or validation_split to fit)"
+                                  : "");
   }
   return it->second;
 }
@@ -343,6 +351,11 @@ class ReduceLROnPlateau : public Callback<Scalar> {
   }
 
   void on_train_begin(Logs&) override {
+    const std::string schedule = this->require_model("ReduceLROnPlateau").learning_rate_schedule();
+    if (!schedule.empty())  // Keras raises at the first reduction; saying it before training loses no epochs
+      throw StateError(detail::cat("ReduceLROnPlateau: the model's optimizer was created with a learning-rate schedule (",
+                                   schedule, "), hence its learning rate is not settable; create the optimizer with a ",
+                                   "number as learning_rate, or leave out ReduceLROnPlateau"));
     maximize_ = resolve_max(mode_, o_.monitor);
     best_ = maximize_ ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity();
     wait_ = 0;

@@ -320,6 +320,13 @@ class CategoricalCrossentropy : public Loss<Scalar> {
   }
   std::string name() const override { return "categorical_crossentropy"; }
   std::unique_ptr<Loss<Scalar>> clone() const override { return std::make_unique<CategoricalCrossentropy>(*this); }
+  void check_shapes(Index y_cols, Index out_cols) const override {
+    if (y_cols == 1 && out_cols > 1)  // the usual cause: class indices where one-hot rows are expected
+      kerascpp::detail::fail(name(), ": y has 1 column but the model output has ", out_cols, "; the loss needs one-hot ",
+                             "targets of the output's width (one-hot encode y), or use sparse_categorical_crossentropy ",
+                             "for class indices");
+    Loss<Scalar>::check_shapes(y_cols, out_cols);
+  }
   bool from_logits() const { return from_logits_; }
   double label_smoothing() const { return smoothing_; }
   bool fuses(Activation a) const override { return !from_logits_ && a == Activation::softmax; }

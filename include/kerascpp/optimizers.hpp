@@ -86,6 +86,7 @@ class Optimizer {
   }
   /// The schedule given as learning_rate, or nullptr for a constant rate.
   const std::shared_ptr<const Schedule>& learning_rate_schedule() const { return schedule_; }
+  std::string schedule_name() const { return schedule_ ? schedule_->name() : std::string(); }
 
   const GradientClipping& clipping() const { return clipping_; }
   /// Sets the gradient clipping: at most one of clipnorm, clipvalue and global_clipnorm, each a

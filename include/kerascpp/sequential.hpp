@@ -34,9 +34,7 @@ class Sequential : public ModelInterface<Scalar> {
 
   template <typename... L>
     requires(sizeof...(L) > 0 && (std::derived_from<std::decay_t<L>, Layer<Scalar>> && ...))
-  explicit Sequential(L&&... layers) : Sequential() {
-    (add(std::forward<L>(layers)), ...);
-  }
+  explicit Sequential(L&&... layers) : Sequential() { (add(std::forward<L>(layers)), ...); }
 
   /// Layers of another Scalar (`Dense(...)`, a Dense<float>, in a Sequential<double>): a compile error.
   template <typename... L>
@@ -50,10 +48,8 @@ class Sequential : public ModelInterface<Scalar> {
   /// Moving a model while it trains is refused; the moved-from model refuses every later use.
   Sequential(Sequential&& other) : ModelInterface<Scalar>(other) { take(other); }
   Sequential& operator=(Sequential&& other) {
-    if (this != &other) {
-      if (running_) throw StateError("move assignment cannot be called while fit is running (from a callback)");
-      take(other);
-    }
+    if (this != &other && running_) throw StateError("move assignment cannot be called while fit is running (from a callback)");
+    if (this != &other) take(other);
     return *this;
   }
   ~Sequential() override { *alive_ = false; }
@@ -68,9 +64,7 @@ class Sequential : public ModelInterface<Scalar> {
   /// A layer of another Scalar: a compile error.
   template <typename L>
     requires detail::other_scalar<std::decay_t<L>, Layer, Scalar>
-  void add(L&&) {
-    detail::refuse_layers_of_other_scalar<Scalar, L>();
-  }
+  void add(L&&) { detail::refuse_layers_of_other_scalar<Scalar, L>(); }
 
   void add(std::unique_ptr<Layer<Scalar>> layer) {
     require_idle("add");
@@ -246,6 +240,9 @@ class Sequential : public ModelInterface<Scalar> {
 
   double learning_rate() const override { return require_compiled("learning_rate"), net_.optimizer->learning_rate(); }
   void set_learning_rate(double lr) override { require_compiled("set_learning_rate"), net_.optimizer->set_learning_rate(lr); }
+  std::string learning_rate_schedule() const override {
+    return require_compiled("learning_rate_schedule"), net_.optimizer->schedule_name();
+  }
 
   /// History of the last `fit`.
   const History<Scalar>& history() const { return history_; }
@@ -360,7 +357,7 @@ class Sequential : public ModelInterface<Scalar> {
     try {
       net_.loss->check_shapes(y.cols(), output_width());
     } catch (const ValueError& e) {
-      detail::fail("compile/fit: ", e.what());
+      detail::fail(where, ": ", e.what());
     }
     if (!compiled_for_output_ || y.cols() != compiled_y_cols_) {
       if (running_)
@@ -373,7 +370,7 @@ class Sequential : public ModelInterface<Scalar> {
       } catch (const ValueError& e) {
         net_.metrics.clear();
         net_.lay_out_metrics(y.cols());
-        detail::fail("compile/fit: ", e.what());
+        detail::fail(where, ": ", e.what());
       }
       net_.fused = net_.loss->fuses(net_.layers.back()->final_activation());
       compiled_for_output_ = true;

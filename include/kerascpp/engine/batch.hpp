@@ -11,6 +11,7 @@
 #include <kerascpp/metrics/metric.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -61,7 +62,13 @@ void check_finite_input(const StridedView<Scalar>& v, std::string_view where, st
     using FlatArray = Eigen::Array<Scalar, Eigen::Dynamic, 1>;
     if ((Eigen::Map<const FlatArray>(p, v.size()) * Scalar(0)).sum() == Scalar(0)) return;  // x·0 is 0 iff x is finite
   }
-  check_finite(v, where, what);
+  for (Index i = 0; i < v.rows(); ++i)
+    for (Index j = 0; j < v.cols(); ++j)
+      if (!std::isfinite(v(i, j)))
+        fail(where, ": ", what, " must be finite, received ", v(i, j), " at row ", i, ", column ", j,
+             std::isnan(v(i, j)) ? "; NaN often marks a missing value of the data: drop or fill those rows first "
+                                   "(DataFrame::dropna, DataFrame::fillna)"
+                                 : "");
 }
 }  // namespace detail
 }  // namespace kerascpp

@@ -186,12 +186,14 @@ std::string encode_model(const Sequential<Scalar>& model) {
     const auto* optimizer_entry = optimizer_registry<Scalar>().find(optimizer.name(), optimizer);
     if (optimizer_entry == nullptr)
       throw ValueError(cat("save_model: cannot save optimizer ", quote(optimizer.name()), ": only the registered optimizers (",
-                           detail::join(optimizer_registry<Scalar>().names()), ") can be saved"));
+                           detail::join(optimizer_registry<Scalar>().names()), ") can be saved; register your optimizer ",
+                           "type with kerascpp::register_optimizer<Type, Codec>(name) to save it (docs/extending.md)"));
     const Loss<Scalar>& loss = model.loss();
     const auto* loss_entry = loss_registry<Scalar>().find(loss.name(), loss);
     if (loss_entry == nullptr)
       throw ValueError(cat("save_model: cannot save loss ", quote(loss.name()), ": only the registered losses (",
-                           detail::join(loss_registry<Scalar>().names()), ") can be saved"));
+                           detail::join(loss_registry<Scalar>().names()), ") can be saved; register your loss type with ",
+                           "kerascpp::register_loss<Type, Codec>(name) to save it (docs/extending.md)"));
     w.str(optimizer.name());
     w.config(detail::optimizer_config(*optimizer_entry, optimizer));
     w.str(loss.name());
