@@ -77,12 +77,15 @@ TEST_CASE("Unknown names list the valid ones", "[errors][names]") {
     REQUIRE_THROWS_AS(Dense<double>(4, "rellu"), keras::ValueError);
     REQUIRE_THROWS_WITH(Dense<double>(4, "rellu"), Contains("unknown activation 'rellu'") &&
                                                        Contains("linear, relu, sigmoid, tanh, softmax"));
-    REQUIRE_THROWS_WITH(Activation<double>("Relu"), Contains("unknown activation 'Relu'"));
+    REQUIRE_THROWS_WITH(Activation<double>("Relu"), Contains("unknown activation 'Relu' (did you mean 'relu'?)"));
+    REQUIRE_THROWS_WITH(Dense<double>(4, "rellu"), StartsWith("unknown activation 'rellu' (did you mean 'relu'?); valid names"));
+    REQUIRE_THROWS_WITH(Dense<double>(4, "softsign"), StartsWith("unknown activation 'softsign'; valid names"));  // too far
   }
   SECTION("loss") {
     keras::Sequential<double> model{Dense<double>(1, "linear", keras::input_shape{2})};
     REQUIRE_THROWS_AS(model.compile("adam", "maee"), keras::ValueError);
-    REQUIRE_THROWS_WITH(model.compile("adam", "maee"), Contains("unknown loss 'maee'") && Contains("mae") &&
+    REQUIRE_THROWS_WITH(model.compile("adam", "maee"), StartsWith("unknown loss 'maee' (did you mean 'mae'?); valid") &&
+                                                           Contains("mae") &&
                                                            Contains("binary_crossentropy") &&
                                                            Contains("sparse_categorical_crossentropy"));
   }
@@ -90,18 +93,24 @@ TEST_CASE("Unknown names list the valid ones", "[errors][names]") {
     keras::Sequential<double> model{Dense<double>(1, "linear", keras::input_shape{2})};
     REQUIRE_THROWS_AS(model.compile("adamm", "mae"), keras::ValueError);
     REQUIRE_THROWS_WITH(model.compile("adamm", "mae"),
-                        Contains("unknown optimizer 'adamm'") && Contains("SGD, Adam, AdamW, RMSprop, Adagrad"));
+                        Contains("unknown optimizer 'adamm' (did you mean 'Adam'?)") &&
+                            Contains("SGD, Adam, AdamW, RMSprop, Adagrad"));
+    REQUIRE_THROWS_WITH(model.compile("adma", "mae"), StartsWith("unknown optimizer 'adma' (did you mean 'Adam'?)"));
+    REQUIRE_THROWS_WITH(model.compile("rmsporp", "mae"), StartsWith("unknown optimizer 'rmsporp' (did you mean 'RMSprop'?)"));
     CHECK_NOTHROW(model.compile("Adam", "mae"));  // Keras resolves optimizer names case-insensitively
   }
   SECTION("metric") {
     keras::Sequential<double> model{Dense<double>(1, "linear", keras::input_shape{2})};
     REQUIRE_THROWS_AS(model.compile("adam", "mae", {"acuracy"}), keras::ValueError);
     REQUIRE_THROWS_WITH(model.compile("adam", "mae", {"acuracy"}),
-                        Contains("unknown metric 'acuracy'") && Contains("accuracy, acc, binary_accuracy"));
+                        Contains("unknown metric 'acuracy' (did you mean 'accuracy'?)") &&
+                            Contains("accuracy, acc, binary_accuracy"));
   }
   SECTION("initializer") {
     REQUIRE_THROWS_WITH(Dense<double>(4, "relu", {}, true, "glorot"),
-                        Contains("unknown initializer 'glorot'") && Contains("glorot_uniform"));
+                        StartsWith("unknown initializer 'glorot'; valid names are") && Contains("glorot_uniform"));
+    REQUIRE_THROWS_WITH(Dense<double>(4, "relu", {}, true, "he_uniferm"),
+                        StartsWith("unknown initializer 'he_uniferm' (did you mean 'he_uniform'?)"));
   }
 }
 

@@ -310,7 +310,7 @@ TEST_CASE("initializer and regularizer configs round-trip through their registri
   CHECK(regularizers::registry().at("l2", "regularizer").get_config(regularizers::l2(0.125)) == Config{{"l2", "0.125"}});
   CHECK_THROWS_AS(regularizers::from_config("l1", {{"l1", "-1"}}), ValueError);
   CHECK_THAT(kerascpp_test::thrown_message<ValueError>([] { regularizers::from_config("l3", {}); }),
-             Contains("unknown regularizer 'l3'; valid names are: l1, l2, l1_l2"));
+             Contains("unknown regularizer 'l3' (did you mean 'l1'?); valid names are: l1, l2, l1_l2"));
 }
 
 }  // namespace test_registry

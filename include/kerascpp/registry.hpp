@@ -17,6 +17,7 @@
 #include <kerascpp/core.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cstdint>
 #include <map>
@@ -70,6 +71,41 @@ inline std::string quote(std::string_view text) {
   if (text.size() > limit) out += cat("...' (", text.size(), " bytes)");
   else out += "'";
   return out;
+}
+
+/// " (did you mean 'Adam'?)" when one of `names` is within a typo of `name` (case ignored; at most
+/// one edit, two for names of 6 or more characters), the closest and first registered; "" otherwise.
+inline std::string did_you_mean(std::string_view name, const std::vector<std::string>& names) {
+  if (name.empty() || name.size() > 64) return {};
+  const auto lower = [](char c) { return std::tolower(static_cast<unsigned char>(c)); };
+  // Optimal string alignment distance: insertions, deletions, substitutions and swaps of neighbours.
+  const auto distance = [&](std::string_view a, std::string_view b) {
+    std::vector<std::size_t> before(b.size() + 1), last(b.size() + 1), row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) last[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+      row[0] = i;
+      for (std::size_t j = 1; j <= b.size(); ++j) {
+        const std::size_t change = lower(a[i - 1]) == lower(b[j - 1]) ? 0 : 1;
+        row[j] = std::min({last[j] + 1, row[j - 1] + 1, last[j - 1] + change});
+        if (i > 1 && j > 1 && lower(a[i - 1]) == lower(b[j - 2]) && lower(a[i - 2]) == lower(b[j - 1]))
+          row[j] = std::min(row[j], before[j - 2] + 1);
+      }
+      std::swap(before, last);
+      std::swap(last, row);
+    }
+    return last[b.size()];
+  };
+  const std::size_t allowed = name.size() >= 6 ? 2 : 1;
+  const std::string* best = nullptr;
+  std::size_t best_distance = allowed + 1;
+  for (const auto& candidate : names) {
+    const std::size_t d = distance(name, candidate);
+    if (d < best_distance && candidate != name) {
+      best = &candidate;
+      best_distance = d;
+    }
+  }
+  return best == nullptr ? std::string() : cat(" (did you mean ", quote(*best), "?)");
 }
 
 }  // namespace detail
@@ -296,7 +332,8 @@ class Registry {
   /// listing the registered names.
   const Entry& at(std::string_view name, std::string_view what) const {
     if (const Entry* e = find(name)) return *e;
-    detail::fail("unknown ", what, " '", name, "'; valid names are: ", detail::join(names()));
+    detail::fail("unknown ", what, " '", name, "'", detail::did_you_mean(name, names()), "; valid names are: ",
+                 detail::join(names()));
   }
 
   /// The entry of `name` when `object`'s class is the registered one, or nullptr.
