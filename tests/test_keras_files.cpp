@@ -19,7 +19,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -794,6 +796,369 @@ TEST_CASE("A metric object without a Keras class is refused by save_model before
                       "not know; Keras files hold metric objects of the classes BinaryAccuracy, CategoricalAccuracy") &&
                  Contains("FBetaScore and metrics by name"));
   CHECK_FALSE(fs::exists(file));
+}
+
+
+/// The entry `name` of a `.keras` archive.
+std::string archive_entry(const fs::path& file, const std::string& name) {
+  return k::keras::archive::read_archive(k::io::read_file(file), {name}).at(name);
+}
+
+/// The config.json of a `.keras` archive.
+json config_of(const fs::path& file) { return json::parse(archive_entry(file, "config.json")); }
+
+/// A `.keras` archive with the entries of `file` and `config` as its config.json.
+void write_with_config(const fs::path& file, const json& config, const fs::path& target) {
+  write_bytes(target, k::keras::archive::write_archive({{"metadata.json", archive_entry(file, "metadata.json")},
+                                                        {"config.json", config.dump()},
+                                                        {"model.weights.h5", archive_entry(file, "model.weights.h5")}}));
+}
+
+/// Checks that `loaded` has the optimizer of `original`: class, config with its schedule and
+/// clipping, iteration count, slots, and the schedule's learning rate at several steps.
+void check_same_optimizer(const k::Optimizer<float>& loaded, const k::Optimizer<float>& original) {
+  REQUIRE(loaded.name() == original.name());
+  CHECK(loaded.full_config() == original.full_config());
+  CHECK(loaded.clipping() == original.clipping());
+  CHECK(loaded.iterations() == original.iterations());
+  CHECK(loaded.learning_rate() == original.learning_rate());
+  REQUIRE((loaded.learning_rate_schedule() == nullptr) == (original.learning_rate_schedule() == nullptr));
+  if (original.learning_rate_schedule())
+    for (const std::int64_t step : {0, 1, 5, 9, 10, 11, 40, 1000}) {
+      CAPTURE(step);
+      CHECK((*loaded.learning_rate_schedule())(step) == (*original.learning_rate_schedule())(step));
+    }
+  REQUIRE(loaded.slot_weights() == original.slot_weights());
+  for (std::size_t i = 0; i < loaded.slot_weights(); ++i)
+    for (int s = 0; s < loaded.slots_per_weight(); ++s)
+      CHECK(k::RowMatrix<float>(loaded.slot(i, s)) == k::RowMatrix<float>(original.slot(i, s)));
+}
+
+TEST_CASE("Learning-rate schedules and gradient clipping are written as Keras 3 serializes them and load back",
+          "[keras_files]") {
+  namespace sch = k::optimizers::schedules;
+  const kerascpp_test::ScratchFolder scratch;
+  struct Case {
+    k::optimizers::LearningRate rate;
+    k::optimizers::GradientClipping clipping;
+    std::string learning_rate;  // the JSON expected for learning_rate
+  };
+  const std::string module = R"("module": "keras.optimizers.schedules", )";
+  const std::vector<Case> cases{
+      {sch::ExponentialDecay(0.01, 10, 0.9), {},
+       "{" + module + R"("class_name": "ExponentialDecay", "config": {"initial_learning_rate": 0.01, "decay_steps": 10,
+           "decay_rate": 0.9, "staircase": false, "name": "ExponentialDecay"}, "registered_name": null})"},
+      {sch::ExponentialDecay(0.02, 4, 0.5, true), {.clipnorm = 1.0},
+       "{" + module + R"("class_name": "ExponentialDecay", "config": {"initial_learning_rate": 0.02, "decay_steps": 4,
+           "decay_rate": 0.5, "staircase": true, "name": "ExponentialDecay"}, "registered_name": null})"},
+      {sch::PiecewiseConstantDecay({3, 6}, {0.02, 0.01, 0.005}), {.clipvalue = 0.5},
+       "{" + module + R"("class_name": "PiecewiseConstantDecay", "config": {"boundaries": [3, 6],
+           "values": [0.02, 0.01, 0.005], "name": "PiecewiseConstant"}, "registered_name": null})"},
+      {sch::PolynomialDecay(0.03, 8, 0.001, 2.0, true), {.global_clipnorm = 2.5},
+       "{" + module + R"("class_name": "PolynomialDecay", "config": {"initial_learning_rate": 0.03, "decay_steps": 8,
+           "end_learning_rate": 0.001, "power": 2.0, "cycle": true, "name": "PolynomialDecay"}, "registered_name": null})"},
+      {sch::InverseTimeDecay(0.02, 5, 0.5), {},
+       "{" + module + R"("class_name": "InverseTimeDecay", "config": {"initial_learning_rate": 0.02, "decay_steps": 5,
+           "decay_rate": 0.5, "staircase": false, "name": "InverseTimeDecay"}, "registered_name": null})"},
+      {sch::CosineDecay(0.02, 20, 0.1), {},
+       "{" + module + R"("class_name": "CosineDecay", "config": {"initial_learning_rate": 0.02, "decay_steps": 20,
+           "alpha": 0.1, "name": "CosineDecay", "warmup_target": null, "warmup_steps": 0}, "registered_name": null})"},
+      {sch::CosineDecay(0.0, 20, 0.0, 0.03, 6), {.clipnorm = 0.75},
+       "{" + module + R"("class_name": "CosineDecay", "config": {"initial_learning_rate": 0.0, "decay_steps": 20,
+           "alpha": 0.0, "name": "CosineDecay", "warmup_target": 0.03, "warmup_steps": 6}, "registered_name": null})"},
+      {0.01, {.clipnorm = 1.0}, "0.01"},
+  };
+  for (std::size_t c = 0; c < cases.size(); ++c) {
+    CAPTURE(c);
+    Trained t = trained_model();
+    t.model.compile(k::optimizers::Adam<float>(cases[c].rate, 0.9, 0.999, 1e-7, cases[c].clipping), k::losses::Huber<float>(2.0));
+    t.model.fit(t.x, t.y, {.batch_size = 16, .epochs = 3, .verbose = 0, .shuffle = false});
+    REQUIRE(t.model.optimizer().iterations() == 9);
+    const fs::path file = scratch.path() / "schedule.keras";
+    k::keras::save_model(t.model, file);
+
+    const json optimizer = config_of(file)["compile_config"]["optimizer"]["config"];
+    CHECK(optimizer["learning_rate"].dump() == json::parse(cases[c].learning_rate).dump());
+    if (optimizer["learning_rate"].is_object() && optimizer["learning_rate"]["config"].contains("decay_steps"))
+      CHECK(optimizer["learning_rate"]["config"]["decay_steps"].is_number_integer());
+    const auto clip = [](const std::optional<double>& v) { return v ? json(*v) : json(nullptr); };
+    CHECK(optimizer["clipnorm"] == clip(cases[c].clipping.clipnorm));
+    CHECK(optimizer["global_clipnorm"] == clip(cases[c].clipping.global_clipnorm));
+    CHECK(optimizer["clipvalue"] == clip(cases[c].clipping.clipvalue));
+    // With a schedule Keras keeps no learning-rate variable: the iteration count, then the 2 × 8 slots.
+    const auto h5 = k::keras::hdf5::File::open(archive_entry(file, "model.weights.h5"));
+    const bool scheduled = t.model.optimizer().learning_rate_schedule() != nullptr;
+    CHECK(h5.members("/optimizer/vars").size() == (scheduled ? 17U : 18U));
+    CHECK(h5.info("/optimizer/vars/1").dims == (scheduled ? std::vector<std::int64_t>{4, 6} : std::vector<std::int64_t>{}));
+
+    auto loaded = k::keras::load_model<float>(file);
+    check_same_optimizer(loaded.optimizer(), t.model.optimizer());
+    CHECK(loaded.loss().name() == "huber");
+    CHECK(loaded.predict(t.x) == t.model.predict(t.x));
+    const k::FitOptions<float> more{.batch_size = 16, .epochs = 4, .verbose = 0, .shuffle = false};
+    const auto continued = t.model.fit(t.x, t.y, more);
+    const auto resumed = loaded.fit(t.x, t.y, more);
+    CHECK(resumed.at("loss") == continued.at("loss"));
+    CHECK(loaded.predict(t.x) == t.model.predict(t.x));
+    CHECK(loaded.optimizer().learning_rate() == t.model.optimizer().learning_rate());
+  }
+}
+
+TEST_CASE("A schedule and clipping of a Keras or tf.keras config load into the matching kerascpp optimizer", "[keras_files]") {
+  const kerascpp_test::ScratchFolder scratch;
+  Trained t = trained_model();
+  t.model.compile(k::optimizers::SGD<float>(k::optimizers::schedules::ExponentialDecay(0.1, 10, 0.5), 0.9), "mse");
+  t.model.fit(t.x, t.y, {.batch_size = 16, .epochs = 1, .verbose = 0, .shuffle = false});
+  const fs::path file = scratch.path() / "sgd.keras";
+  k::keras::save_model(t.model, file);
+  json config = config_of(file);
+  json& opt = config["compile_config"]["optimizer"]["config"];
+  // tf.keras 2 writes no module or registered_name; Keras takes decay_steps=1000.0 as 1000; a name is read and not used.
+  opt["learning_rate"] = json::parse(R"({"class_name": "InverseTimeDecay", "config": {"initial_learning_rate": 0.05,
+                                         "decay_steps": 4.0, "decay_rate": 0.25, "name": "my_decay"}})");
+  opt["global_clipnorm"] = 3.0;
+  opt["clipnorm"] = 0.0;  // Keras clips only with a positive value
+  const fs::path edited = scratch.path() / "edited.keras";
+  write_with_config(file, config, edited);
+  auto loaded = k::keras::load_model<float>(edited);
+  const auto& o = loaded.optimizer();
+  REQUIRE(o.learning_rate_schedule() != nullptr);
+  CHECK(o.learning_rate_schedule()->name() == "InverseTimeDecay");
+  CHECK(o.learning_rate_schedule()->config() ==
+        k::optimizers::schedules::InverseTimeDecay(0.05, 4, 0.25).config());
+  CHECK(o.clipping() == k::optimizers::GradientClipping{.global_clipnorm = 3.0});
+  CHECK(o.config().at("momentum") == "0.9");
+  CHECK(o.iterations() == 3);
+  CHECK(o.learning_rate() == Approx(0.05 / (1.0 + 0.25 * 3.0 / 4.0)).epsilon(1e-15));
+}
+
+TEST_CASE("A schedule or clipping kerascpp cannot represent is refused, on loading and on saving", "[keras_files]") {
+  const kerascpp_test::ScratchFolder scratch;
+  Trained t = trained_model();
+  t.model.compile(k::optimizers::Adam<float>(k::optimizers::schedules::ExponentialDecay(0.01, 10, 0.9)), "mse");
+  t.model.fit(t.x, t.y, {.batch_size = 16, .epochs = 1, .verbose = 0, .shuffle = false});
+  const fs::path file = scratch.path() / "adam.keras";
+  k::keras::save_model(t.model, file);
+  const json original = config_of(file);
+  const auto refused = [&](const std::function<void(json&)>& edit) {
+    json config = original;
+    edit(config["compile_config"]["optimizer"]["config"]);
+    const fs::path edited = scratch.path() / "edited.keras";
+    write_with_config(file, config, edited);
+    return thrown_message<k::ValueError>([&] { k::keras::load_model<float>(edited); });
+  };
+  const std::string at = "config.json compile_config optimizer Adam learning_rate";
+  CHECK_THAT(refused([](json& c) {
+               c["learning_rate"] = json::parse(R"({"module": "keras.optimizers.schedules", "class_name":
+                 "CosineDecayRestarts", "config": {"initial_learning_rate": 0.1, "first_decay_steps": 10, "t_mul": 2.0,
+                 "m_mul": 1.0, "alpha": 0.0, "name": "SGDRDecay"}, "registered_name": null})");
+             }),
+             Contains(at + ": learning-rate schedule 'CosineDecayRestarts' is not supported; kerascpp reads the Keras "
+                           "schedules ExponentialDecay, PiecewiseConstantDecay, PolynomialDecay, InverseTimeDecay, CosineDecay"));
+  CHECK_THAT(refused([](json& c) {
+               c["learning_rate"] = json::parse(R"({"module": "my_package.schedules", "class_name": "ExponentialDecay",
+                 "config": {"initial_learning_rate": 0.1, "decay_steps": 10, "decay_rate": 0.5},
+                 "registered_name": "MyPackage>ExponentialDecay"})");
+             }),
+             Contains(at + ": learning-rate schedule 'ExponentialDecay' (module \"my_package.schedules\", registered_name "
+                           "\"MyPackage>ExponentialDecay\") is not supported"));
+  CHECK_THAT(refused([](json& c) { c["learning_rate"]["config"]["decay_steps"] = 2.5; }),
+             Contains(at + " (ExponentialDecay): decay_steps=2.5 is not supported: kerascpp counts steps in whole numbers"));
+  CHECK_THAT(refused([](json& c) { c["learning_rate"]["config"]["decay_steps"] = 0; }),
+             Contains(at + " (ExponentialDecay): ExponentialDecay: decay_steps must be positive, received decay_steps=0"));
+  CHECK_THAT(refused([](json& c) { c["learning_rate"]["config"]["offset"] = 3; }),
+             Contains(at + " (ExponentialDecay): argument 'offset'=3 is not supported by kerascpp's ExponentialDecay"));
+  CHECK_THAT(refused([](json& c) {
+               c["clipnorm"] = 1.0;
+               c["clipvalue"] = 0.5;
+             }),
+             Contains("config.json compile_config: optimizer: only one of clipnorm, clipvalue and global_clipnorm can be "
+                      "set, received clipnorm=1, clipvalue=0.5, global_clipnorm=none"));
+  CHECK_THAT(refused([](json& c) { c["gradient_accumulation_steps"] = 4; }),
+             Contains("optimizer Adam: argument 'gradient_accumulation_steps'=4 is not supported by kerascpp"));
+  const auto io_refused = [&](const std::function<void(json&)>& edit) {
+    json config = original;
+    edit(config["compile_config"]["optimizer"]["config"]);
+    const fs::path edited = scratch.path() / "edited.keras";
+    write_with_config(file, config, edited);
+    return thrown_message<k::IOError>([&] { k::keras::load_model<float>(edited); });
+  };
+  CHECK_THAT(io_refused([](json& c) { c["learning_rate"]["config"].erase("decay_rate"); }),
+             Contains(at + " (ExponentialDecay): missing key 'decay_rate'"));
+}
+
+/// A schedule of the program's own, registered in kerascpp but without a Keras class.
+class Halving : public k::optimizers::schedules::LearningRateSchedule {
+ public:
+  double operator()(std::int64_t step) const override { return 0.01 / static_cast<double>(1 + step); }
+  std::string name() const override { return "Halving"; }
+  k::Config config() const override { return {}; }
+};
+
+TEST_CASE("save_model refuses a schedule without a Keras class before anything is written", "[keras_files]") {
+  const kerascpp_test::ScratchFolder scratch;
+  Trained t = trained_model();
+  t.model.compile(k::optimizers::Adam<float>(Halving()), "mse");
+  t.model.fit(t.x, t.y, {.batch_size = 16, .epochs = 1, .verbose = 0, .shuffle = false});
+  const fs::path file = scratch.path() / "halving.keras";
+  CHECK_THAT(thrown_message<k::ValueError>([&] { k::keras::save_model(t.model, file); }),
+             Contains("keras::save_model: the optimizer's learning-rate schedule 'Halving' has no Keras class; Keras files "
+                      "hold the schedules ExponentialDecay, PiecewiseConstantDecay, PolynomialDecay, InverseTimeDecay, "
+                      "CosineDecay (keras.optimizers.schedules)"));
+  CHECK_FALSE(fs::exists(file));
+}
+
+/// A regression model whose first layer is `norm` (input width 4), and its data.
+Trained with_normalization(const k::layers::Normalization<float>& norm) {
+  using namespace kerascpp::layers;
+  Trained t = trained_model();
+  t.model = k::Sequential<float>{norm, Dense<float>(5, "tanh"), Dense<float>(1)};
+  t.model.set_seed(3);
+  t.x.col(0) *= 3.0f;
+  t.x.col(1).array() = 0.5f * t.x.col(1).array() + 7.0f;
+  t.x.col(2) *= 10.0f;
+  return t;
+}
+
+k::layers::Normalization<float>& normalization_of(k::Sequential<float>& model) {
+  return dynamic_cast<k::layers::Normalization<float>&>(model.layer(0));
+}
+
+TEST_CASE("Normalization is written as keras.layers.Normalization and loads back, adapted or given its statistics",
+          "[keras_files]") {
+  using Norm = k::layers::Normalization<float>;
+  const kerascpp_test::ScratchFolder scratch;
+  const std::string head = R"({"module": "keras.layers", "class_name": "Normalization", "config": {"name": "normalization",
+      "trainable": true, "dtype": {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"},
+      "registered_name": null}, )";
+  const std::string tail = R"(}, "registered_name": null, "build_config": {"input_shape": [null, 4]}})";
+  struct Case {
+    Norm norm;
+    bool adapt;
+    std::string keras;  // the layer's JSON
+  };
+  const std::vector<Case> cases{
+      {Norm(-1, {}, {}, false, k::input_shape{4}), true, head + R"("axis": [-1], "invert": false, "mean": null, "variance": null)" + tail},
+      {Norm(-1, {1.0, 7.0, -2.0, 0.5}, {9.0, 0.25, 100.0, 1.0}, false, k::input_shape{4}), false,
+       head + R"("axis": [-1], "invert": false, "mean": [1.0, 7.0, -2.0, 0.5], "variance": [9.0, 0.25, 100.0, 1.0])" + tail},
+      {Norm(1, {2.0}, {4.0}, true, k::input_shape{4}), false,
+       head + R"("axis": [1], "invert": true, "mean": 2.0, "variance": 4.0)" + tail},
+      // Given statistics changed by adapt are written as an adapted layer's, so that none is lost.
+      {Norm(-1, {2.0}, {4.0}, false, k::input_shape{4}), true,
+       head + R"("axis": [-1], "invert": false, "mean": null, "variance": null)" + tail},
+  };
+  for (std::size_t c = 0; c < cases.size(); ++c) {
+    CAPTURE(c);
+    Trained t = with_normalization(cases[c].norm);
+    if (cases[c].adapt) normalization_of(t.model).adapt(t.x);
+    t.model.compile(k::optimizers::Adam<float>(0.01), "mse");
+    t.model.fit(t.x, t.y, {.batch_size = 16, .epochs = 2, .verbose = 0, .shuffle = false});
+    const fs::path file = scratch.path() / "normalization.keras";
+    k::keras::save_model(t.model, file);
+    const k::Matrix<float> saved = t.model.predict(t.x);
+
+    CHECK(config_of(file)["config"]["layers"][1].dump() == json::parse(cases[c].keras).dump());
+    const auto h5 = k::keras::hdf5::File::open(archive_entry(file, "model.weights.h5"));
+    const bool variables = cases[c].adapt;
+    REQUIRE(h5.is_group("/layers/normalization/vars"));
+    REQUIRE(h5.members("/layers/normalization/vars").size() == (variables ? 3U : 0U));
+    if (variables) {
+      const auto mean = h5.info("/layers/normalization/vars/0"), variance = h5.info("/layers/normalization/vars/1");
+      const auto count = h5.info("/layers/normalization/vars/2");
+      CHECK(mean.dims == std::vector<std::int64_t>{4});
+      CHECK(variance.dims == std::vector<std::int64_t>{4});
+      CHECK(h5.read<float>(mean) == std::vector<float>(normalization_of(t.model).weights()[0].value->data(),
+                                                       normalization_of(t.model).weights()[0].value->data() + 4));
+      CHECK((count.dims.empty() && count.dtype == "int64" && h5.read<std::int64_t>(count, true).front() == 0));
+    }
+    // Normalization's weights are not trainable: the optimizer's variables are those of the two Dense layers.
+    CHECK(h5.members("/optimizer/vars").size() == 2U + 2U * 4U);
+
+    auto loaded = k::keras::load_model<float>(file);
+    auto& norm = normalization_of(loaded);
+    const auto& original = normalization_of(t.model);
+    CHECK(norm.config() == (cases[c].adapt ? Norm(original.axis(), {}, {}, original.invert()).config() : original.config()));
+    CHECK(*norm.weights()[0].value == *normalization_of(t.model).weights()[0].value);
+    CHECK(*norm.weights()[1].value == *normalization_of(t.model).weights()[1].value);
+    CHECK(loaded.predict(t.x) == saved);
+    const k::FitOptions<float> more{.batch_size = 16, .epochs = 2, .verbose = 0, .shuffle = false};
+    CHECK(loaded.fit(t.x, t.y, more).at("loss") == t.model.fit(t.x, t.y, more).at("loss"));
+    CHECK(loaded.predict(t.x) == t.model.predict(t.x));
+
+    // load_weights: into a layer to adapt when the file keeps the statistics, into a layer given
+    // them (which keeps its own when the file has none).
+    Trained other = with_normalization(variables ? Norm(-1, {}, {}, false, k::input_shape{4}) : cases[c].norm);
+    k::keras::load_weights(other.model, file);
+    CHECK(other.model.predict(t.x) == saved);
+  }
+}
+
+TEST_CASE("A Normalization that kerascpp cannot write or read as Keras does is refused", "[keras_files]") {
+  using Norm = k::layers::Normalization<float>;
+  const kerascpp_test::ScratchFolder scratch;
+  Trained t = with_normalization(Norm(-1, {}, {}, false, k::input_shape{4}));
+  const fs::path unadapted = scratch.path() / "unadapted.keras";
+  CHECK_THAT(thrown_message<k::ValueError>([&] { k::keras::save_model(t.model, unadapted); }),
+             Contains("keras::save_model: layer 'normalization' (Normalization) has no statistics yet (its mean or variance "
+                      "is NaN), which Keras would take as its mean and variance; call adapt(x) on the model's layer"));
+  CHECK_THAT(thrown_message<k::ValueError>([&] { k::keras::save_weights(t.model, scratch.path() / "w.weights.h5"); }),
+             Contains("keras::save_weights: layer 'normalization' (Normalization) has no statistics yet"));
+  CHECK_FALSE(fs::exists(unadapted));
+
+  Trained given = with_normalization(Norm(-1, {0.5}, {2.0}, false, k::input_shape{4}));
+  const fs::path file = scratch.path() / "given.keras";
+  k::keras::save_model(given.model, file);
+  json config = config_of(file);
+  const auto refused = [&](const std::function<void(json&)>& edit) {
+    json c = config;
+    edit(c["config"]["layers"][1]["config"]);
+    const fs::path edited = scratch.path() / "edited.keras";
+    write_with_config(file, c, edited);
+    return thrown_message<k::ValueError>([&] { k::keras::load_model<float>(edited); });
+  };
+  const std::string at = "config.json layers[1] 'normalization' (Normalization): ";
+  CHECK_THAT(refused([](json& c) { c["axis"] = nullptr; }),
+             Contains(at + "axis=null is not supported: kerascpp's Normalization keeps a mean and variance per feature"));
+  CHECK_THAT(refused([](json& c) { c["axis"] = json::array({0, 1}); }), Contains(at + "axis=[0,1] is not supported"));
+  CHECK_THAT(refused([](json& c) { c["mean"] = json::parse("[[1.0, 2.0]]"); }),
+             Contains(at + "mean=[[1.0,2.0]] is not supported: kerascpp's Normalization takes one value or one per feature"));
+  CHECK_THAT(refused([](json& c) {
+               c["mean"] = json::array({1.0, 2.0, 3.0});
+               c["variance"] = json::array({1.0, 2.0, 3.0});
+             }),
+             Contains("Normalization: mean and variance have 3 values but the input has width 4; give one value or 4"));
+
+  // The file keeps no variables for a layer given its statistics: a layer to adapt cannot take them from it.
+  Trained to_adapt = with_normalization(Norm(-1, {}, {}, false, k::input_shape{4}));
+  CHECK_THAT(thrown_message<k::ValueError>([&] { k::keras::load_weights(to_adapt.model, file); }),
+             Contains("/layers/normalization/vars: layer 0 'normalization' (Normalization) has 2 weights (3 variables in "
+                      "Keras's layout), the file holds 0 variables (Keras keeps an adapted Normalization's mean, variance and count, and no "
+                      "variable for one given its mean and variance, which are then in its config: construct the layer with "
+                      "them, or use keras::load_model)"));
+}
+
+TEST_CASE("save_model writes an adapted Normalization, a schedule and clipping for the h5py check", "[keras_files]") {
+  Trained t = with_normalization(k::layers::Normalization<float>(-1, {}, {}, false, k::input_shape{4}));
+  normalization_of(t.model).adapt(t.x);
+  t.model.compile(k::optimizers::Adam<float>(k::optimizers::schedules::ExponentialDecay(0.01, 10, 0.9), 0.9, 0.999, 1e-7,
+                                             {.clipnorm = 1.0}),
+                  k::losses::Huber<float>(2.0));
+  t.model.fit(t.x, t.y, {.batch_size = 16, .epochs = 3, .verbose = 0, .shuffle = false});
+  const fs::path folder = KERASCPP_KERAS_OUT_DIR;
+  fs::create_directories(folder);
+  const fs::path file = folder / "normalization_schedule.keras";
+  k::keras::save_model(t.model, file);
+  // The inputs and predictions beside the file, for tools/check_keras_file.py.
+  const k::Matrix<float> predicted = t.model.predict(t.x);
+  json beside;
+  for (Eigen::Index i = 0; i < t.x.rows(); ++i) {
+    json row = json::array();
+    for (Eigen::Index j = 0; j < t.x.cols(); ++j) row.push_back(static_cast<double>(t.x(i, j)));
+    beside["x"].push_back(row);
+    beside["y"].push_back(json::array({static_cast<double>(predicted(i, 0))}));
+  }
+  k::io::write_file_atomically(folder / "normalization_schedule.predictions.json", beside.dump());
+  CHECK(k::keras::load_model<float>(file).predict(t.x) == predicted);
 }
 
 }  // namespace test_keras_files

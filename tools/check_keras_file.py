@@ -12,8 +12,13 @@ saves `roundtrip.keras` and its predictions (`roundtrip.predictions.json`) in th
 checks the archive (entries, order, stored), metadata.json, config.json (the metric object
 serialized as Keras 3 serializes it), and in model.weights.h5
 every group, dataset, shape, dtype, storage layout and `name` attribute Keras 3 writes, and that a
-NumPy forward pass of the file's weights equals kerascpp's predictions. Exits 77 (skipped) when
-h5py or NumPy is missing, 1 with a list of differences otherwise.
+NumPy forward pass of the file's weights equals kerascpp's predictions. It then runs the test case
+that saves `normalization_schedule.keras` (an adapted Normalization -> Dense(5, tanh) -> Dense(1),
+Adam with an ExponentialDecay schedule and clipnorm, Huber(2.0)) and checks it the same way: the
+Normalization layer and the serialized schedule in config.json, the variables mean, variance and
+the int64 scalar count of the layer, the optimizer's variables without a learning rate, and a
+NumPy forward pass. Exits 77 (skipped) when h5py or NumPy is missing, 1 with a list of differences
+otherwise.
 """
 
 import argparse
@@ -32,6 +37,7 @@ except ImportError as e:
     sys.exit(77)
 
 TEST = "save_model writes what Keras 3 writes and loads back: same predictions, same continued training"
+NORMALIZATION_TEST = "save_model writes an adapted Normalization, a schedule and clipping for the h5py check"
 
 
 def main():
@@ -40,7 +46,8 @@ def main():
     parser.add_argument("--dir", required=True)
     args = parser.parse_args()
     if args.run:
-        subprocess.run([args.run, TEST.replace(",", "\\,")], check=True, stdout=subprocess.DEVNULL)
+        for test in (TEST, NORMALIZATION_TEST):
+            subprocess.run([args.run, test.replace(",", "\\,")], check=True, stdout=subprocess.DEVNULL)
     problems = []
 
     def expect(condition, message):
@@ -137,6 +144,60 @@ def main():
         print("roundtrip.keras differs from what Keras 3 writes:\n  " + "\n  ".join(problems))
         return 1
     print(f"roundtrip.keras: {len(datasets)} datasets, {len(names)} named groups as Keras 3 writes them; "
+          f"NumPy forward pass within {difference:.2e} of kerascpp's predict")
+    return check_normalization_schedule(args.dir)
+
+
+def check_normalization_schedule(folder):
+    """normalization_schedule.keras: Normalization and a learning-rate schedule as Keras 3 writes them."""
+    problems = []
+
+    def expect(condition, message):
+        if not condition:
+            problems.append(message)
+
+    with zipfile.ZipFile(os.path.join(folder, "normalization_schedule.keras")) as z:
+        config = json.loads(z.read("config.json"))
+        f = h5py.File(io.BytesIO(z.read("model.weights.h5")), "r")
+    layers = config["config"]["layers"]
+    expect([l["class_name"] for l in layers] == ["InputLayer", "Normalization", "Dense", "Dense"],
+           f"layers {[l['class_name'] for l in layers]}")
+    norm = layers[1]
+    expect(norm["module"] == "keras.layers" and norm["build_config"] == {"input_shape": [None, 4]}, "Normalization")
+    expect({k: norm["config"][k] for k in ("axis", "invert", "mean", "variance")} ==
+           {"axis": [-1], "invert": False, "mean": None, "variance": None}, f"Normalization config {norm['config']}")
+    optimizer = config["compile_config"]["optimizer"]["config"]
+    schedule = {"module": "keras.optimizers.schedules", "class_name": "ExponentialDecay",
+                "config": {"initial_learning_rate": 0.01, "decay_steps": 10, "decay_rate": 0.9, "staircase": False,
+                           "name": "ExponentialDecay"}, "registered_name": None}
+    expect(optimizer["learning_rate"] == schedule, f"learning_rate {optimizer['learning_rate']}")
+    expect((optimizer["clipnorm"], optimizer["global_clipnorm"], optimizer["clipvalue"]) == (1.0, None, None), "clipping")
+    expect(config["compile_config"]["loss"]["class_name"] == "Huber"
+           and config["compile_config"]["loss"]["config"]["delta"] == 2.0, f"loss {config['compile_config']['loss']}")
+
+    group = f["layers/normalization/vars"]
+    expect(sorted(group) == ["0", "1", "2"] and group.attrs["name"] == "normalization", "normalization vars")
+    expect(group["0"].shape == (4,) and group["1"].shape == (4,) and group["0"].dtype.str == "<f4", "mean, variance")
+    expect(group["2"].shape == () and group["2"].dtype.str == "<i8" and group["2"][()] == 0, "count")
+    trainable = [(4, 5), (5,), (5, 1), (1,)]
+    expect(len(f["optimizer/vars"]) == 1 + 2 * len(trainable), f"optimizer variables {sorted(f['optimizer/vars'])}")
+    expect(f["optimizer/vars/0"].dtype.str == "<i8" and f["optimizer/vars/0"][()] == 9, "iterations")
+    for i, shape in enumerate(trainable):
+        for k in (1 + 2 * i, 2 + 2 * i):
+            expect(f[f"optimizer/vars/{k}"].shape == shape, f"optimizer/vars/{k} shape {f[f'optimizer/vars/{k}'].shape}")
+
+    predictions = json.load(open(os.path.join(folder, "normalization_schedule.predictions.json")))
+    x = np.array(predictions["x"], dtype=np.float64)
+    w = lambda name: f[name][()].astype(np.float64)
+    h = (x - w("layers/normalization/vars/0")) / np.maximum(np.sqrt(w("layers/normalization/vars/1")), 1e-7)
+    h = np.tanh(h @ w("layers/dense/vars/0") + w("layers/dense/vars/1"))
+    y = h @ w("layers/dense_1/vars/0") + w("layers/dense_1/vars/1")
+    difference = np.abs(y - np.array(predictions["y"])).max()
+    expect(difference < 1e-5, f"NumPy forward pass differs from kerascpp's predict by {difference}")
+    if problems:
+        print("normalization_schedule.keras differs from what Keras 3 writes:\n  " + "\n  ".join(problems))
+        return 1
+    print(f"normalization_schedule.keras: Normalization and ExponentialDecay as Keras 3 writes them; "
           f"NumPy forward pass within {difference:.2e} of kerascpp's predict")
     return 0
 

@@ -107,8 +107,26 @@ inline bool fits(const std::vector<std::int64_t>& dims, Index rows, Index cols) 
   return dims.size() == 1 && rows == 1 && dims[0] == cols;
 }
 
+/// How Keras keeps a layer's variables where they differ from kerascpp's weights (Normalization,
+/// keras/src/layers/preprocessing/normalization.py): `extra` variables after the weights (an adapted
+/// Normalization's integer `count`, which Keras keeps for older files: checked to be a scalar and
+/// ignored), and whether the file may keep none (Keras keeps the mean and variance given to a
+/// Normalization's constructor in its config; the layer then keeps its own).
+struct KerasLayout {
+  std::size_t extra = 0;
+  bool may_be_empty = false;
+};
+
+template <typename Scalar>
+KerasLayout keras_layout(const Layer<Scalar>& l) {
+  const auto* n = dynamic_cast<const layers::Normalization<Scalar>*>(&l);
+  if (n == nullptr) return {};
+  return {1, !n->given_mean().empty()};
+}
+
 /// The variables of every layer of a model found in a file: for layer i, the datasets of its
-/// weights in order, and where they were found.
+/// weights in order (then its extra variables; none for a layer that may keep none), and where
+/// they were found.
 struct LayerVariables {
   std::string where;  // "/layers/dense/vars" or "/model_weights/dense"
   std::vector<hdf5::DatasetInfo> variables;
@@ -118,7 +136,8 @@ struct LayerVariables {
 /// the datasets `0`, `1`, ... of `<prefix>/<layer path>/vars` for each layer with weights.
 template <typename Scalar>
 std::vector<LayerVariables> keras3_variables(const hdf5::File& f, const Sequential<Scalar>& model,
-                                             const std::vector<std::size_t>& weight_counts) {
+                                             const std::vector<std::size_t>& weight_counts,
+                                             const std::vector<KerasLayout>& layouts) {
   const auto paths = layer_paths(model);
   std::string prefix = "/layers";
   if (!f.is_group(prefix) && f.is_group("/_layer_checkpoint_dependencies")) prefix = "/_layer_checkpoint_dependencies";
@@ -128,7 +147,7 @@ std::vector<LayerVariables> keras3_variables(const hdf5::File& f, const Sequenti
     const std::size_t count = weight_counts[i];
     out[i].where = group;
     if (!f.is_group(group)) {
-      if (count == 0) continue;
+      if (count == 0 || layouts[i].may_be_empty) continue;
       std::vector<std::string> present;
       if (f.is_group(prefix)) present = f.members(prefix);
       throw ValueError(cat("no variables for layer ", i, " ", quote(model.layer(i).name()), " (", model.layer(i).type(),
@@ -136,9 +155,17 @@ std::vector<LayerVariables> keras3_variables(const hdf5::File& f, const Sequenti
                            present.empty() ? std::string("nothing") : join(present)));
     }
     const auto members = f.members(group);
+    if (members.empty() && layouts[i].may_be_empty) continue;
     if (members.size() != count)
       throw ValueError(cat(group, ": layer ", i, " ", quote(model.layer(i).name()), " (", model.layer(i).type(), ") has ",
-                           count, " weights, the file holds ", members.size(), " variables"));
+                           count - layouts[i].extra, " weights",
+                           layouts[i].extra == 0 ? std::string() : cat(" (", count, " variables in Keras's layout)"),
+                           ", the file holds ", members.size(), " variables",
+                           layouts[i].extra == 0 ? ""
+                                                 : cat(" (Keras keeps an adapted Normalization's mean, variance and count, ",
+                                                       "and no variable for one given its mean and variance, which ",
+                                                       "are then in its config: construct the layer with them, or use ",
+                                                       "keras::load_model)")));
     for (std::size_t k = 0; k < count; ++k) {
       const std::string path = cat(group, "/", k);
       if (!f.is_dataset(path))
@@ -165,7 +192,8 @@ inline std::vector<std::string> split_attribute(const hdf5::File& f, const std::
 /// `weight_names` are not empty, matched in order to the model's layers with weights.
 template <typename Scalar>
 std::vector<LayerVariables> legacy_variables(const hdf5::File& f, const Sequential<Scalar>& model,
-                                             const std::vector<std::size_t>& weight_counts) {
+                                             const std::vector<std::size_t>& weight_counts,
+                                             const std::vector<KerasLayout>& layouts) {
   const std::string root = f.is_group("/model_weights") ? "/model_weights" : "/";
   std::vector<std::pair<std::string, std::vector<std::string>>> file_layers;
   for (const auto& name : split_attribute(f, root, "layer_names")) {
@@ -176,7 +204,7 @@ std::vector<LayerVariables> legacy_variables(const hdf5::File& f, const Sequenti
   }
   std::vector<std::size_t> with_weights;
   for (std::size_t i = 0; i < model.size(); ++i)
-    if (weight_counts[i] != 0) with_weights.push_back(i);
+    if (weight_counts[i] != 0 && !layouts[i].may_be_empty) with_weights.push_back(i);
   if (with_weights.size() != file_layers.size()) {
     std::vector<std::string> names;
     for (const auto& [g, w] : file_layers) names.push_back(g);
@@ -202,13 +230,15 @@ std::vector<LayerVariables> legacy_variables(const hdf5::File& f, const Sequenti
 
 /// Reads the variables found for `model` and, when everything fits, sets its weights. A model that
 /// is not built is built only then, for `input_width` (from the config) or else the input width of
-/// the file's first weight, so that no weight is allocated for a shape the file does not hold.
-/// Nothing changes when a check fails.
+/// the file's first weight, so that no weight is allocated for a shape the file does not hold. A
+/// layer the file keeps no variables for (KerasLayout::may_be_empty) keeps its weights. Nothing
+/// changes when a check fails.
 template <typename Scalar>
 void set_weights_from(const hdf5::File& f, Sequential<Scalar>& model, bool legacy, Index input_width = 0) {
   if (model.size() == 0) throw ValueError("the model has no layers");
   std::vector<std::vector<WeightSpec>> specs(model.size());
   std::vector<std::size_t> counts(model.size());
+  std::vector<KerasLayout> layouts(model.size());
   Index width = model.built() ? model.input_width() : input_width;
   const auto specs_for = [&](Index first_width) {
     Index w = first_width;
@@ -222,12 +252,13 @@ void set_weights_from(const hdf5::File& f, Sequential<Scalar>& model, bool legac
       auto s = entry->weight_specs(l, w, output);
       std::stable_partition(s.begin(), s.end(), [](const WeightSpec& x) { return x.trainable; });
       specs[i] = std::move(s);
-      counts[i] = specs[i].size();
+      layouts[i] = keras_layout(l);
+      counts[i] = specs[i].size() + layouts[i].extra;
       w = output;
     }
   };
   specs_for(width == 0 ? 1 : width);
-  const auto found = legacy ? legacy_variables(f, model, counts) : keras3_variables(f, model, counts);
+  const auto found = legacy ? legacy_variables(f, model, counts, layouts) : keras3_variables(f, model, counts, layouts);
   if (width == 0) {
     for (std::size_t i = 0; i < model.size() && width == 0; ++i)
       if (!found[i].variables.empty() && !found[i].variables.front().dims.empty())
@@ -237,6 +268,12 @@ void set_weights_from(const hdf5::File& f, Sequential<Scalar>& model, bool legac
   }
   std::vector<std::vector<std::vector<Scalar>>> values(model.size());
   for (std::size_t i = 0; i < model.size(); ++i) {
+    if (found[i].variables.empty()) continue;
+    for (std::size_t k = specs[i].size(); k < found[i].variables.size(); ++k)
+      if (const auto& v = found[i].variables[k]; v.values != 1)
+        throw ValueError(cat(v.path, ": layer ", i, " ", quote(model.layer(i).name()), " (", model.layer(i).type(),
+                             ") variable ", k, " (Keras's count) must be a scalar, the file has shape ",
+                             hdf5::shape_text(v.dims)));
     for (std::size_t k = 0; k < specs[i].size(); ++k) {
       const auto& s = specs[i][k];
       const auto& v = found[i].variables[k];
@@ -248,9 +285,11 @@ void set_weights_from(const hdf5::File& f, Sequential<Scalar>& model, bool legac
     }
   }
   for (std::size_t i = 0; i < model.size(); ++i)
-    for (std::size_t k = 0; k < specs[i].size(); ++k) values[i].push_back(f.read<Scalar>(found[i].variables[k]));
+    for (std::size_t k = 0; k < specs[i].size() && !found[i].variables.empty(); ++k)
+      values[i].push_back(f.read<Scalar>(found[i].variables[k]));
   if (!model.built()) model.build(width);
   for (std::size_t i = 0; i < model.size(); ++i) {
+    if (found[i].variables.empty()) continue;
     auto weights = model.layer(i).weights();
     std::stable_partition(weights.begin(), weights.end(), [](const Weight<Scalar>& w) { return w.trainable(); });
     for (std::size_t k = 0; k < weights.size(); ++k) std::copy(values[i][k].begin(), values[i][k].end(), weights[k].value->data());
@@ -310,7 +349,10 @@ void set_optimizer_state(const hdf5::File& f, Sequential<Scalar>& model, const O
   if (vars.size() != first && !built)
     throw ValueError(cat(file.where, ": holds ", vars.size(), " variables; ", opt.name(), " over ", n, " trainable weights keeps ",
                          first, first == 2 ? " (iterations, learning rate)" : " (iterations)", " or ", first + n * per,
-                         " once built"));
+                         " once built",
+                         opt.learning_rate_schedule() ? cat(" (with the learning-rate schedule ", opt.learning_rate_schedule()->name(),
+                                                            " of its config, Keras keeps no learning-rate variable)")
+                                                      : std::string()));
   if (vars[0].values != 1)
     throw ValueError(cat(vars[0].path, ": the iteration count must be a scalar, the file has shape ", hdf5::shape_text(vars[0].dims)));
   if (file.learning_rate && vars[1].values != 1)
@@ -333,7 +375,8 @@ void set_optimizer_state(const hdf5::File& f, Sequential<Scalar>& model, const O
         if (!info.is_float) throw IOError(cat(info.path, ": dtype ", info.dtype, " where kerascpp expects float32 or float64"));
         if (!unused) slots[i * per + k] = f.read<Scalar>(info);
       }
-  if (rate && static_cast<float>(*rate) != static_cast<float>(opt.learning_rate())) opt.set_learning_rate(*rate);
+  if (rate && !opt.learning_rate_schedule() && static_cast<float>(*rate) != static_cast<float>(opt.learning_rate()))
+    opt.set_learning_rate(*rate);  // with a schedule, the rate follows the iteration count
   if (built) {
     opt.build(model.parameters());
     for (std::size_t i = 0; i < n; ++i)
@@ -346,14 +389,14 @@ void set_optimizer_state(const hdf5::File& f, Sequential<Scalar>& model, const O
 }
 
 /// Sets the compiled model's optimizer from `/optimizer/vars` of a `.keras` or `.weights.h5`: the
-/// datasets `0` (iterations), `1` (learning rate) and the slots in Keras 3's order. A file without
-/// that group leaves the optimizer fresh.
+/// datasets `0` (iterations), `1` (the learning rate, absent when the optimizer has a schedule) and
+/// the slots in Keras 3's order. A file without that group leaves the optimizer fresh.
 template <typename Scalar>
 void set_optimizer_from(const hdf5::File& f, Sequential<Scalar>& model) {
   const std::string group = "/optimizer/vars";
   if (!f.is_group(group)) return;
   const auto members = f.members(group);
-  OptimizerVariables file{group, {}, true, SlotOrder::keras};
+  OptimizerVariables file{group, {}, model.optimizer().learning_rate_schedule() == nullptr, SlotOrder::keras};
   for (std::size_t k = 0; k < members.size(); ++k) {
     const std::string path = cat(group, "/", k);
     if (!f.is_dataset(path)) throw IOError(cat(group, ": expected datasets named 0 to ", members.size() - 1));
@@ -395,7 +438,8 @@ void set_legacy_optimizer_from(const hdf5::File& f, Sequential<Scalar>& model) {
     throw ValueError(cat(group, ": the first of weight_names must be the iteration count ('iteration:0', 'Adam/iter:0', "
                             "'adam/iteration'), found ", quote(names.front())));
   file.order = iteration == "iter" ? SlotOrder::by_kind : SlotOrder::keras;
-  file.learning_rate = names.size() > 1 && variable_leaf(names[1]) == "learning_rate";
+  file.learning_rate =
+      names.size() > 1 && (variable_leaf(names[1]) == "learning_rate" || variable_leaf(names[1]) == "current_learning_rate");
   set_optimizer_state(f, model, file);
 }
 
@@ -483,6 +527,8 @@ void write_variables(hdf5::File& f, const Sequential<Scalar>& model) {
     const std::string group = cat("/layers/", paths[i], "/vars");
     f.make_group(group);
     f.write_string_attribute(group, "name", l.name());
+    auto* normalization = dynamic_cast<layers::Normalization<Scalar>*>(&l);
+    if (normalization != nullptr && config::statistics_in_config(*normalization)) continue;  // in its config
     auto weights = l.weights();
     std::stable_partition(weights.begin(), weights.end(), [](const Weight<Scalar>& w) { return w.trainable(); });
     for (std::size_t k = 0; k < weights.size(); ++k) {
@@ -490,6 +536,7 @@ void write_variables(hdf5::File& f, const Sequential<Scalar>& model) {
       std::vector<float> data(v.data(), v.data() + v.size());
       f.write_float32(cat(group, "/", k), keras_dims(weights[k].name, v.rows(), v.cols()), data);
     }
+    if (normalization != nullptr) f.write_int64(cat(group, "/", weights.size()), 0);  // Keras's count, which Keras 3 leaves at 0
   }
   if (!model.compiled()) return;
   const Optimizer<Scalar>& opt = model.optimizer();
@@ -498,14 +545,15 @@ void write_variables(hdf5::File& f, const Sequential<Scalar>& model) {
   f.make_group("/optimizer/vars");
   f.write_string_attribute("/optimizer/vars", "name", lower);
   f.write_int64("/optimizer/vars/0", opt.iterations());
-  f.write_float32("/optimizer/vars/1", {}, {static_cast<float>(opt.learning_rate())});
+  const std::size_t first = opt.learning_rate_schedule() ? 1 : 2;  // Keras keeps no learning-rate variable with a schedule
+  if (first == 2) f.write_float32("/optimizer/vars/1", {}, {static_cast<float>(opt.learning_rate())});
   const std::size_t n = opt.slot_weights(), per = static_cast<std::size_t>(opt.slots_per_weight());
   const auto& trainable = model.parameters().trainable();
   for (std::size_t i = 0; i < n; ++i)
     for (std::size_t k = 0; k < per; ++k) {
       const auto slot = opt.slot(i, static_cast<int>(k));
       std::vector<float> data(slot.data(), slot.data() + slot.size());
-      f.write_float32(cat("/optimizer/vars/", slot_variable(opt.name(), i, k, n, per)),
+      f.write_float32(cat("/optimizer/vars/", slot_variable(opt.name(), i, k, n, per, first)),
                       keras_dims(trainable[i].name, slot.rows(), slot.cols()), data);
     }
 }
@@ -515,6 +563,11 @@ template <typename Scalar>
 std::string weights_image(const Sequential<Scalar>& model, std::string_view function) {
   if (!model.built())
     throw StateError(cat(function, ": the model is not built; build it (or give its first layer an input_shape) first"));
+  for (const auto& l : model.layers())
+    if (const auto* n = dynamic_cast<const layers::Normalization<Scalar>*>(l.get()); n != nullptr && !n->has_statistics())
+      throw ValueError(cat(function, ": layer ", quote(l->name()), " (Normalization) has no statistics yet (its mean or ",
+                           "variance is NaN), which Keras would take as its mean and variance; call adapt(x) on the ",
+                           "model's layer, or give mean and variance to its constructor, before saving"));
   hdf5::File f = hdf5::File::create();
   write_variables(f, model);
   return f.image();

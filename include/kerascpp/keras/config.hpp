@@ -3,12 +3,16 @@
 // legacy `.h5` file (tf.keras 2) into layer and compile specifications, and writing a Sequential
 // as Keras 3 serializes it. Layers, optimizers and losses are found in kerascpp's registries by
 // their Keras names; an argument kerascpp does not support is refused with ValueError naming the
-// place in the file, the argument and its value. Part of the optional target kerascpp::keras_files
-// (uses nlohmann/json).
+// place in the file, the argument and its value. Optimizers (with their schedules and clipping) are
+// in keras/optimizer_config.hpp, metric objects in keras/metric_config.hpp, the shared JSON reads
+// in keras/json.hpp. Part of the optional target kerascpp::keras_files (uses nlohmann/json).
 #pragma once
 
 #include <kerascpp/core.hpp>
 #include <kerascpp/initializers.hpp>
+#include <kerascpp/keras/json.hpp>
+#include <kerascpp/keras/metric_config.hpp>
+#include <kerascpp/keras/optimizer_config.hpp>
 #include <kerascpp/layers.hpp>
 #include <kerascpp/losses.hpp>
 #include <kerascpp/metrics.hpp>
@@ -34,98 +38,13 @@
 #include <utility>
 #include <vector>
 
-namespace kerascpp::keras {
-
-using json = nlohmann::ordered_json;
-
-/// The Keras version whose file layout kerascpp writes (metadata.json's "keras_version").
-inline constexpr std::string_view written_keras_version = "3.15.0";
-
-namespace config {
-
-using kerascpp::detail::cat;
-using kerascpp::detail::join;
-using kerascpp::detail::quote;
+namespace kerascpp::keras::config {
 
 /// The Keras layer classes kerascpp reads and writes, in the order error messages list them.
 inline const std::vector<std::string>& supported_layers() {
-  static const std::vector<std::string> names{"InputLayer", "Dense", "Activation", "Dropout", "BatchNormalization"};
+  static const std::vector<std::string> names{"InputLayer", "Dense", "Activation", "Dropout", "BatchNormalization",
+                                               "Normalization"};
   return names;
-}
-
-/// Keras's `naming.to_snake_case`: "BatchNormalization" → "batch_normalization", "Dense" → "dense".
-inline std::string snake_case(std::string_view name) {
-  std::string first;  // (.)([A-Z][a-z]+) → \1_\2
-  for (std::size_t k = 0; k < name.size(); ++k) {
-    const auto c = static_cast<unsigned char>(name[k]);
-    if (k > 0 && std::isupper(c) && k + 1 < name.size() && std::islower(static_cast<unsigned char>(name[k + 1])))
-      first += '_';
-    first += name[k];
-  }
-  std::string out;  // ([a-z0-9])([A-Z]) → \1_\2, then lower case
-  for (std::size_t k = 0; k < first.size(); ++k) {
-    const auto c = static_cast<unsigned char>(first[k]);
-    if (k > 0 && std::isupper(c)) {
-      const auto p = static_cast<unsigned char>(first[k - 1]);
-      if (std::islower(p) || std::isdigit(p)) out += '_';
-    }
-    out += static_cast<char>(std::tolower(c));
-  }
-  return out;
-}
-
-/// "glorot_uniform" → "GlorotUniform".
-inline std::string camel_case(std::string_view name) {
-  std::string out;
-  bool upper = true;
-  for (const char c : name) {
-    if (c == '_') {
-      upper = true;
-      continue;
-    }
-    out += upper ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : c;
-    upper = false;
-  }
-  return out;
-}
-
-/// A JSON value shortened for a message.
-inline std::string show(const json& v) { return quote(v.dump()); }
-
-[[noreturn]] inline void unsupported(const std::string& where, std::string_view message) {
-  throw ValueError(cat(where, ": ", message));
-}
-[[noreturn]] inline void malformed(const std::string& where, std::string_view message) {
-  throw IOError(cat(where, ": ", message));
-}
-
-inline const json* find(const json& object, const std::string& key) {
-  if (!object.is_object()) return nullptr;
-  const auto it = object.find(key);
-  return it == object.end() ? nullptr : &*it;
-}
-
-inline const json& require(const json& object, const std::string& key, const std::string& where) {
-  if (!object.is_object()) malformed(where, cat("expected a JSON object, found ", show(object)));
-  const json* v = find(object, key);
-  if (v == nullptr) malformed(where, cat("missing key ", quote(key)));
-  return *v;
-}
-
-inline double number(const json& v, const std::string& where, const std::string& key) {
-  if (!v.is_number() || !std::isfinite(v.get<double>()))
-    malformed(where, cat(quote(key), " must be a number, found ", show(v)));
-  return v.get<double>();
-}
-
-inline bool boolean(const json& v, const std::string& where, const std::string& key) {
-  if (!v.is_boolean()) malformed(where, cat(quote(key), " must be true or false, found ", show(v)));
-  return v.get<bool>();
-}
-
-inline std::string text(const json& v, const std::string& where, const std::string& key) {
-  if (!v.is_string()) malformed(where, cat(quote(key), " must be a string, found ", show(v)));
-  return v.get<std::string>();
 }
 
 /// The width of a 2-D shape [null, width] (batch_shape, batch_input_shape, build_config.input_shape);
@@ -148,24 +67,6 @@ inline void check_dtype(const json& v, const std::string& where) {
   else if (v.is_null()) return;
   if (name != "float32" && name != "float64")
     unsupported(where, cat("dtype ", show(v), " is not supported; kerascpp reads float32 and float64 layers"));
-}
-
-/// A Keras serialized object's class name and config: {"class_name": ..., "config": {...}}, or a
-/// plain string (its name, with an empty config).
-struct Object {
-  std::string class_name;
-  json config = json::object();
-  bool from_string = false;
-};
-
-inline Object object(const json& v, const std::string& where, const std::string& key) {
-  if (v.is_string()) return {v.get<std::string>(), json::object(), true};
-  if (!v.is_object()) malformed(where, cat(quote(key), " must be a name or a serialized Keras object, found ", show(v)));
-  Object o;
-  o.class_name = text(require(v, "class_name", cat(where, " ", key)), where, "class_name");
-  if (const json* c = find(v, "config"); c != nullptr && !c->is_null()) o.config = *c;
-  if (const std::size_t gt = o.class_name.rfind('>'); gt != std::string::npos) o.class_name = o.class_name.substr(gt + 1);
-  return o;
 }
 
 /// The kerascpp name of an initializer argument; parameters kerascpp cannot keep are refused.
@@ -331,6 +232,38 @@ inline LayerSpec layer(const json& entry, const std::string& where) {
       r.expect(key, nullptr, "kerascpp's BatchNormalization has no such option");
     r.expect("synchronized", false, "kerascpp's BatchNormalization normalizes over its own batch");
     r.expect("renorm", false, "kerascpp's BatchNormalization has no batch renormalization");
+  } else if (spec.class_name == "Normalization") {
+    const json* axis = r.get("axis");
+    const json a = axis != nullptr && axis->is_array() && axis->size() == 1 ? (*axis)[0] : axis == nullptr ? json(-1) : *axis;
+    if (!a.is_number_integer() || (a.get<std::int64_t>() != -1 && a.get<std::int64_t>() != 1))
+      unsupported(at, cat("axis=", axis->dump(), " is not supported: kerascpp's Normalization keeps a mean and variance per ",
+                          "feature, the axis -1 (or 1) of 2-D inputs"));
+    c["axis"] = std::to_string(a.get<std::int64_t>());
+    const json* invert = r.get("invert");
+    c["invert"] = invert != nullptr && !invert->is_null() && boolean(*invert, at, "invert") ? "true" : "false";
+    const json* mean = r.get("mean");
+    const json* variance = r.get("variance");
+    const bool has_mean = mean != nullptr && !mean->is_null(), has_variance = variance != nullptr && !variance->is_null();
+    if (has_mean != has_variance)
+      malformed(at, cat("'mean' and 'variance' must be given together, found mean=", has_mean ? mean->dump() : "null",
+                        " and variance=", has_variance ? variance->dump() : "null"));
+    const auto values = [&](const json& v, const std::string& key) {  // a number, or a list of numbers
+      std::vector<std::string> items;
+      if (!v.is_array()) items.push_back(kerascpp::detail::number(number(v, at, key)));
+      else
+        for (const json& x : v) {
+          if (x.is_array())
+            unsupported(at, cat(key, "=", v.dump(), " is not supported: kerascpp's Normalization takes one value or one ",
+                                "per feature of 2-D inputs"));
+          items.push_back(kerascpp::detail::number(number(x, at, key)));
+        }
+      if (items.empty()) malformed(at, cat(quote(key), " must hold at least one value, found ", v.dump()));
+      return join(items, ",");
+    };
+    if (has_mean) {
+      c["mean"] = values(*mean, "mean");
+      c["variance"] = values(*variance, "variance");
+    }
   }
   r.finish(spec);
   return spec;
@@ -361,58 +294,6 @@ struct ModelSpec {
   std::optional<CompileSpec> compile;
 };
 
-/// Fills `out` with the keys of `defaults` read from a Keras config object (bool or number values),
-/// keeping the default where a key is absent. Returns the keys of `keras` it read.
-inline std::set<std::string> fill(Config& out, const Config& defaults, const json& keras, const std::string& where) {
-  std::set<std::string> used;
-  for (const auto& [key, fallback] : defaults) {
-    const json* v = find(keras, key);
-    used.insert(key);
-    if (v == nullptr || v->is_null()) {
-      out[key] = fallback;
-    } else if (fallback == "true" || fallback == "false") {
-      out[key] = boolean(*v, where, key) ? "true" : "false";
-    } else {
-      if (v->is_object()) unsupported(where, cat(quote(key), "=", v->dump(), " is not supported: kerascpp takes a number"));
-      out[key] = kerascpp::detail::number(number(*v, where, key));
-    }
-  }
-  return used;
-}
-
-/// The optimizer of a compile config.
-template <typename Scalar>
-void optimizer(const json& v, CompileSpec& spec, const std::string& where) {
-  const Object o = object(v, where, "optimizer");
-  const auto same = [](std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-             return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-           });
-  };
-  const auto& registry = optimizer_registry<Scalar>();
-  const auto* entry = registry.find_alias(o.class_name, same);
-  if (entry == nullptr || entry->make == nullptr)
-    unsupported(where, cat("unsupported optimizer ", quote(o.class_name), "; kerascpp supports ", join(registry.names())));
-  spec.optimizer = entry->name;
-  const std::string at = cat(where, " optimizer ", entry->name);
-  const Config defaults = entry->make()->config();
-  std::set<std::string> used = fill(spec.optimizer_config, defaults, o.config, at);
-  const auto allow = [&](const std::string& key, const json& expected, std::string_view why) {
-    used.insert(key);
-    const json* x = find(o.config, key);
-    if (x != nullptr && !x->is_null() && *x != expected) unsupported(at, cat(key, "=", x->dump(), " is not supported: ", why));
-  };
-  allow("amsgrad", false, "kerascpp's Adam has no AMSGrad variant");
-  allow("use_ema", false, "kerascpp keeps no moving average of the weights");
-  allow("decay", 0.0, "use a learning-rate callback instead");
-  allow("is_legacy_optimizer", false, "not a Keras 3 or tf.keras 2.11+ optimizer");
-  for (const char* key : {"name", "jit_compile", "ema_momentum", "ema_overwrite_frequency"}) used.insert(key);
-  if (defaults.count("weight_decay") == 0) allow("weight_decay", 0.0, "use AdamW for decoupled weight decay");
-  for (const auto& [key, x] : o.config.items())
-    if (used.count(key) == 0 && !x.is_null())
-      unsupported(at, cat("argument ", quote(key), "=", x.dump(), " is not supported by kerascpp"));
-}
-
 /// The loss of a compile config: a name or a serialized loss object.
 template <typename Scalar>
 void loss(const json& v, CompileSpec& spec, const std::string& where) {
@@ -434,132 +315,6 @@ void loss(const json& v, CompileSpec& spec, const std::string& where) {
   for (const auto& [key, x] : o.config.items())
     if (used.count(key) == 0 && !x.is_null() && x != json(false))
       unsupported(at, cat("argument ", quote(key), "=", x.dump(), " is not supported by kerascpp"));
-}
-
-/// One key of a Keras metric's get_config (after `name` and `dtype`) and how it maps to the config
-/// of kerascpp's metric. `keras_only` keys have no kerascpp counterpart: they are written with
-/// Keras's default `keras_default` and read only with that value (`why` says what kerascpp does).
-/// `none` is the kerascpp value that Keras writes as null ("-1" for every class); a kerascpp config
-/// leaves other None arguments out, and a null or absent key reads as the kerascpp default.
-struct MetricKey {
-  enum Kind { number, integer, text, numbers, keras_only };
-  std::string key;
-  Kind kind;
-  std::optional<std::string> none = std::nullopt;
-  json keras_default = nullptr;
-  std::string_view why = {};
-};
-
-/// A Keras metric class whose objects kerascpp writes and reads with their arguments: its Keras
-/// class name, the name of its entry in kerascpp's metric registry and its get_config keys in
-/// Keras's order.
-struct MetricClass {
-  std::string keras;
-  std::string entry;
-  std::vector<MetricKey> keys;
-};
-
-/// Every Keras metric class kerascpp writes and reads as an object (keras/src/metrics: the
-/// get_config of each class).
-inline const std::vector<MetricClass>& metric_classes() {
-  using K = MetricKey;
-  static const std::vector<K> counts{
-      {"thresholds", K::number},
-      {"top_k", K::keras_only, std::nullopt, nullptr, "kerascpp counts every output above the threshold (top_k=None)"},
-      {"class_id", K::integer, "-1"}};
-  static const std::vector<MetricClass> classes{
-      {"BinaryAccuracy", "binary_accuracy", {{"threshold", K::number}}},
-      {"CategoricalAccuracy", "categorical_accuracy", {}},
-      {"SparseCategoricalAccuracy", "sparse_categorical_accuracy", {}},
-      {"MeanAbsoluteError", "mean_absolute_error", {}},
-      {"MeanSquaredError", "mean_squared_error", {}},
-      {"RootMeanSquaredError", "root_mean_squared_error", {}},
-      {"AUC", "auc",
-       {{"num_thresholds", K::integer},
-        {"curve", K::text},
-        {"summation_method", K::text},
-        {"multi_label", K::keras_only, std::nullopt, false, "kerascpp's AUC treats every output as one label (multi_label=false)"},
-        {"num_labels", K::keras_only, std::nullopt, nullptr, "kerascpp's AUC has no labels to count (multi_label=false)"},
-        {"label_weights", K::keras_only, std::nullopt, nullptr, "kerascpp's AUC weighs every label alike (label_weights=None)"},
-        {"from_logits", K::keras_only, std::nullopt, false, "kerascpp's AUC takes probabilities (from_logits=false)"},
-        {"thresholds", K::numbers, ""}}},
-      {"Precision", "precision", counts},
-      {"Recall", "recall", counts},
-      {"F1Score", "f1_score", {{"average", K::text}, {"threshold", K::number}}},
-      {"FBetaScore", "fbeta_score", {{"average", K::text}, {"beta", K::number}, {"threshold", K::number}}}};
-  return classes;
-}
-
-/// The Keras class names of metric_classes(), for messages.
-inline std::string metric_class_names() {
-  std::vector<std::string> names;
-  for (const auto& c : metric_classes()) names.push_back(c.keras);
-  return join(names);
-}
-
-/// The metric class whose Keras name (`by_entry` false) or registry entry (`by_entry` true) is
-/// `name`; nullptr when there is none.
-inline const MetricClass* metric_class(std::string_view name, bool by_entry = false) {
-  for (const auto& c : metric_classes())
-    if ((by_entry ? c.entry : c.keras) == name) return &c;
-  return nullptr;
-}
-
-/// The kerascpp config of a serialized Keras metric of class `mc`, from its Keras config; a
-/// value kerascpp cannot honour is refused naming `where`, the key and the value.
-template <typename Scalar>
-Config metric_config(const MetricClass& mc, const metrics::MetricEntry<Scalar>& entry, const json& keras,
-                     const std::string& where) {
-  if (!keras.is_object()) malformed(where, cat("'config' must be a JSON object, found ", show(keras)));
-  const Config defaults = entry.get_config(*entry.make(entry.name, 1, 1));
-  Config out;
-  std::set<std::string> used{"name", "dtype"};
-  for (const MetricKey& k : mc.keys) {
-    used.insert(k.key);
-    const json* v = find(keras, k.key);
-    if (k.kind == MetricKey::keras_only) {
-      if (v != nullptr && !v->is_null() && *v != k.keras_default)
-        unsupported(where, cat(k.key, "=", v->dump(), " is not supported: ", k.why));
-      continue;
-    }
-    if (v == nullptr || v->is_null()) {
-      if (const auto d = defaults.find(k.key); d != defaults.end()) out[k.key] = d->second;
-      continue;
-    }
-    switch (k.kind) {
-      case MetricKey::number: {
-        const json* one = v;
-        if (v->is_array()) {
-          if (v->size() != 1)
-            unsupported(where, cat(k.key, "=", v->dump(), " is not supported: kerascpp's ", mc.keras,
-                                   " takes one threshold, so one value"));
-          one = &(*v)[0];
-        }
-        out[k.key] = kerascpp::detail::number(number(*one, where, k.key));
-        break;
-      }
-      case MetricKey::integer:
-        if (!v->is_number_integer()) malformed(where, cat(quote(k.key), " must be an integer, found ", show(*v)));
-        out[k.key] = std::to_string(v->get<std::int64_t>());
-        break;
-      case MetricKey::text:
-        out[k.key] = text(*v, where, k.key);
-        break;
-      case MetricKey::numbers: {
-        if (!v->is_array()) malformed(where, cat(quote(k.key), " must be a list of numbers, found ", show(*v)));
-        std::vector<std::string> items;
-        for (const json& x : *v) items.push_back(kerascpp::detail::number(number(x, where, k.key)));
-        out[k.key] = join(items, ",");
-        break;
-      }
-      case MetricKey::keras_only:
-        break;
-    }
-  }
-  for (const auto& [key, x] : keras.items())
-    if (used.count(key) == 0 && !x.is_null() && x != json(false))
-      unsupported(where, cat("argument ", quote(key), "=", x.dump(), " is not supported by kerascpp's ", mc.keras));
-  return out;
 }
 
 /// The metrics of a compile config: names, serialized metrics (objects of metric_classes() with
@@ -615,7 +370,9 @@ std::optional<CompileSpec> compile(const json& c, const std::string& where) {
   const json* opt = find(c, "optimizer");
   if (opt == nullptr) opt = find(c, "optimizer_config");
   if (opt == nullptr) malformed(where, "no optimizer");
-  optimizer<Scalar>(*opt, spec, where);
+  OptimizerSpec o = optimizer<Scalar>(*opt, where);
+  spec.optimizer = std::move(o.name);
+  spec.optimizer_config = std::move(o.config);
   loss<Scalar>(require(c, "loss", where), spec, where);
   if (const json* m = find(c, "metrics")) metrics_of<Scalar>(*m, spec, where);
   for (const char* key : {"loss_weights", "weighted_metrics"})
@@ -699,32 +456,6 @@ Sequential<Scalar> build(const ModelSpec& spec, const std::string& where) {
 // ---------------------------------------------------------------------------------------------
 // Writing.
 
-/// {"module": ..., "class_name": ..., "config": ..., "registered_name": null}, as Keras serializes.
-inline json serialized(const std::string& module, const std::string& class_name, json config) {
-  json o;
-  o["module"] = module;
-  o["class_name"] = class_name;
-  o["config"] = std::move(config);
-  o["registered_name"] = nullptr;
-  return o;
-}
-
-inline json dtype_policy() {
-  json c;
-  c["name"] = "float32";
-  return serialized("keras", "DTypePolicy", c);
-}
-
-/// A config value written back as JSON: booleans and numbers as such, anything else as text.
-inline json value(const std::string& v) {
-  if (v == "true") return true;
-  if (v == "false") return false;
-  double d = 0.0;
-  const auto [ptr, error] = std::from_chars(v.data(), v.data() + v.size(), d);
-  if (!v.empty() && error == std::errc{} && ptr == v.data() + v.size()) return d;
-  return v;
-}
-
 inline json initializer_json(const std::string& name) {
   json c = json::object();
   if (name == "random_normal") {
@@ -750,10 +481,33 @@ inline json regularizer_json(double l1, double l2) {
   return serialized("keras.regularizers", l1 != 0.0 ? "L1" : "L2", c);
 }
 
-/// A layer as Keras 3 serializes it, from its registry config; `input_width` is the width it
-/// receives (its build_config).
+/// Whether a Normalization's statistics go in its Keras config: mean and variance given to the
+/// constructor and unchanged since (its weights hold the given values), as Keras keeps a layer built
+/// with them. Otherwise they are its variables mean, variance and count, as Keras keeps an adapted
+/// layer's. (`weights()` is not const; nothing is changed.)
 template <typename Scalar>
-json layer_json(const Layer<Scalar>& layer, const Config& c, Index input_width) {
+bool statistics_in_config(layers::Normalization<Scalar>& n) {
+  const auto& mean = n.given_mean();
+  const auto& variance = n.given_variance();
+  if (mean.empty()) return false;
+  const auto w = n.weights();
+  if (w.size() != 2) return true;  // not built: the given values are its statistics
+  for (Index j = 0; j < w[0].value->cols(); ++j) {
+    const std::size_t k = mean.size() == 1 ? 0 : static_cast<std::size_t>(j);
+    if ((*w[0].value)(0, j) != static_cast<Scalar>(mean[k]) || (*w[1].value)(0, j) != static_cast<Scalar>(variance[k]))
+      return false;
+  }
+  return true;
+}
+
+/// Normalization's given mean or variance as Keras writes it: one value as a number, else a list.
+inline json values_json(const std::vector<double>& v) { return v.size() == 1 ? json(v.front()) : json(v); }
+
+/// A layer as Keras 3 serializes it, from its registry config; `input_width` is the width it
+/// receives (its build_config). (`layer` is not const for Normalization's weights(); nothing is
+/// changed.)
+template <typename Scalar>
+json layer_json(Layer<Scalar>& layer, const Config& c, Index input_width) {
   json k;
   k["name"] = layer.name();
   k["trainable"] = true;
@@ -791,6 +545,12 @@ json layer_json(const Layer<Scalar>& layer, const Config& c, Index input_width) 
     k["beta_constraint"] = nullptr;
     k["gamma_constraint"] = nullptr;
     k["synchronized"] = false;
+  } else if (auto* n = dynamic_cast<layers::Normalization<Scalar>*>(&layer)) {
+    k["axis"] = json::array({n->axis()});
+    k["invert"] = n->invert();
+    const bool given = statistics_in_config(*n);
+    k["mean"] = given ? values_json(n->given_mean()) : json(nullptr);
+    k["variance"] = given ? values_json(n->given_variance()) : json(nullptr);
   } else {
     throw ValueError(cat("keras::save_model: layer ", quote(layer.name()), " of type ", quote(type),
                          " has no Keras equivalent; Keras files can hold ", join(supported_layers())));
@@ -799,30 +559,6 @@ json layer_json(const Layer<Scalar>& layer, const Config& c, Index input_width) 
   json shape = json::array({nullptr, input_width});
   out["build_config"] = json{{"input_shape", shape}};
   return out;
-}
-
-/// The optimizer as Keras 3 serializes it.
-template <typename Scalar>
-json optimizer_json(const Optimizer<Scalar>& opt) {
-  json c;
-  std::string lower = opt.name();
-  for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  const Config own = opt.config();
-  c["name"] = lower;
-  c["learning_rate"] = opt.learning_rate();
-  c["weight_decay"] = own.count("weight_decay") != 0 ? value(own.at("weight_decay")) : json(nullptr);
-  c["clipnorm"] = nullptr;
-  c["global_clipnorm"] = nullptr;
-  c["clipvalue"] = nullptr;
-  c["use_ema"] = false;
-  c["ema_momentum"] = 0.99;
-  c["ema_overwrite_frequency"] = nullptr;
-  c["loss_scale_factor"] = nullptr;
-  c["gradient_accumulation_steps"] = nullptr;
-  for (const auto& [key, v] : own)
-    if (key != "learning_rate" && key != "weight_decay") c[key] = value(v);
-  if (opt.name() == "Adam" || opt.name() == "AdamW") c["amsgrad"] = false;
-  return serialized("keras.optimizers", opt.name(), c);
 }
 
 /// The loss: its name when it has its default arguments, else the serialized loss.
@@ -838,62 +574,6 @@ json loss_json(const Loss<Scalar>& l) {
   c["reduction"] = "sum_over_batch_size";
   for (const auto& [key, v] : own) c[key] = value(v);
   return serialized("keras.losses", camel_case(l.name()), c);
-}
-
-/// A metric as Keras 3 serializes it in compile_config: a metric given by name as that name, a
-/// metric object as {"module": "keras.metrics", "class_name", "config", ...} with every key of
-/// Keras's get_config (those kerascpp has no counterpart for at Keras's defaults).
-template <typename Scalar>
-json metric_json(const MetricSpec<Scalar>& spec) {
-  if (spec.object == nullptr) return spec.name;
-  const Metric<Scalar>& object = *spec.object;
-  const auto* entry = metrics::entry_of(object);
-  const MetricClass* mc = entry == nullptr ? nullptr : metric_class(entry->name, true);
-  if (mc == nullptr)
-    throw ValueError(cat("keras::save_model: metric object ", quote(spec.name),
-                         entry == nullptr ? std::string(" is of a class kerascpp's metric registry does not know")
-                                          : cat(" (registered as ", quote(entry->name), ") has no Keras class"),
-                         "; Keras files hold metric objects of the classes ", metric_class_names(),
-                         " and metrics by name"));
-  const Config own = entry->get_config(object);
-  json c;
-  c["name"] = object.name();
-  c["dtype"] = "float32";
-  for (const MetricKey& k : mc->keys) {
-    if (k.kind == MetricKey::keras_only) {
-      c[k.key] = k.keras_default;
-      continue;
-    }
-    const auto it = own.find(k.key);
-    if (it == own.end() || it->second == k.none) {
-      if (k.kind != MetricKey::numbers) c[k.key] = nullptr;  // Keras leaves out generated AUC thresholds
-      continue;
-    }
-    const std::string& v = it->second;
-    switch (k.kind) {
-      case MetricKey::integer:
-        c[k.key] = std::stoll(v);
-        break;
-      case MetricKey::number:
-        c[k.key] = std::stod(v);
-        break;
-      case MetricKey::numbers: {
-        json list = json::array();
-        for (std::size_t begin = 0; begin <= v.size();) {
-          const std::size_t end = std::min(v.find(',', begin), v.size());
-          list.push_back(std::stod(v.substr(begin, end - begin)));
-          begin = end + 1;
-        }
-        c[k.key] = std::move(list);
-        break;
-      }
-      case MetricKey::text:
-      case MetricKey::keras_only:
-        c[k.key] = v;
-        break;
-    }
-  }
-  return serialized("keras.metrics", mc->keras, std::move(c));
 }
 
 /// The whole config.json of a Sequential (which must be built).
@@ -939,5 +619,4 @@ json model_json(const Sequential<Scalar>& model, const std::string& name = "sequ
   return root;
 }
 
-}  // namespace config
-}  // namespace kerascpp::keras
+}  // namespace kerascpp::keras::config
