@@ -15,6 +15,7 @@
 #include <map>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -1093,6 +1094,168 @@ TEST_CASE("to_matrix<float> refuses a finite value beyond float's range, naming 
   const Matrix<float> kept = infinite.to_matrix();
   CHECK(std::isinf(kept(0, 0)));
   CHECK(std::isnan(kept(1, 0)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Looking at a frame: head, tail, shape, to_string / operator<<, describe
+
+namespace {
+
+/// `rows` joined with '\n' (no newline at the end), so that an expected text reads one line per row.
+std::string lines(const std::vector<std::string>& rows) {
+  std::string out;
+  for (std::size_t i = 0; i < rows.size(); ++i) out += (i > 0 ? "\n" : "") + rows[i];
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a frame prints as pandas' print(df): names over right-aligned columns, common decimals, NaN",
+          "[data][frame][display]") {
+  const DataFrame frame = DataFrame()
+                              .assign("a", {1.0, 2.5, -3.0})
+                              .assign("name", {"x", "", "long text"})
+                              .assign("b", std::vector<double>{0.7, std::nan(""), 0.076});
+  const std::string expected = lines({"     a       name      b",
+                                      "0  1.0          x  0.700",
+                                      "1  2.5        NaN    NaN",
+                                      "2 -3.0  long text  0.076"});
+  CHECK(frame.to_string() == expected);
+  std::ostringstream out;
+  out << frame;
+  CHECK(out.str() == expected);
+  // every value a whole number: one decimal, as pandas prints a float64 column
+  CHECK(DataFrame().assign("n", {5, 10}).to_string() == lines({"      n", "0   5.0", "1  10.0"}));
+}
+
+TEST_CASE("printing: a named index gets a line of its own, numeric labels print as pandas' index does",
+          "[data][frame][display]") {
+  const DataFrame text = DataFrame().assign("cls", {"b", "a", "b", ""});
+  CHECK(text.value_counts("cls").to_string() == lines({"     count", "cls       ", "b      2.0", "a      1.0"}));
+  // float labels keep the space of a sign when one label is negative; whole labels print as integers
+  CHECK(DataFrame().assign("v", {2.5, -1.0, 2.5}).value_counts("v").to_string() ==
+        lines({"      count", "v          ", " 2.5    2.0", "-1.0    1.0"}));
+  CHECK(DataFrame().assign("v", {3, -1, 3}).value_counts("v").to_string() ==
+        lines({"    count", "v        ", " 3    2.0", "-1    1.0"}));
+  // a sample keeps its labels (pandas' df.sample(frac=0.7, random_state=0).head(3))
+  const DataFrame wine = read_csv(data_path("red-wine.csv"));
+  CHECK(wine.sample(0.7, 0).head(3).select({"alcohol"}).to_string() ==
+        lines({"      alcohol", "1109     10.8", "1032      9.6", "1002     11.7"}));
+}
+
+TEST_CASE("printing: large and tiny numbers in scientific notation, long text cut, tabs escaped",
+          "[data][frame][display]") {
+  const DataFrame numbers = DataFrame().assign("big", {1e7, 1.5e7}).assign("huge", {1e9, 1.0}).assign("tiny", {1e-7, 1.0});
+  CHECK(numbers.to_string() == lines({"          big          huge          tiny",
+                                      "0  10000000.0  1.000000e+09  1.000000e-07",
+                                      "1  15000000.0  1.000000e+00  1.000000e+00"}));
+  const DataFrame text = DataFrame().assign("t", std::vector<std::string>{std::string(60, 'x'), "a\tb"});
+  CHECK(text.to_string() == lines({std::string(51, ' ') + "t",
+                                   "0  " + std::string(46, 'x') + "...",
+                                   "1 " + std::string(45, ' ') + " a\\tb"}));
+}
+
+TEST_CASE("printing: more than 60 rows show the first and last 5 and the shape", "[data][frame][display]") {
+  std::vector<double> halves;
+  for (int i = 0; i < 61; ++i) halves.push_back(0.5 * i);
+  const DataFrame long_frame = DataFrame().assign("x", halves);
+  CHECK(long_frame.to_string() == lines({"       x", "0    0.0", "1    0.5", "2    1.0", "3    1.5", "4    2.0",
+                                         "..   ...", "56  28.0", "57  28.5", "58  29.0", "59  29.5", "60  30.0", "",
+                                         "[61 rows x 1 columns]"}));
+  const std::string sixty = long_frame.head(60).to_string();
+  CHECK(std::count(sixty.begin(), sixty.end(), '\n') == 60);
+  CHECK(sixty.find("...") == std::string::npos);
+  const DataFrame wine = read_csv(data_path("red-wine.csv"));
+  CHECK(wine.select({"density", "pH"}).to_string() ==
+        lines({"      density    pH", "0     0.99780  3.51", "1     0.99680  3.20", "2     0.99700  3.26",
+               "3     0.99800  3.16", "4     0.99780  3.51", "...       ...   ...", "1594  0.99490  3.45",
+               "1595  0.99512  3.52", "1596  0.99574  3.42", "1597  0.99547  3.57", "1598  0.99549  3.39", "",
+               "[1599 rows x 2 columns]"}));
+  const std::string all = wine.to_string();
+  CHECK(all.substr(all.rfind('\n') + 1) == "[1599 rows x 12 columns]");
+}
+
+TEST_CASE("printing a frame without rows or columns says so, as pandas does", "[data][frame][display]") {
+  CHECK(DataFrame().to_string() == "Empty DataFrame\nColumns: []\nIndex: []");
+  const DataFrame frame = DataFrame().assign("a", std::vector<double>{std::nan(""), std::nan("")}).assign("b", {"x", "y"});
+  CHECK(frame.dropna().to_string() == "Empty DataFrame\nColumns: [a, b]\nIndex: []");
+  CHECK(frame.select({}).to_string() == "Empty DataFrame\nColumns: []\nIndex: [0, 1]");
+  CHECK(frame.take({1}).select({}).to_string() == "Empty DataFrame\nColumns: []\nIndex: [1]");
+}
+
+TEST_CASE("head and tail take pandas' rows for any n, labels kept; shape is (rows, cols)", "[data][frame]") {
+  const DataFrame frame =
+      DataFrame().assign("a", {0, 1, 2, 3, 4, 5, 6}).assign("b", {"p", "q", "r", "s", "t", "u", "v"}).take({6, 5, 4, 3, 2, 1, 0});
+  CHECK(frame.shape() == std::pair<Index, Index>{7, 2});
+  CHECK(labels_of(frame.head()) == std::vector<Index>{6, 5, 4, 3, 2});
+  CHECK(labels_of(frame.head(2)) == std::vector<Index>{6, 5});
+  CHECK(labels_of(frame.head(-2)) == std::vector<Index>{6, 5, 4, 3, 2});
+  CHECK(labels_of(frame.head(10)).size() == 7);
+  CHECK(frame.head(0).rows() == 0);
+  CHECK(frame.head(-7).rows() == 0);
+  CHECK(frame.head(-10).rows() == 0);
+  CHECK(labels_of(frame.tail()) == std::vector<Index>{4, 3, 2, 1, 0});
+  CHECK(labels_of(frame.tail(2)) == std::vector<Index>{1, 0});
+  CHECK(labels_of(frame.tail(-2)) == std::vector<Index>{4, 3, 2, 1, 0});
+  CHECK(labels_of(frame.tail(10)).size() == 7);
+  CHECK(frame.tail(0).rows() == 0);
+  CHECK(frame.tail(-10).rows() == 0);
+  CHECK(frame.tail(2).strings("b") == std::vector<std::string>{"q", "p"});
+  CHECK(frame.tail(2).numbers("a") == std::vector<double>{1, 0});
+  CHECK(frame.head(std::numeric_limits<Index>::min()).rows() == 0);
+  CHECK(frame.tail(std::numeric_limits<Index>::min()).rows() == 0);
+  CHECK(frame.tail(std::numeric_limits<Index>::max()).rows() == 7);
+  CHECK(frame.head(std::numeric_limits<Index>::max()).shape() == std::pair<Index, Index>{7, 2});
+  CHECK(DataFrame().head().shape() == std::pair<Index, Index>{0, 0});
+}
+
+TEST_CASE("describe gives count, mean, std, min, quartiles and max of the numeric columns, missing values left out",
+          "[data][frame][display]") {
+  const double nan = std::nan("");
+  const DataFrame frame = DataFrame()
+                              .assign("One", std::vector<double>{4, 6, 8, 10, nan})
+                              .assign("t", {"a", "b", "c", "d", "e"})
+                              .assign("two", std::vector<double>{1, nan, nan, nan, nan})
+                              .assign("none", std::vector<double>{nan, nan, nan, nan, nan});
+  const DataFrame summary = frame.describe();
+  CHECK(summary.columns() == std::vector<std::string>{"One", "two", "none"});
+  CHECK(std::get<std::vector<std::string>>(summary.index()) ==
+        std::vector<std::string>{"count", "mean", "std", "min", "25%", "50%", "75%", "max"});
+  // 4 values: mean 7, std sqrt(20 / 3), quartiles at positions 0.75, 1.5 and 2.25 of 4 6 8 10
+  const std::vector<double>& one = summary.numbers("One");
+  CHECK(one == std::vector<double>{4, 7, std::sqrt(20.0 / 3.0), 4, 5.5, 7, 8.5, 10});
+  const std::vector<double>& two = summary.numbers("two");
+  CHECK(two[0] == 1);
+  CHECK(std::isnan(two[2]));  // one value: no sample standard deviation
+  CHECK(two[7] == 1);
+  const std::vector<double>& none = summary.numbers("none");
+  CHECK(none[0] == 0);
+  CHECK(std::all_of(none.begin() + 1, none.end(), [](double v) { return std::isnan(v); }));
+  CHECK(summary.to_string() == lines({"             One  two  none",
+                                      "count   4.000000  1.0   0.0",
+                                      "mean    7.000000  1.0   NaN",
+                                      "std     2.581989  NaN   NaN",
+                                      "min     4.000000  1.0   NaN",
+                                      "25%     5.500000  1.0   NaN",
+                                      "50%     7.000000  1.0   NaN",
+                                      "75%     8.500000  1.0   NaN",
+                                      "max    10.000000  1.0   NaN"}));
+  // pandas' published red-wine summary (pd.read_csv("red-wine.csv").describe())
+  const DataFrame wine = read_csv(data_path("red-wine.csv"));
+  CHECK(wine.describe().select({"fixed acidity", "volatile acidity"}).to_string() ==
+        lines({"       fixed acidity  volatile acidity", "count    1599.000000       1599.000000",
+               "mean        8.319637          0.527821", "std         1.741096          0.179060",
+               "min         4.600000          0.120000", "25%         7.100000          0.390000",
+               "50%         7.900000          0.520000", "75%         9.200000          0.640000",
+               "max        15.900000          1.580000"}));
+}
+
+TEST_CASE("describe refuses a frame without a numeric column", "[data][frame][display][errors]") {
+  REQUIRE_THROWS_AS(DataFrame().describe(), ValueError);
+  REQUIRE_THROWS_WITH(DataFrame().describe(),
+                      "DataFrame.describe: expected at least one numeric column, received no columns");
+  REQUIRE_THROWS_WITH(DataFrame().assign("s", {"x"}).assign("t", {"y"}).describe(),
+                      "DataFrame.describe: expected at least one numeric column, received only text columns: s, t");
 }
 
 }  // namespace test_data

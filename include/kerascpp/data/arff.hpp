@@ -26,6 +26,7 @@
 
 #include <kerascpp/core.hpp>
 #include <kerascpp/data/csv.hpp>
+#include <kerascpp/data/parse.hpp>
 #include <kerascpp/data/table.hpp>
 
 #include <algorithm>

@@ -38,6 +38,7 @@
 #pragma once
 
 #include <kerascpp/core.hpp>
+#include <kerascpp/data/parse.hpp>
 #include <kerascpp/data/table.hpp>
 #include <kerascpp/io.hpp>
 

@@ -15,6 +15,7 @@
 
 #include <kerascpp/core.hpp>
 #include <kerascpp/data/csv.hpp>
+#include <kerascpp/data/parse.hpp>
 #include <kerascpp/py_dataset.hpp>
 
 #include <algorithm>

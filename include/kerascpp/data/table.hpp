@@ -11,25 +11,27 @@
 //
 // reads `auto train = df.sample(0.7, 0); auto valid = df.drop_rows(train);`. Every method returns a
 // new frame and leaves the original alone. Rows read from a file remember their line there, so an
-// error about a value can say where the value is.
+// error about a value can say where the value is. `std::cout << df`, `head`, `tail` and `describe`
+// show a frame as pandas does (display.hpp).
 #pragma once
 
 #include <kerascpp/core.hpp>
+#include <kerascpp/data/display.hpp>
 #include <kerascpp/data/numpy_order.hpp>
+#include <kerascpp/data/parse.hpp>
 #include <kerascpp/data/random_state.hpp>
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <functional>
 #include <iterator>
 #include <limits>
 #include <map>
+#include <ostream>
 #include <set>
 #include <string>
 #include <string_view>
-#include <system_error>
 #include <tuple>
 #include <type_traits>
 #include <unordered_map>
@@ -50,57 +52,6 @@ using kerascpp::detail::join;
 using Column = std::variant<std::vector<double>, std::vector<std::string>>;
 
 namespace detail {
-
-/// Whether a decimal numeral that std::from_chars found outside double's range is too large
-/// rather than too small: the power of ten of its first non-zero digit, plus its exponent, is
-/// positive. Counts saturate, so that no numeral, however long, overflows them.
-inline bool decimal_overflows(std::string_view text) {
-  constexpr long long limit = 1LL << 40;
-  const auto digit = [&](std::size_t k) { return k < text.size() && text[k] >= '0' && text[k] <= '9'; };
-  std::size_t k = text.empty() || (text[0] != '-' && text[0] != '+') ? 0 : 1;
-  long long order = 0;
-  bool significant = false;
-  for (; digit(k); ++k) {
-    if (significant || text[k] != '0') {
-      significant = true;
-      order = std::min(order + 1, limit);
-    }
-  }
-  if (k < text.size() && text[k] == '.') {
-    for (++k; digit(k); ++k) {
-      if (!significant && text[k] == '0') order = std::max(order - 1, -limit);
-      else significant = true;
-    }
-  }
-  long long exponent = 0;
-  if (k < text.size() && (text[k] == 'e' || text[k] == 'E')) {
-    ++k;
-    const bool negative = k < text.size() && text[k] == '-';
-    if (k < text.size() && (text[k] == '-' || text[k] == '+')) ++k;
-    for (; digit(k); ++k) exponent = std::min(exponent * 10 + (text[k] - '0'), limit);
-    if (negative) exponent = -exponent;
-  }
-  return order + exponent > 0;
-}
-
-/// Parses the whole of `text` as a decimal number (`-5e-04`, `1`, `0.0`, `.5`, `inf`), ignoring
-/// surrounding spaces and tabs and accepting a leading '+'. Locale-independent. A number beyond
-/// double's range reads as pandas reads it: ±inf when too large (`1e400`), ±0 when too small (`1e-400`).
-inline bool parse_number(std::string_view text, double& value) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  if (text.size() > 1 && text.front() == '+' && text[1] != '-' && text[1] != '+') text.remove_prefix(1);
-  if (text.empty()) return false;
-  const char* end = text.data() + text.size();
-  const auto [ptr, error] = std::from_chars(text.data(), end, value, std::chars_format::general);
-  if (ptr != end) return false;
-  if (error == std::errc::result_out_of_range) {
-    const double magnitude = decimal_overflows(text) ? std::numeric_limits<double>::infinity() : 0.0;
-    value = text.front() == '-' ? -magnitude : magnitude;
-    return true;
-  }
-  return error == std::errc{};
-}
 
 /// Rounds to the nearest integer, halves to the even neighbour: Python's `round(x)` on a float.
 inline double round_half_even(double x) {
@@ -152,6 +103,9 @@ class DataFrame {
 
   /// The number of columns, the index not counted.
   Index cols() const { return static_cast<Index>(names_.size()); }
+
+  /// (rows(), cols()) (pandas `df.shape`).
+  std::pair<Index, Index> shape() const { return {rows_, cols()}; }
 
   /// The column names in order (pandas `df.columns`).
   const std::vector<std::string>& columns() const { return names_; }
@@ -358,6 +312,15 @@ class DataFrame {
     return out;
   }
 
+  /// The first `n` rows, labels kept (pandas `df.head(n)`): all rows if `n` >= rows(), all but the
+  /// last -n if `n` is negative.
+  DataFrame head(Index n = 5) const { return rows_between(0, n < 0 ? std::max<Index>(rows_ + n, 0) : std::min(n, rows_)); }
+
+  /// The last `n` rows, labels kept (pandas `df.tail(n)`): all but the first -n if `n` is negative.
+  DataFrame tail(Index n = 5) const {
+    return rows_between(n < 0 ? (n < -rows_ ? rows_ : -n) : std::max<Index>(rows_ - n, 0), rows_);
+  }
+
   /// A random `frac` of the rows, chosen and ordered exactly as pandas'
   /// `df.sample(frac=frac, random_state=random_state)` (legacy numpy `RandomState`), labels kept.
   /// The row count is round(frac * rows()), halves rounded to even as Python does.
@@ -400,6 +363,28 @@ class DataFrame {
                       columns_[position(name, "DataFrame.value_counts")]);
   }
 
+  /// count, mean, std (n - 1), min, 25%, 50%, 75% and max of each numeric column without its
+  /// missing values (pandas `df.describe()`): a frame with those row labels (display.hpp). Throws
+  /// if no column is numeric.
+  DataFrame describe() const {
+    DataFrame out;
+    out.rows_ = 8;
+    out.index_ = detail::describe_labels();
+    for (std::size_t j = 0; j < names_.size(); ++j)
+      if (const auto* values = std::get_if<std::vector<double>>(&columns_[j]))
+        out.push_column(names_[j], detail::describe_values(*values));
+    if (out.names_.empty())
+      detail::fail("DataFrame.describe: expected at least one numeric column, received ",
+                   names_.empty() ? std::string("no columns") : detail::cat("only text columns: ", detail::join(names_)));
+    return out;
+  }
+
+  /// The frame as pandas' `print(df)` shows it (display.hpp); no newline at the end.
+  std::string to_string() const { return detail::frame_text(names_, columns_, index_, index_name_, rows_); }
+
+  /// Writes `frame.to_string()`.
+  friend std::ostream& operator<<(std::ostream& out, const DataFrame& frame) { return out << frame.to_string(); }
+
   /// All columns as a matrix, rows are samples (pandas `df.to_numpy()`). Throws if a column holds
   /// text, naming the column and its first non-numeric value with its line in the file.
   template <typename Scalar = float>
@@ -436,6 +421,13 @@ class DataFrame {
       }
     }
     return out;
+  }
+
+  /// The rows at positions `begin` to `end` - 1, labels kept.
+  DataFrame rows_between(Index begin, Index end) const {
+    std::vector<Index> positions;
+    for (Index i = begin; i < end; ++i) positions.push_back(i);
+    return take(positions);
   }
 
   /// A frame with this frame's rows (index, lines, source) and no columns yet.
