@@ -1183,7 +1183,7 @@ TEST_CASE("printing a frame without rows or columns says so, as pandas does", "[
   CHECK(frame.take({1}).select({}).to_string() == "Empty DataFrame\nColumns: []\nIndex: [1]");
 }
 
-TEST_CASE("head and tail take pandas' rows for any n, labels kept; shape is (rows, cols)", "[data][frame]") {
+TEST_CASE("head and tail take pandas' rows for any n with their labels and shape is rows by cols", "[data][frame]") {
   const DataFrame frame =
       DataFrame().assign("a", {0, 1, 2, 3, 4, 5, 6}).assign("b", {"p", "q", "r", "s", "t", "u", "v"}).take({6, 5, 4, 3, 2, 1, 0});
   CHECK(frame.shape() == std::pair<Index, Index>{7, 2});
