@@ -117,9 +117,18 @@ std::unique_ptr<Metric<Scalar>> make_metric(const MetricRecord& rec, std::size_t
 }
 
 /// The optimizer's config: its arguments, its current learning rate written exactly (or its
-/// learning-rate schedule) and its gradient clipping (Optimizer::full_config).
+/// learning-rate schedule) and its gradient clipping (Optimizer::full_config). A schedule must be
+/// of a registered class, or load_model could not read the file back.
 template <typename Scalar>
 Config optimizer_config(const OptimizerEntry<Scalar>& entry, const Optimizer<Scalar>& optimizer) {
+  if (const auto& schedule = optimizer.learning_rate_schedule()) {
+    const auto& schedules = optimizers::schedules::registry();
+    const auto* known = schedules.find(schedule->name(), *schedule);
+    if (known == nullptr || known->from_config == nullptr)
+      throw ValueError(cat("save_model: cannot save the learning-rate schedule ", quote(schedule->name()), " of optimizer ",
+                           quote(optimizer.name()), ": only registered schedules (", join(schedules.names()),
+                           ") can be saved; register its class with optimizers::schedules::registry().add(...)"));
+  }
   return entry.get_config(optimizer);
 }
 
