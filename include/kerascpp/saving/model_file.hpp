@@ -170,6 +170,7 @@ bool writes_files(const Sequential<Scalar>& model) {
 /// a type it does not know), before anything is written.
 template <typename Scalar>
 std::string encode_model(const Sequential<Scalar>& model) {
+  model.require_usable("save_model");
   detail::dtype_of<Scalar>();
   using detail::cat;
   using detail::quote;
@@ -262,6 +263,7 @@ std::string encode_model(const Sequential<Scalar>& model) {
 /// The bytes `save_weights` writes: every layer's type, name and weights.
 template <typename Scalar>
 std::string encode_weights(const Sequential<Scalar>& model) {
+  model.require_usable("save_weights");
   detail::dtype_of<Scalar>();
   detail::Writer w(FileKind::weights);
   detail::write_weights_section(w, model, "save_weights");
@@ -435,6 +437,7 @@ Sequential<Scalar> decode_model(std::string_view bytes, std::string_view source 
 /// first mismatch. An unbuilt model is built for the recorded input width first.
 template <typename Scalar>
 void decode_weights_into(Sequential<Scalar>& model, std::string_view bytes, std::string_view source = "<bytes>") {
+  model.require_usable("load_weights");
   detail::dtype_of<Scalar>();
   using detail::cat;
   using detail::quote;
