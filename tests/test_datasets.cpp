@@ -251,6 +251,8 @@ TEST_CASE("bad datasets and options get clear errors", "[datasets][errors]") {
              Contains("CsvDataset: batch_size must be positive, received batch_size=0"));
   CHECK_THAT(thrown_message<keras::ValueError>([&] { CsvDataset<float>(path, {}); }),
              Contains("label_columns must name the target column(s)"));
+  CHECK_THAT(thrown_message<keras::ValueError>([&] { CsvDataset<float>(path, {.label_columns = {"t", "a", "t"}}); }),
+             Contains("CsvDataset: label_columns holds 't' twice (positions 0 and 2); the names must all differ"));
   CHECK_THAT(thrown_message<keras::ValueError>([&] {
                CsvDataset<float>(path, {.label_columns = {"t"}, .shuffle_buffer = -1});
              }),

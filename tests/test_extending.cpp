@@ -65,6 +65,86 @@ void check_save_load_resume(Sequential<Scalar>& model, const RowMatrix<Scalar>& 
   for (std::size_t k = 0; k < a.size(); ++k) CHECK(identical(a[k], b[k]));
 }
 
+
+/// How a Misshapen layer breaks the layer contract.
+struct Fault {
+  Index forward_rows = 0, forward_cols = 0;    // added to the shape forward returns
+  Index backward_rows = 0, backward_cols = 0;  // added to the shape backward returns
+  bool forward_empty = false, backward_empty = false, logits_empty = false;
+  Index weight_rows = 2, weight_cols = 3, grad_rows = 2, grad_cols = 3;
+  bool null_value = false, null_clone = false;
+};
+
+/// A layer y = x·0 + 0.5 with one trainable (2 × 3) weight it does not use, which breaks the layer
+/// contract as `fault` says: the engine must refuse it before it touches memory the layer lacks.
+template <typename Scalar = float>
+class Misshapen : public Layer<Scalar> {
+ public:
+  explicit Misshapen(Fault fault, Activation last = Activation::linear) : fault_(fault), last_(last) {}
+  std::string type() const override { return "Misshapen"; }
+  std::string name_prefix() const override { return "misshapen"; }
+  std::unique_ptr<Layer<Scalar>> clone() const override {
+    if (fault_.null_clone) return nullptr;
+    return std::make_unique<Misshapen>(*this);
+  }
+  Config config() const override { return {}; }
+  Index output_width() const override { return this->input_width_; }
+  Activation final_activation() const override { return last_; }
+
+  ConstMatrixView<Scalar> forward(ConstMatrixView<Scalar> x, bool) override {
+    rows_ = x.rows();
+    if (fault_.forward_empty) return this->empty_view();
+    auto y = y_.view(x.rows() + fault_.forward_rows, x.cols() + fault_.forward_cols);
+    y.setConstant(Scalar(0.5));
+    return as_const(y);
+  }
+  ConstMatrixView<Scalar> backward(ConstMatrixView<Scalar> dy, bool need_input_grad, bool) override {
+    this->require_forward(rows_);
+    grad_.setZero();
+    if (!need_input_grad || fault_.backward_empty) return this->empty_view();
+    auto dx = dx_.view(dy.rows() + fault_.backward_rows, this->input_width_ + fault_.backward_cols);
+    dx.setZero();
+    return as_const(dx);
+  }
+  ConstMatrixView<Scalar> logits() const override { return this->empty_view(); }
+  std::vector<Weight<Scalar>> weights() override {
+    if (!this->built_) return {};
+    return {{"w", fault_.null_value ? nullptr : &w_, &grad_}};
+  }
+
+ protected:
+  void build_weights(Rng&) override {
+    w_.resize(fault_.weight_rows, fault_.weight_cols);
+    grad_.resize(fault_.grad_rows, fault_.grad_cols);
+  }
+
+ private:
+  Fault fault_;
+  Activation last_;
+  Param<Scalar> w_, grad_;
+  Buffer<Scalar> y_, dx_;
+  Index rows_ = -1;
+};
+
+/// Fits Dense(width) → Misshapen(fault) → Dense(1) (or, with a final sigmoid, Dense(width) →
+/// Misshapen and binary cross-entropy) for one epoch on `rows` rows in one batch.
+void fit_once(Fault fault, Index rows = 16, Index width = 4, Activation last = Activation::linear) {
+  Sequential<float> model;
+  model.add(layers::Dense<float>(width, "linear", input_shape{width}));
+  model.add(Misshapen<float>(fault, last));
+  const bool fused = last != Activation::linear;
+  if (!fused) model.add(layers::Dense<float>(1));
+  model.compile("sgd", fused ? "binary_crossentropy" : "mse");
+  const RowMatrix<float> x = RowMatrix<float>::Constant(rows, width, 0.5f);
+  const RowMatrix<float> y = RowMatrix<float>::Constant(rows, fused ? width : 1, 1.0f);
+  model.fit(x, y, {.batch_size = rows, .epochs = 1, .verbose = 0});
+}
+
+/// The ValueError message of fit_once.
+std::string fit_message(Fault fault, Index rows = 16, Index width = 4, Activation last = Activation::linear) {
+  return kerascpp_test::thrown_message<ValueError>([&] { fit_once(fault, rows, width, last); });
+}
+
 }  // namespace
 
 TEST_CASE("extending.md layer: PReLU computes max(x, 0) + alpha*min(x, 0)", "[extending][layer]") {
@@ -429,6 +509,64 @@ TEST_CASE("extending.md usage: a model built from all four extensions trains, sa
   untrained.set_seed(1);
   untrained.compile(myproject::Adamax(0.01), myproject::MeanSquaredLogarithmicError());
   CHECK(loaded.evaluate(x, y).at("loss") < 0.2 * untrained.evaluate(x, y).at("loss"));
+}
+
+TEST_CASE("a layer whose forward, backward or logits returns the wrong shape is refused, naming the layer and both shapes",
+          "[extending][misuse]") {
+  Fault fault;
+  fault.forward_rows = -1;
+  CHECK_THAT(fit_message(fault), Contains("misshapen (Misshapen): forward returned a matrix of shape (15, 4); expected "
+                                          "shape (16, 4) (the batch's 16 rows and the layer's output_width())"));
+  fault = {};
+  fault.forward_cols = 2;
+  CHECK_THAT(fit_message(fault), Contains("forward returned a matrix of shape (16, 6); expected shape (16, 4)"));
+  fault = {};
+  fault.forward_empty = true;
+  CHECK_THAT(fit_message(fault), Contains("forward returned an empty view; expected shape (16, 4)"));
+  fault = {};
+  fault.backward_cols = -1;
+  CHECK_THAT(fit_message(fault), Contains("misshapen (Misshapen): backward returned a matrix of shape (16, 3); expected "
+                                          "shape (16, 4) (the batch's 16 rows and the layer's input width)"));
+  fault = {};
+  fault.backward_rows = 2;
+  CHECK_THAT(fit_message(fault), Contains("backward returned a matrix of shape (18, 4)"));
+  fault = {};
+  fault.backward_empty = true;
+  CHECK_THAT(fit_message(fault), Contains("backward returned an empty view; expected shape (16, 4)"));
+  // A final sigmoid fused with binary cross-entropy: the loss reads logits(), which this layer left empty.
+  CHECK_THAT(fit_message(Fault{}, 16, 4, Activation::sigmoid),
+             Contains("misshapen (Misshapen): logits returned an empty view; expected shape (16, 4)"));
+  // Threads that split a batch run the same checks on their copies.
+  kerascpp::set_num_threads(2);
+  fault = {};
+  fault.forward_rows = -1;
+  const std::string threaded = fit_message(fault, 512, 64);
+  kerascpp::set_num_threads(1);
+  CHECK_THAT(threaded, Contains("forward returned a matrix of shape (255, 64); expected shape (256, 64)"));
+}
+
+TEST_CASE("a layer that declares a weight badly or cannot be copied is refused, naming the layer and the weight",
+          "[extending][misuse]") {
+  Fault fault;
+  fault.weight_rows = -2;
+  CHECK_THAT(fit_message(fault), Contains("misshapen (input width 4): weight shape must be non-negative, received shape (-2, 3)"));
+  fault = {};
+  fault.grad_rows = 7;
+  CHECK_THAT(fit_message(fault), Contains("misshapen (Misshapen): weight 'w' has shape (2, 3) but its gradient has shape "
+                                          "(7, 3); expected a gradient of the weight's shape"));
+  fault = {};
+  fault.null_value = true;
+  CHECK_THAT(fit_message(fault), Contains("misshapen (Misshapen): weight 'w' has a null value pointer"));
+  fault = {};
+  fault.weight_rows = 0;  // an empty weight is allowed: nothing to train
+  fault.grad_rows = 0;
+  CHECK_NOTHROW(fit_once(fault));
+  fault = {};
+  fault.null_clone = true;
+  kerascpp::set_num_threads(2);
+  const std::string threaded = fit_message(fault, 512, 64);
+  kerascpp::set_num_threads(1);
+  CHECK_THAT(threaded, Contains("misshapen (Misshapen): clone() returned a null pointer; expected a copy of the layer"));
 }
 
 }  // namespace test_extending

@@ -1161,6 +1161,53 @@ TEST_CASE("save_model writes an adapted Normalization, a schedule and clipping f
   CHECK(k::keras::load_model<float>(file).predict(t.x) == predicted);
 }
 
+TEST_CASE("save_model and save_weights refuse what a Keras file would not hold faithfully, before anything is written",
+          "[keras_files][errors]") {
+  const kerascpp_test::ScratchFolder scratch;
+  const fs::path file = scratch.path() / "m.keras", weights = scratch.path() / "m.weights.h5";
+  const auto nothing_written = [&] { return !fs::exists(file) && !fs::exists(weights); };
+  const auto dense = [](const k::optimizers::LearningRate& rate, k::optimizers::GradientClipping clipping = {}) {
+    k::Sequential<float> model{k::layers::Dense<float>(2, "linear", k::input_shape{3})};
+    model.compile(k::optimizers::SGD<float>(rate, 0.0, false, clipping), "mse");
+    return model;
+  };
+  SECTION("a weight beyond float32 (Keras files hold float32)") {
+    k::Sequential<double> model{k::layers::Dense<double>(1, "linear", k::input_shape{2})};
+    model.set_weights({k::Matrix<double>::Constant(2, 1, 1e300), k::Matrix<double>::Zero(1, 1)});
+    CHECK_THAT(thrown_message<k::ValueError>([&] { k::keras::save_model(model, file); }),
+               Contains("keras::save_model: layer 0 'dense' weight 'kernel' holds 1e+300 at element 0, beyond the range of "
+                        "float32 (largest magnitude 3.40282346638529e+38)"));
+    CHECK_THAT(thrown_message<k::ValueError>([&] { k::keras::save_weights(model, weights); }),
+               Contains("keras::save_weights: layer 0 'dense' weight 'kernel' holds 1e+300"));
+    model.set_weights({k::Matrix<double>::Constant(2, 1, 3e38), k::Matrix<double>::Zero(1, 1)});  // within float32
+    k::keras::save_model(model, file);
+    CHECK(k::keras::load_model<double>(file).get_weights()[0](0, 0) == static_cast<double>(3e38f));
+    fs::remove(file);
+  }
+  SECTION("a name Keras 3 would not read as what is written") {
+    const auto model = dense(0.1);
+    CHECK_THAT(thrown_message<k::ValueError>([&] { k::keras::save_model(model, scratch.path() / "m.h5"); }),
+               Contains("keras::save_model: '") && Contains("m.h5' does not end in .keras"));
+    CHECK_THAT(thrown_message<k::ValueError>([&] { k::keras::save_weights(model, scratch.path() / "m.keras"); }),
+               Contains("keras::save_weights: '") && Contains("m.keras' does not end in .weights.h5"));
+    CHECK_THROWS_AS(k::keras::save_weights(model, scratch.path() / ".weights.h5"), k::ValueError);
+    CHECK(fs::is_empty(scratch.path()));
+  }
+  SECTION("a moved-from model") {
+    auto model = dense(0.1);
+    k::keras::save_weights(model, weights);
+    auto moved = std::move(model);
+    CHECK_THAT(thrown_message<k::StateError>([&] { k::keras::save_model(model, file); }),
+               Contains("keras::save_model: this model was moved from"));
+    CHECK_THAT(thrown_message<k::StateError>([&] { k::keras::load_weights(model, weights); }),
+               Contains("keras::load_weights: this model was moved from"));
+    fs::remove(weights);
+    CHECK_THAT(thrown_message<k::StateError>([&] { k::keras::save_weights(model, weights); }),
+               Contains("keras::save_weights: this model was moved from"));
+  }
+  CHECK(nothing_written());
+}
+
 }  // namespace test_keras_files
 
 #endif  // KERASCPP_TEST_KERAS_FILES

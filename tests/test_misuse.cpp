@@ -3,11 +3,13 @@
 // weights that are NaN or negative on every path that takes them, indices out of range.
 // docs/errors.md lists each case with the test below that checks it.
 #include "gradient_check.hpp"
+#include "scratch_folder.hpp"
 
 #include <catch2/catch.hpp>
 #include <kerascpp/kerascpp.hpp>
 
 #include <cmath>
+#include <filesystem>
 #include <functional>
 #include <limits>
 #include <memory>
@@ -184,6 +186,11 @@ TEST_CASE("A moved-from model refuses every use with a StateError", "[misuse][mo
   auto model = small_model();
   keras::Sequential<float> moved(std::move(model));
   CHECK(moved.predict(x).rows() == 16);
+  CHECK(!model.built());  // the accessors that do not throw describe an empty model
+  CHECK(model.size() == 0);
+  CHECK(model.input_width() == 0);
+  kerascpp_test::ScratchFolder folder;
+  moved.save_weights(folder.path() / "saved.kcpp");
   const std::function<void()> uses[] = {
       [&] { model.fit(x, y, {.verbose = 0}); },
       [&] { model.evaluate(x, y); },
@@ -196,8 +203,13 @@ TEST_CASE("A moved-from model refuses every use with a StateError", "[misuse][mo
       [&] { (void)model.layer(0); },
       [&] { model.summary(); },
       [&] { model.build(3); },
+      [&] { model.save(folder.path() / "m.kcpp"); },
+      [&] { model.save_weights(folder.path() / "w.kcpp"); },
+      [&] { model.load_weights(folder.path() / "saved.kcpp"); },
   };
   for (const auto& use : uses) CHECK_THAT(thrown_message<keras::StateError>(use), Contains("model was moved from"));
+  CHECK(!std::filesystem::exists(folder.path() / "m.kcpp"));  // save wrote nothing
+  CHECK(!std::filesystem::exists(folder.path() / "w.kcpp"));
   // Assigning a new model makes it usable again.
   model = small_model();
   CHECK(model.predict(x).rows() == 16);

@@ -159,6 +159,16 @@ TEST_CASE("registering a name twice for another type is an error, the same type 
   CHECK(*layer_registry<float>().find("Scale")->type == typeid(Scale<float>));
 }
 
+TEST_CASE("registering a type under an empty name is an error, and the registry keeps no such entry", "[registry][errors]") {
+  const std::size_t before = layer_registry<float>().entries().size();
+  const std::string message =
+      kerascpp_test::thrown_message<ValueError>([] { register_layer<layers::Activation, layers::ActivationCodec>(""); });
+  CHECK_THAT(message, Contains("registry: cannot register type") && Contains("under an empty name"));
+  CHECK(layer_registry<float>().entries().size() == before);
+  CHECK(layer_registry<float>().find("") == nullptr);
+  CHECK_THROWS_AS((register_loss<losses::MeanSquaredError, losses::MeanSquaredErrorCodec>("")), ValueError);
+}
+
 TEST_CASE("a layer whose class is not the one registered under its type name cannot be saved", "[registry][errors]") {
   Sequential<double> model;
   model.add(layers::Dense<double>(2, "linear", input_shape{2}));

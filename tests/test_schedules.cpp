@@ -12,6 +12,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <numbers>
 #include <string>
@@ -268,6 +269,51 @@ TEST_CASE("a scheduled optimizer saves and loads with its schedule and continues
     loaded.fit(x, y, {.batch_size = 8, .epochs = 2, .verbose = 0});
     CHECK(identical(loaded.predict(x), model.predict(x)));
   }
+}
+
+/// A schedule of the program's own, not registered: 0.01 for the first `steps` steps, then `late`.
+class Jump : public schedules::LearningRateSchedule {
+ public:
+  Jump(std::int64_t steps, double late) : steps_(steps), late_(late) {}
+  double operator()(std::int64_t step) const override { return step < steps_ ? 0.01 : late_; }
+  std::string name() const override { return "Jump"; }
+  Config config() const override { return {}; }
+
+ private:
+  std::int64_t steps_;
+  double late_;
+};
+
+TEST_CASE("a schedule's rate beyond the model's float at run time is refused before the step", "[schedules][errors]") {
+  const RowMatrix<float> x = RowMatrix<float>::Constant(8, 1, 0.5f), y = RowMatrix<float>::Constant(8, 1, 1.0f);
+  const auto fit_with = [&](const optimizers::LearningRate& rate) {
+    Sequential<float> model;
+    model.add(layers::Dense<float>(1, "linear", input_shape{1}));
+    model.compile(optimizers::SGD<float>(rate), "mse");
+    model.fit(x, y, {.batch_size = 4, .epochs = 2, .verbose = 0});
+    return model.get_weights()[0](0, 0);
+  };
+  CHECK_THAT(thrown_message<ValueError>([&] { fit_with(schedules::ExponentialDecay(1e300, 10, 0.5)); }),
+             Contains("SGD: the learning-rate schedule ExponentialDecay returned 1e+300 at step 0; expected a finite "
+                      "non-negative learning rate within the model's float (at most 3.40282346638529e+38)"));
+  CHECK_THAT(thrown_message<ValueError>([&] { fit_with(schedules::PiecewiseConstantDecay({1}, {0.01, 1e39})); }),
+             Contains("returned 1e+39 at step 2"));
+  CHECK_THAT(thrown_message<ValueError>([&] { fit_with(Jump(3, 1e300)); }), Contains("Jump returned 1e+300 at step 3"));
+  CHECK(std::isfinite(fit_with(Jump(3, 0.02))));
+  // double holds the same rates.
+  Sequential<double> model = linear_model(optimizers::SGD<double>(schedules::ExponentialDecay(1e300, 10, 0.5)), 0.0);
+  CHECK_NOTHROW(model.train_on_batch(RowMatrix<double>::Constant(1, 1, 0.0), RowMatrix<double>::Constant(1, 1, 0.0)));
+}
+
+TEST_CASE("saving an optimizer whose schedule is not registered is refused and writes nothing", "[schedules][saving][errors]") {
+  Sequential<double> model = linear_model(optimizers::SGD<double>(Jump(3, 0.02)), 0.5);
+  kerascpp_test::ScratchFolder folder;
+  CHECK_THAT(thrown_message<ValueError>([&] { model.save(folder.path() / "m.kcpp"); }),
+             Contains("save_model: cannot save the learning-rate schedule 'Jump' of optimizer 'SGD': only registered "
+                      "schedules (ExponentialDecay, CosineDecay, PiecewiseConstantDecay, InverseTimeDecay, "
+                      "PolynomialDecay) can be saved"));
+  CHECK(!std::filesystem::exists(folder.path() / "m.kcpp"));
+  CHECK_NOTHROW(model.save_weights(folder.path() / "w.kcpp"));  // weights alone hold no optimizer
 }
 
 TEST_CASE("a constant learning rate saves as before: no new keys", "[schedules][saving]") {

@@ -33,10 +33,12 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <ctime>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -518,7 +520,15 @@ inline std::map<std::string, std::string> archive_entries(std::string_view bytes
 /// Writes the layers' variables, the root `vars` group and, for a compiled model, the optimizer's
 /// variables, as Keras 3 lays them out.
 template <typename Scalar>
-void write_variables(hdf5::File& f, const Sequential<Scalar>& model) {
+void write_variables(hdf5::File& f, const Sequential<Scalar>& model, std::string_view function) {
+  const auto float32 = [&](const Scalar* v, Index n, const std::string& what) {  // Keras files hold float32
+    for (Index i = 0; i < n; ++i)
+      if (std::isfinite(static_cast<double>(v[i])) && !std::isfinite(static_cast<float>(v[i])))
+        throw ValueError(cat(function, ": ", what, " holds ", static_cast<double>(v[i]), " at element ", i,
+                             ", beyond the range of float32 (largest magnitude ", std::numeric_limits<float>::max(),
+                             "), in which Keras files hold it"));
+    return std::vector<float>(v, v + n);
+  };
   f.make_group("/vars");
   f.write_string_attribute("/vars", "name", "sequential");
   const auto paths = layer_paths(model);
@@ -533,7 +543,8 @@ void write_variables(hdf5::File& f, const Sequential<Scalar>& model) {
     std::stable_partition(weights.begin(), weights.end(), [](const Weight<Scalar>& w) { return w.trainable(); });
     for (std::size_t k = 0; k < weights.size(); ++k) {
       const auto& v = *weights[k].value;
-      std::vector<float> data(v.data(), v.data() + v.size());
+      const auto data =
+          float32(v.data(), v.size(), cat("layer ", i, " ", quote(l.name()), " weight ", quote(weights[k].name)));
       f.write_float32(cat(group, "/", k), keras_dims(weights[k].name, v.rows(), v.cols()), data);
     }
     if (normalization != nullptr) f.write_int64(cat(group, "/", weights.size()), 0);  // Keras's count, which Keras 3 leaves at 0
@@ -552,15 +563,26 @@ void write_variables(hdf5::File& f, const Sequential<Scalar>& model) {
   for (std::size_t i = 0; i < n; ++i)
     for (std::size_t k = 0; k < per; ++k) {
       const auto slot = opt.slot(i, static_cast<int>(k));
-      std::vector<float> data(slot.data(), slot.data() + slot.size());
+      const auto data = float32(slot.data(), slot.size(), cat(opt.name(), " slot ", k, " of trainable weight ", i));
       f.write_float32(cat("/optimizer/vars/", slot_variable(opt.name(), i, k, n, per, first)),
                       keras_dims(trainable[i].name, slot.rows(), slot.cols()), data);
     }
 }
 
+/// Throws ValueError unless the file name of `path` ends in `ending`, the name under which Keras 3
+/// reads what `function` writes (`what`), before anything is written.
+inline void check_extension(const std::filesystem::path& path, std::string_view function, std::string_view ending,
+                            std::string_view what) {
+  const std::string name = path.filename().string();
+  if (name.size() > ending.size() && name.ends_with(ending)) return;
+  throw ValueError(cat(function, ": ", io::detail::quoted(path), " does not end in ", ending, "; Keras 3 reads ", what,
+                       " only from a file named so, expected a path such as 'model", ending, "'"));
+}
+
 /// The bytes of model.weights.h5 for `model`.
 template <typename Scalar>
 std::string weights_image(const Sequential<Scalar>& model, std::string_view function) {
+  model.require_usable(std::string(function).c_str());
   if (!model.built())
     throw StateError(cat(function, ": the model is not built; build it (or give its first layer an input_shape) first"));
   for (const auto& l : model.layers())
@@ -569,7 +591,7 @@ std::string weights_image(const Sequential<Scalar>& model, std::string_view func
                            "variance is NaN), which Keras would take as its mean and variance; call adapt(x) on the ",
                            "model's layer, or give mean and variance to its constructor, before saving"));
   hdf5::File f = hdf5::File::create();
-  write_variables(f, model);
+  write_variables(f, model, function);
   return f.image();
 }
 
@@ -617,6 +639,7 @@ Sequential<Scalar> decode_model(std::string_view bytes) {
 /// what `load_weights` runs on a file's content.
 template <typename Scalar>
 void decode_weights_into(Sequential<Scalar>& model, std::string_view bytes) {
+  model.require_usable("keras::load_weights");
   if (bytes.substr(0, 2) == "PK") {
     const auto entries = detail::archive_entries(bytes);
     const hdf5::File f = detail::open_h5(entries.at("model.weights.h5"), "model.weights.h5");
@@ -660,6 +683,7 @@ template <typename Scalar>
 void save_model(const Sequential<Scalar>& model, const std::filesystem::path& path) {
   constexpr std::string_view function = "keras::save_model";
   io::check_path(path, function);
+  detail::check_extension(path, function, ".keras", "the .keras archive (a .h5 name is Keras's legacy HDF5 format)");
   if (!serialization::detail::writes_files(model)) return;
   const std::string weights = detail::weights_image(model, function);
   const std::string config_json = config::model_json(model).dump();
@@ -682,6 +706,7 @@ void save_model(const Sequential<Scalar>& model, const std::filesystem::path& pa
 template <typename Scalar>
 void save_weights(const Sequential<Scalar>& model, const std::filesystem::path& path) {
   io::check_path(path, "keras::save_weights");
+  detail::check_extension(path, "keras::save_weights", ".weights.h5", "weights");
   if (!serialization::detail::writes_files(model)) return;
   io::write_file_atomically(path, detail::weights_image(model, "keras::save_weights"));
 }

@@ -354,6 +354,9 @@ class Registry {
 
  private:
   bool is_new(const Entry& entry) const {
+    if (entry.name.empty())
+      detail::fail("registry: cannot register type ", entry.type->name(), " under an empty name; expected the name files "
+                   "and compile use for it, received ''");
     for (const auto& e : entries_) {
       if (e.name != entry.name) continue;
       if (*e.type == *entry.type) return false;

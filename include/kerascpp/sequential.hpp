@@ -108,6 +108,10 @@ class Sequential : public ModelInterface<Scalar> {
   }
 
   bool built() const { return net_.built; }
+  /// Throws StateError, its message starting with `what`, when this model was moved from.
+  void require_usable(const char* what) const {
+    if (moved_from_) throw StateError(detail::cat(what, ": this model was moved from; use the model it was moved to"));
+  }
   Index input_width() const { return net_.input_width; }
   Index output_width() const { return net_.output_width(); }
   std::size_t size() const { return net_.layers.size(); }
@@ -303,12 +307,10 @@ class Sequential : public ModelInterface<Scalar> {
     compiled_for_output_ = other.compiled_for_output_;
     compiled_y_cols_ = other.compiled_y_cols_;
     moved_from_ = false;
+    other.net_ = engine::Network<Scalar>{};  // its accessors report an empty, unbuilt model
     other.moved_from_ = true;
   }
 
-  void require_usable(const char* what) const {
-    if (moved_from_) throw StateError(detail::cat(what, ": this model was moved from; use the model it was moved to"));
-  }
   void require_idle(const char* what) const {
     require_usable(what);
     if (running_) throw StateError(detail::cat(what, " cannot be called while fit is running (from a callback)"));

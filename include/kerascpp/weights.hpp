@@ -52,7 +52,9 @@ class Param : public MatrixView<Scalar> {
   /// Own zeroed memory of the given shape (the layer's build); the store adopts it later.
   void resize(Index rows, Index cols) {
     constexpr Index limit = std::numeric_limits<Index>::max() / static_cast<Index>(sizeof(Scalar));
-    if (rows < 0 || cols < 0 || (rows > 0 && cols > limit / rows))
+    if (rows < 0 || cols < 0)
+      detail::fail("weight shape must be non-negative, received shape ", detail::shape_string(rows, cols));
+    if (rows > 0 && cols > limit / rows)
       detail::fail("weight of shape ", detail::shape_string(rows, cols), " has more elements than memory can address (at most ",
                    limit, ")");
     try {

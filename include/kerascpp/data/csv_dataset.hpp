@@ -70,6 +70,11 @@ class CsvDataset : public PyDataset<Scalar> {
                    o_.shuffle_buffer);
     if (o_.label_columns.empty())
       detail::fail("CsvDataset: label_columns must name the target column(s), received none");
+    for (std::size_t i = 0; i < o_.label_columns.size(); ++i)
+      for (std::size_t j = 0; j < i; ++j)
+        if (o_.label_columns[j] == o_.label_columns[i])
+          detail::fail("CsvDataset: label_columns holds '", o_.label_columns[i], "' twice (positions ", j, " and ", i,
+                       "); the names must all differ");
     auto reader = open();
     header_ = reader->columns();
     for (const std::string& label : o_.label_columns) {

@@ -20,6 +20,18 @@
 
 namespace kerascpp::engine {
 
+/// Throws unless `m`, what `layer`'s `function` returned, is a (rows × cols) matrix with memory
+/// behind it: the engine reads exactly that many values from it.
+template <typename Scalar>
+void check_result(const Layer<Scalar>& layer, const char* function, ConstMatrixView<Scalar> m, Index rows, Index cols,
+                  const char* width) {
+  if (m.rows() == rows && m.cols() == cols && (m.data() != nullptr || m.size() == 0)) return;
+  detail::fail(layer.name(), " (", layer.type(), "): ", function, " returned ",
+               m.data() == nullptr ? "an empty view" : "a matrix of shape " + detail::shape_string(m.rows(), m.cols()),
+               "; expected shape ", detail::shape_string(rows, cols), " (the batch's ", rows, " rows and the layer's ", width,
+               ")");
+}
+
 /// The one forward loop of the library: runs x (rows × input width) through `layers` and returns
 /// the last layer's output, which lives in that layer's buffer until its next forward.
 template <typename Scalar>
@@ -29,12 +41,16 @@ ConstMatrixView<Scalar> forward(std::vector<LayerPtr<Scalar>>& layers, ConstMatr
   Index cols = x.cols();
   for (auto& l : layers) {
     l->set_position(position);
-    try {
-      h = l->forward(ConstMatrixView<Scalar>(h, x.rows(), cols), training).data();
-    } catch (const std::bad_alloc&) {
-      detail::fail(l->name(), ": could not allocate the buffers for a batch of ", x.rows(), " rows of width ",
-                   l->output_width(), "; use a smaller batch_size");
-    }
+    const ConstMatrixView<Scalar> y = [&] {
+      try {
+        return l->forward(ConstMatrixView<Scalar>(h, x.rows(), cols), training);
+      } catch (const std::bad_alloc&) {
+        detail::fail(l->name(), ": could not allocate the buffers for a batch of ", x.rows(), " rows of width ",
+                     l->output_width(), "; use a smaller batch_size");
+      }
+    }();
+    check_result(*l, "forward", y, x.rows(), l->output_width(), "output_width()");
+    h = y.data();
     cols = l->output_width();
   }
   return ConstMatrixView<Scalar>(h, x.rows(), cols);
@@ -48,13 +64,16 @@ void backward(std::vector<LayerPtr<Scalar>>& layers, ConstMatrixView<Scalar> dy,
   const Index rows = dy.rows();
   for (std::size_t i = layers.size(); i-- > 0;) {
     const bool last = i + 1 == layers.size();
-    try {
-      g = layers[i]->backward(ConstMatrixView<Scalar>(g, rows, layers[i]->output_width()), i > 0, last && logits_grad)
-              .data();
-    } catch (const std::bad_alloc&) {
-      detail::fail(layers[i]->name(), ": could not allocate the gradient buffers for a batch of ", rows,
-                   " rows; use a smaller batch_size");
-    }
+    const ConstMatrixView<Scalar> dx = [&] {
+      try {
+        return layers[i]->backward(ConstMatrixView<Scalar>(g, rows, layers[i]->output_width()), i > 0, last && logits_grad);
+      } catch (const std::bad_alloc&) {
+        detail::fail(layers[i]->name(), ": could not allocate the gradient buffers for a batch of ", rows,
+                     " rows; use a smaller batch_size");
+      }
+    }();
+    if (i > 0) check_result(*layers[i], "backward", dx, rows, layers[i]->input_width(), "input width");  // dL/dx: rows × input width
+    g = dx.data();
   }
 }
 
@@ -145,6 +164,16 @@ struct Network {
     metric_layout = std::move(l);
   }
 
+  /// Throws unless `w`, a weight `layer` declares, points at a value, and at a gradient of the
+  /// value's shape when trainable: the store copies and binds both by the value's shape.
+  static void check_weight(const Layer<Scalar>& layer, const Weight<Scalar>& w) {
+    const std::string who = detail::cat(layer.name(), " (", layer.type(), "): weight '", w.name, "'");
+    if (w.value == nullptr) detail::fail(who, " has a null value pointer; expected a pointer to one of the layer's Params");
+    if (w.grad != nullptr && (w.grad->rows() != w.value->rows() || w.grad->cols() != w.value->cols()))
+      detail::fail(who, " has shape ", detail::shape_string(w.value->rows(), w.value->cols()), " but its gradient has shape ",
+                   detail::shape_string(w.grad->rows(), w.grad->cols()), "; expected a gradient of the weight's shape");
+  }
+
   /// The seed of the layer at 1-based position `index` of a model seeded with `seed`.
   static std::uint64_t layer_seed(std::uint64_t seed, std::size_t index) {
     return seed * 0x9E3779B97F4A7C15ULL + index * 0xD1B54A32D192ED03ULL + 1;
@@ -170,7 +199,10 @@ struct Network {
   void adopt_weights() {
     std::vector<Weight<Scalar>> all;
     for (auto& l : layers)
-      for (const auto& w : l->weights()) all.push_back(w);
+      for (const auto& w : l->weights()) {
+        check_weight(*l, w);
+        all.push_back(w);
+      }
     store.adopt(all);
     ++generation;
     if (optimizer && optimizer->built()) optimizer->reset();

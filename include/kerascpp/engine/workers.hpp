@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <memory>
 #include <span>
+#include <typeinfo>
 #include <vector>
 
 namespace kerascpp::engine {
@@ -112,22 +113,34 @@ class Workers {
   /// Creates the layer copies of threads 1..n-1 (once; again after the model changes).
   void prepare(Network<Scalar>& net, int n) {
     if (static_cast<int>(workers_.size()) < n) {
-      const std::size_t first = std::max<std::size_t>(workers_.size(), 1);
+      const std::size_t before = workers_.size(), first = std::max<std::size_t>(before, 1);
       workers_.resize(static_cast<std::size_t>(n));
-      for (std::size_t t = first; t < workers_.size(); ++t) {
-        Worker& w = workers_[t];
-        std::vector<Weight<Scalar>> weights;
-        for (const auto& layer : net.layers) {
-          w.replica.push_back(layer->clone());
-          w.replica.back()->set_regularization_gradient(false);  // added once, by thread 0
-          for (const auto& weight : w.replica.back()->weights()) weights.push_back(weight);
-        }
-        w.store.adopt_sharing(weights, net.store);
+      try {
+        for (std::size_t t = first; t < workers_.size(); ++t) add_replica(net, workers_[t]);
+      } catch (...) {  // a layer that cannot be copied: no half-made worker is left for the next batch
+        workers_.resize(before);
+        throw;
       }
     }
     grads_.resize(static_cast<std::size_t>(n));
     grads_[0] = net.store.grads();
     for (std::size_t t = 1; t < grads_.size(); ++t) grads_[t] = workers_[t].store.grads();
+  }
+
+  /// Gives worker `w` its copy of the layers, whose weights view `net`'s.
+  static void add_replica(Network<Scalar>& net, Worker& w) {
+    std::vector<Weight<Scalar>> weights;
+    for (const auto& layer : net.layers) {
+      w.replica.push_back(layer->clone());
+      const Layer<Scalar>* copy = w.replica.back().get();
+      if (copy == nullptr || typeid(*copy) != typeid(*layer))
+        detail::fail(layer->name(), " (", layer->type(), "): clone() returned ",
+                     copy == nullptr ? "a null pointer" : "a layer of another class",
+                     "; expected a copy of the layer, which worker threads train when set_num_threads splits a batch");
+      w.replica.back()->set_regularization_gradient(false);  // added once, by thread 0
+      for (const auto& weight : w.replica.back()->weights()) weights.push_back(weight);
+    }
+    w.store.adopt_sharing(weights, net.store);
   }
 
   /// Forward (and, when training, loss gradient and backward) of thread t on its share; the loss
@@ -147,6 +160,7 @@ class Workers {
     const auto out = forward(layers, ConstMatrixView<Scalar>(b.x, b.rows, b.x_cols), training,
                              BatchPosition{b.step, b.first_row, shared ? &reduction() : nullptr});
     const ConstMatrixView<Scalar> pred = net.fused ? layers.back()->logits() : out;
+    if (net.fused) check_result(*layers.back(), "logits", pred, out.rows(), out.cols(), "output_width()");  // z: the output's shape
     Eigen::Map<Vector<Scalar>> per_sample(w.per_sample.view(b.rows, 1).data(), b.rows);
     net.loss->per_sample(yb, pred, net.fused, per_sample);
     w.sums.loss_sum = static_cast<double>((per_sample.array() * wb.array()).sum());

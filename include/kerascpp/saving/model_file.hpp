@@ -117,9 +117,18 @@ std::unique_ptr<Metric<Scalar>> make_metric(const MetricRecord& rec, std::size_t
 }
 
 /// The optimizer's config: its arguments, its current learning rate written exactly (or its
-/// learning-rate schedule) and its gradient clipping (Optimizer::full_config).
+/// learning-rate schedule) and its gradient clipping (Optimizer::full_config). A schedule must be
+/// of a registered class, or load_model could not read the file back.
 template <typename Scalar>
 Config optimizer_config(const OptimizerEntry<Scalar>& entry, const Optimizer<Scalar>& optimizer) {
+  if (const auto& schedule = optimizer.learning_rate_schedule()) {
+    const auto& schedules = optimizers::schedules::registry();
+    const auto* known = schedules.find(schedule->name(), *schedule);
+    if (known == nullptr || known->from_config == nullptr)
+      throw ValueError(cat("save_model: cannot save the learning-rate schedule ", quote(schedule->name()), " of optimizer ",
+                           quote(optimizer.name()), ": only registered schedules (", join(schedules.names()),
+                           ") can be saved; register its class with optimizers::schedules::registry().add(...)"));
+  }
   return entry.get_config(optimizer);
 }
 
@@ -161,6 +170,7 @@ bool writes_files(const Sequential<Scalar>& model) {
 /// a type it does not know), before anything is written.
 template <typename Scalar>
 std::string encode_model(const Sequential<Scalar>& model) {
+  model.require_usable("save_model");
   detail::dtype_of<Scalar>();
   using detail::cat;
   using detail::quote;
@@ -255,6 +265,7 @@ std::string encode_model(const Sequential<Scalar>& model) {
 /// The bytes `save_weights` writes: every layer's type, name and weights.
 template <typename Scalar>
 std::string encode_weights(const Sequential<Scalar>& model) {
+  model.require_usable("save_weights");
   detail::dtype_of<Scalar>();
   detail::Writer w(FileKind::weights);
   detail::write_weights_section(w, model, "save_weights");
@@ -428,6 +439,7 @@ Sequential<Scalar> decode_model(std::string_view bytes, std::string_view source 
 /// first mismatch. An unbuilt model is built for the recorded input width first.
 template <typename Scalar>
 void decode_weights_into(Sequential<Scalar>& model, std::string_view bytes, std::string_view source = "<bytes>") {
+  model.require_usable("load_weights");
   detail::dtype_of<Scalar>();
   using detail::cat;
   using detail::quote;
