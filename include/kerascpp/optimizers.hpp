@@ -210,8 +210,8 @@ class Optimizer {
       const double lr = (*schedule_)(iterations_);  // Keras: lr = schedule(iterations) before the update
       if (!(lr >= 0.0) || !std::isfinite(static_cast<Scalar>(lr)))  // the step computes in Scalar
         detail::fail(name(), ": the learning-rate schedule ", schedule_->name(), " returned ", lr, " at step ", iterations_,
-                     "; expected a finite non-negative learning rate within the model's ", scalar_name(), " (at most ",
-                     std::numeric_limits<Scalar>::max(), ")");
+                     "; expected a finite non-negative learning rate within the model's ", detail::scalar_name<Scalar>(),
+                     " (at most ", std::numeric_limits<Scalar>::max(), ")");
       learning_rate_ = lr;
     }
     ++iterations_;
