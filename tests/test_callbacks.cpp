@@ -14,6 +14,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 // Everything of this file is in its own namespace, so that test files can share a translation unit.
@@ -645,6 +646,12 @@ TEST_CASE("History records every key per epoch and answers min, max, argmin, arg
   REQUIRE_THROWS_AS(h.at("val_loss"), keras::ValueError);
   REQUIRE_THROWS_WITH(h.min("val_loss"), Catch::Contains("val_loss") && Catch::Contains("accuracy, loss"));
   CHECK_THROWS_WITH(h.at("val_loss"), "History: no key 'val_loss'; present keys are: accuracy, loss");
+  // Logs (what evaluate returns and callbacks receive) name a missing key the same way, as a ValueError.
+  Logs logs{{"loss", 0.5}, {"mae", 0.25}};
+  CHECK(logs.at("mae") == 0.25);
+  CHECK_THROWS_AS(logs.at("val_loss"), keras::ValueError);
+  CHECK_THROWS_WITH(std::as_const(logs).at("val_loss"), "Logs: no key 'val_loss'; present keys are: loss, mae");
+  CHECK_THROWS_WITH(Logs().at("loss"), "Logs: no key 'loss'; the logs are empty");
   CHECK_THROWS_WITH(keras::History<double>().at("loss"),
                     "History: no key 'loss'; the History is empty (no epoch ran: epochs <= initial_epoch, or no fit yet)");
   // NaN epochs are skipped wherever they are, as pandas' min and idxmin skip them.

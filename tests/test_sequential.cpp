@@ -87,6 +87,34 @@ std::vector<double> unroll(const std::vector<double>& running, const std::vector
 static_assert(std::is_same_v<decltype(kerascpp::Sequential{kerascpp::layers::Dense<double>(1)}), kerascpp::Sequential<double>>);
 static_assert(std::is_same_v<decltype(kerascpp::Sequential{kerascpp::layers::Dense(1)}), kerascpp::Sequential<float>>);
 
+TEST_CASE("layer(i).get_weights() gives one layer's weights as Keras's model.layers[i].get_weights()", "[sequential]") {
+  keras::Sequential<double> model{Dense<double>(3, "relu", keras::input_shape{2}), BatchNormalization<double>(),
+                                  Dense<double>(1)};
+  const std::vector<Mat> all = model.get_weights();
+  REQUIRE(all.size() == 8);  // kernel, bias; gamma, beta, moving_mean, moving_variance; kernel, bias
+  const std::vector<Mat> first = model.layer(0).get_weights(), norm = model.layer(1).get_weights(),
+                         last = model.layer(-1).get_weights();
+  REQUIRE(first.size() == 2);
+  CHECK(first[0] == all[0]);
+  CHECK(first[0].rows() == 2);
+  CHECK(first[0].cols() == 3);
+  CHECK(first[1] == all[1]);
+  REQUIRE(norm.size() == 4);
+  for (std::size_t k = 0; k < 4; ++k) CHECK(norm[k] == all[2 + k]);
+  REQUIRE(last.size() == 2);
+  CHECK(last[0] == all[6]);
+  CHECK(last[1] == all[7]);
+  CHECK(keras::Sequential<double>{Activation<double>("relu", keras::input_shape{1})}.layer(0).get_weights().empty());
+
+  // One layer on data, as the course's layers.Activation('relu')(x): a one-layer model's predict.
+  Mat x(3, 1);
+  x << -1.5, 0.0, 2.0;
+  const Mat relu = keras::Sequential<double>{Activation<double>("relu", keras::input_shape{1})}.predict(x);
+  CHECK(relu(0, 0) == 0.0);
+  CHECK(relu(1, 0) == 0.0);
+  CHECK(relu(2, 0) == 2.0);
+}
+
 TEST_CASE("XOR reaches binary accuracy 1", "[sequential][learning]") {
   Mat x(4, 2), y(4, 1);
   x << 0, 0, 0, 1, 1, 0, 1, 1;

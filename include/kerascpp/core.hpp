@@ -58,10 +58,6 @@ ConstMatrixView<Scalar> as_const(const MatrixView<Scalar>& v) {
   return ConstMatrixView<Scalar>(v.data(), v.rows(), v.cols());
 }
 
-/// Per-epoch or per-batch values by name (`loss`, `val_loss`, `binary_accuracy`, ...).
-/// Ordered, so printing is deterministic.
-using Logs = std::map<std::string, double>;
-
 /// A layer's, optimizer's or loss's configuration as text, for summary and saving.
 using Config = std::map<std::string, std::string>;
 
@@ -232,6 +228,25 @@ void check_finite(const Eigen::MatrixBase<Derived>& m, std::string_view where, s
 }
 
 }  // namespace detail
+
+/// Per-epoch or per-batch values by name (`loss`, `val_loss`, `binary_accuracy`, ...): a std::map,
+/// ordered so that printing is deterministic, whose `at` names a missing key and the keys present
+/// (a ValueError, where std::map::at throws std::out_of_range "map::at").
+class Logs : public std::map<std::string, double> {
+ public:
+  using std::map<std::string, double>::map;
+  double& at(const std::string& key) { return const_cast<double&>(static_cast<const Logs&>(*this).at(key)); }
+  const double& at(const std::string& key) const {
+    const auto it = find(key);
+    if (it == end()) {
+      std::vector<std::string> keys;
+      for (const auto& item : *this) keys.push_back(item.first);
+      detail::fail("Logs: no key '", key, "'; ",
+                   keys.empty() ? std::string("the logs are empty") : "present keys are: " + detail::join(keys));
+    }
+    return it->second;
+  }
+};
 
 // ---------------------------------------------------------------------------------------------
 // Random numbers. One generator type, with distributions written here so that a seed gives the

@@ -93,6 +93,14 @@ class Layer {
   /// moving_variance). Empty for layers without weights.
   virtual std::vector<Weight<Scalar>> weights() { return {}; }
 
+  /// Copies of the weights' values in the same order, as Keras's `layer.get_weights()`
+  /// (`model.layer(0).get_weights()[0]` is the first Dense layer's kernel, inputs × units).
+  std::vector<Matrix<Scalar>> get_weights() {
+    std::vector<Matrix<Scalar>> out;
+    for (const auto& w : weights()) out.emplace_back(*w.value);
+    return out;
+  }
+
   /// The activation applied last, when the layer ends in one (for fusing it with the loss).
   virtual Activation final_activation() const { return Activation::linear; }
   /// The pre-activation values z of the last forward, when the layer ends in an activation.
