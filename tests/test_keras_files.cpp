@@ -464,6 +464,21 @@ Trained trained_model() {
   return t;
 }
 
+/// Writes t's inputs and predictions to `path` (JSON: "x" rows, "y" rows) beside a saved file, for
+/// tools/check_keras_file.py; returns the predictions.
+k::Matrix<float> write_predictions_beside(Trained& t, const fs::path& path) {
+  const k::Matrix<float> predicted = t.model.predict(t.x);
+  json beside;
+  for (Eigen::Index i = 0; i < t.x.rows(); ++i) {
+    json row = json::array();
+    for (Eigen::Index j = 0; j < t.x.cols(); ++j) row.push_back(static_cast<double>(t.x(i, j)));
+    beside["x"].push_back(row);
+    beside["y"].push_back(json::array({static_cast<double>(predicted(i, 0))}));
+  }
+  k::io::write_file_atomically(path, beside.dump());
+  return predicted;
+}
+
 TEST_CASE("save_model writes what Keras 3 writes and loads back: same predictions, same continued training",
           "[keras_files]") {
   Trained t = trained_model();
@@ -474,16 +489,7 @@ TEST_CASE("save_model writes what Keras 3 writes and loads back: same prediction
   const fs::path file = folder / "roundtrip.keras";
   k::keras::save_model(t.model, file);
 
-  // The inputs and predictions beside the file, for tools/check_keras_file.py.
-  const k::Matrix<float> predicted = t.model.predict(t.x);
-  json beside;
-  for (Eigen::Index i = 0; i < t.x.rows(); ++i) {
-    json row = json::array();
-    for (Eigen::Index j = 0; j < t.x.cols(); ++j) row.push_back(static_cast<double>(t.x(i, j)));
-    beside["x"].push_back(row);
-    beside["y"].push_back(json::array({static_cast<double>(predicted(i, 0))}));
-  }
-  k::io::write_file_atomically(folder / "roundtrip.predictions.json", beside.dump());
+  const k::Matrix<float> predicted = write_predictions_beside(t, folder / "roundtrip.predictions.json");
 
   auto loaded = k::keras::load_model<float>(file);
   CHECK(loaded.predict(t.x) == predicted);
@@ -1148,16 +1154,7 @@ TEST_CASE("save_model writes an adapted Normalization, a schedule and clipping f
   fs::create_directories(folder);
   const fs::path file = folder / "normalization_schedule.keras";
   k::keras::save_model(t.model, file);
-  // The inputs and predictions beside the file, for tools/check_keras_file.py.
-  const k::Matrix<float> predicted = t.model.predict(t.x);
-  json beside;
-  for (Eigen::Index i = 0; i < t.x.rows(); ++i) {
-    json row = json::array();
-    for (Eigen::Index j = 0; j < t.x.cols(); ++j) row.push_back(static_cast<double>(t.x(i, j)));
-    beside["x"].push_back(row);
-    beside["y"].push_back(json::array({static_cast<double>(predicted(i, 0))}));
-  }
-  k::io::write_file_atomically(folder / "normalization_schedule.predictions.json", beside.dump());
+  const k::Matrix<float> predicted = write_predictions_beside(t, folder / "normalization_schedule.predictions.json");
   CHECK(k::keras::load_model<float>(file).predict(t.x) == predicted);
 }
 
