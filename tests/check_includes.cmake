@@ -17,7 +17,7 @@ set(FLOOR_3 families    layers/* layers.hpp losses.hpp metrics/* metrics.hpp opt
 set(FLOOR_4 callbacks   callbacks.hpp progress.hpp)
 set(FLOOR_5 engine      engine/*)
 set(FLOOR_6 model       sequential.hpp summary.hpp)
-set(FLOOR_7 on-models   saving/* serialization.hpp callbacks/* plot.hpp classification_report.hpp keras/* keras_files.hpp)
+set(FLOOR_7 on-models   saving/* serialization.hpp callbacks/* plot.hpp plot/* classification_report.hpp keras/* keras_files.hpp)
 set(FLOOR_8 umbrella    kerascpp.hpp data.hpp)
 # Optional layers over the whole library, each behind its own CMake target.
 set(FLOOR_9 optional    distributed/*)

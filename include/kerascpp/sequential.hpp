@@ -354,7 +354,6 @@ class Sequential : public ModelInterface<Scalar> {
   /// Checks the data, builds the model if needed and resolves what depends on the data's widths.
   void prepare(const char* where, const StridedView<Scalar>& x, const StridedView<Scalar>& y) {
     engine::check_data(net_, where, x, y);
-    if (net_.layers.empty()) throw StateError("the model has no layers");
     if (!net_.built) build(x.cols());
     try {
       net_.loss->check_shapes(y.cols(), output_width());
