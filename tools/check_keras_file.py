@@ -40,6 +40,31 @@ TEST = "save_model writes what Keras 3 writes and loads back: same predictions, 
 NORMALIZATION_TEST = "save_model writes an adapted Normalization, a schedule and clipping for the h5py check"
 
 
+ACTIVATIONS = {"linear": lambda h: h, "relu": lambda h: np.maximum(h, 0), "tanh": np.tanh}
+
+
+def forward_difference(folder, stem, layers, f):
+    """Largest difference between kerascpp's predictions (<stem>.predictions.json) and a NumPy
+    forward pass of the weights in `f`, layer by layer as config.json lists them (each layer's
+    variables under layers/<snake_case class name, numbered on repeat>/vars)."""
+    predictions = json.load(open(os.path.join(folder, f"{stem}.predictions.json")))
+    h = np.array(predictions["x"], dtype=np.float64)
+    seen = {}
+    for layer in layers[1:]:  # after the InputLayer
+        kind = layer["class_name"]
+        snake = {"Dense": "dense", "BatchNormalization": "batch_normalization", "Normalization": "normalization"}[kind]
+        path = snake if snake not in seen else f"{snake}_{seen[snake]}"
+        seen[snake] = seen.get(snake, 0) + 1
+        w = lambda k: f[f"layers/{path}/vars/{k}"][()].astype(np.float64)
+        if kind == "Dense":
+            h = ACTIVATIONS[layer["config"]["activation"]](h @ w(0) + w(1))
+        elif kind == "BatchNormalization":
+            h = (h - w(2)) / np.sqrt(w(3) + layer["config"]["epsilon"]) * w(0) + w(1)
+        else:
+            h = (h - w(0)) / np.maximum(np.sqrt(w(1)), 1e-7)
+    return np.abs(h - np.array(predictions["y"])).max()
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--run", help="the test_keras_files executable, to write the file first")
@@ -129,15 +154,7 @@ def main():
     expect(f["optimizer/vars/0"][()] > 0, "iterations")
     expect(abs(f["optimizer/vars/1"][()] - 0.01) < 1e-9, "learning rate")
 
-    predictions = json.load(open(os.path.join(args.dir, "roundtrip.predictions.json")))
-    x = np.array(predictions["x"], dtype=np.float64)
-    w = lambda name: f[name][()].astype(np.float64)
-    h = np.maximum(x @ w("layers/dense/vars/0") + w("layers/dense/vars/1"), 0)
-    g, b, mm, mv = (w(f"layers/batch_normalization/vars/{k}") for k in range(4))
-    h = (h - mm) / np.sqrt(mv + 1e-3) * g + b
-    h = np.tanh(h @ w("layers/dense_1/vars/0") + w("layers/dense_1/vars/1"))
-    y = h @ w("layers/dense_2/vars/0") + w("layers/dense_2/vars/1")
-    difference = np.abs(y - np.array(predictions["y"])).max()
+    difference = forward_difference(args.dir, "roundtrip", layers, f)
     expect(difference < 1e-5, f"NumPy forward pass differs from kerascpp's predict by {difference}")
 
     if problems:
@@ -186,13 +203,7 @@ def check_normalization_schedule(folder):
         for k in (1 + 2 * i, 2 + 2 * i):
             expect(f[f"optimizer/vars/{k}"].shape == shape, f"optimizer/vars/{k} shape {f[f'optimizer/vars/{k}'].shape}")
 
-    predictions = json.load(open(os.path.join(folder, "normalization_schedule.predictions.json")))
-    x = np.array(predictions["x"], dtype=np.float64)
-    w = lambda name: f[name][()].astype(np.float64)
-    h = (x - w("layers/normalization/vars/0")) / np.maximum(np.sqrt(w("layers/normalization/vars/1")), 1e-7)
-    h = np.tanh(h @ w("layers/dense/vars/0") + w("layers/dense/vars/1"))
-    y = h @ w("layers/dense_1/vars/0") + w("layers/dense_1/vars/1")
-    difference = np.abs(y - np.array(predictions["y"])).max()
+    difference = forward_difference(folder, "normalization_schedule", layers, f)
     expect(difference < 1e-5, f"NumPy forward pass differs from kerascpp's predict by {difference}")
     if problems:
         print("normalization_schedule.keras differs from what Keras 3 writes:\n  " + "\n  ".join(problems))
