@@ -215,16 +215,19 @@ constexpr const char* scalar_name() {
   return std::is_same_v<Scalar, float> ? "float" : "double";
 }
 
-/// Throws when a matrix holds NaN or infinity, naming the first offending row and column.
+/// Throws when a matrix holds NaN or infinity, naming the first offending row and column; when
+/// that value is NaN, `nan_hint` ends the message.
 template <typename Derived>
-void check_finite(const Eigen::MatrixBase<Derived>& m, std::string_view where, std::string_view what) {
+void check_finite(const Eigen::MatrixBase<Derived>& m, std::string_view where, std::string_view what,
+                  std::string_view nan_hint = {}) {
   using Scalar = typename Derived::Scalar;
   // x·0 is 0 for every finite x and NaN for ±inf and NaN; this sum vectorizes, allFinite() does not.
   if ((m.array() * Scalar(0)).sum() == Scalar(0)) return;
   for (Index i = 0; i < m.rows(); ++i)
     for (Index j = 0; j < m.cols(); ++j)
       if (!std::isfinite(static_cast<double>(m(i, j))))
-        fail(where, ": ", what, " must be finite, received ", m(i, j), " at row ", i, ", column ", j);
+        fail(where, ": ", what, " must be finite, received ", m(i, j), " at row ", i, ", column ", j,
+             std::isnan(static_cast<double>(m(i, j))) ? nan_hint : std::string_view());
 }
 
 }  // namespace detail
