@@ -207,6 +207,14 @@ inline std::string join(const std::vector<std::string>& items, std::string_view 
   return out;
 }
 
+/// The keys of a map in its order, joined with ", ": what a message about a missing key lists.
+template <typename Map>
+std::string joined_keys(const Map& map) {
+  std::vector<std::string> keys;
+  for (const auto& entry : map) keys.push_back(entry.first);
+  return join(keys);
+}
+
 inline std::string shape_string(Index rows, Index cols) { return cat("(", rows, ", ", cols, ")"); }
 
 /// "float" or "double", for messages about what the model's Scalar can hold.
@@ -241,12 +249,9 @@ class Logs : public std::map<std::string, double> {
   double& at(const std::string& key) { return const_cast<double&>(static_cast<const Logs&>(*this).at(key)); }
   const double& at(const std::string& key) const {
     const auto it = find(key);
-    if (it == end()) {
-      std::vector<std::string> keys;
-      for (const auto& item : *this) keys.push_back(item.first);
+    if (it == end())
       detail::fail("Logs: no key '", key, "'; ",
-                   keys.empty() ? std::string("the logs are empty") : "present keys are: " + detail::join(keys));
-    }
+                   empty() ? std::string("the logs are empty") : "present keys are: " + detail::joined_keys(*this));
     return it->second;
   }
 };
