@@ -23,6 +23,7 @@
 namespace test_data {
 
 using Catch::Contains;
+using Catch::EndsWith;
 using Catch::StartsWith;
 using kerascpp::Index;
 using kerascpp::IOError;
@@ -686,6 +687,31 @@ TEST_CASE("unknown column names are errors listing the available columns", "[dat
   REQUIRE_THROWS_WITH(frame.is_numeric("nope"), KERASCPP_LISTS_COLUMNS);
 #undef KERASCPP_LISTS_COLUMNS
   REQUIRE_THROWS_WITH(frame.select({"a", "a"}), Contains("named twice"));
+}
+
+TEST_CASE("a semicolon- or tab-separated file read with the default sep gets errors that name the sep to pass",
+          "[data][frame][errors]") {
+  const kerascpp_test::ScratchFolder folder;
+  const DataFrame semicolons = read_csv(write_bytes(folder, "semi.csv", "a;b;quality\n1;2;5\n3;4;6\n"));
+  REQUIRE(semicolons.columns() == std::vector<std::string>{"a;b;quality"});
+  REQUIRE_THROWS_WITH(semicolons.select({"quality"}),
+                      StartsWith("DataFrame.select: no column named 'quality' in ") &&
+                          Contains("semi.csv; the columns are 'a;b;quality'; the only column's name holds ';': the "
+                                   "file's fields are probably separated by ';', which read_csv takes as its sep option "
+                                   "(CsvOptions{.sep = ';'}, pandas sep=';')"));
+  REQUIRE_THROWS_WITH(semicolons.to_matrix(), Contains("its first non-numeric value is '1;2;5'") &&
+                                                  EndsWith("(CsvOptions{.sep = ';'}, pandas sep=';')"));
+  const DataFrame tabs = read_csv(write_bytes(folder, "tabs.csv", "a\tb\n1\t2\n"));
+  REQUIRE_THROWS_WITH(tabs.numbers("a"), EndsWith("the only column's name holds '\\t': the file's fields are probably "
+                                                  "separated by '\\t', which read_csv takes as its sep option "
+                                                  "(CsvOptions{.sep = '\\t'}, pandas sep='\\t')"));
+  // The file read with its separator, or a frame of one column whose name holds ';' but that was
+  // not read from a file: no hint.
+  const DataFrame right = read_csv(write_bytes(folder, "semi.csv", "a;b;quality\n1;2;5\n"), {.sep = ';'});
+  CHECK(right.numbers("quality") == std::vector<double>{5.0});
+  CHECK_THROWS_WITH(right.select({"q"}), !Contains("sep option"));
+  CHECK_THROWS_WITH(DataFrame().assign("x;y", {1.0}).select({"x"}),
+                    "DataFrame.select: no column named 'x'; the columns are 'x;y'");
 }
 
 TEST_CASE("select and drop choose columns, has_column and to_matrix follow", "[data][frame]") {

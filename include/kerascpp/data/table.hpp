@@ -444,6 +444,12 @@ class DataFrame {
   /// " in <file>" for frames read from a file, "" otherwise.
   std::string in_source() const { return source_.empty() ? std::string() : detail::cat(" in ", source_); }
 
+  /// For a frame read from a file whose one column's name holds ';' or a tab, the hint to read it
+  /// with that separator; "" otherwise.
+  std::string separator_hint() const {
+    return source_.empty() ? std::string() : detail::separator_hint(names_, "read_csv", "CsvOptions");
+  }
+
   /// " of the rows read from <file>" for frames read from a file, "" otherwise.
   std::string of_rows() const {
     return source_.empty() ? std::string() : detail::cat(" of the rows read from ", source_);
@@ -464,7 +470,7 @@ class DataFrame {
       std::vector<std::string> quoted;
       for (const std::string& n : names_) quoted.push_back("'" + n + "'");
       detail::fail(caller, ": no column named '", name, "'", in_source(), "; the columns are ",
-                   names_.empty() ? std::string("(none)") : detail::join(quoted));
+                   names_.empty() ? std::string("(none)") : detail::join(quoted), separator_hint());
     }
     return found->second;
   }
@@ -539,7 +545,7 @@ class DataFrame {
       double ignored = 0.0;
       if (!text[i].empty() && !detail::parse_number(text[i], ignored))
         detail::fail(caller, ": column '", name, "' holds text, not numbers: its first non-numeric value is '", text[i],
-                     "' ", where(static_cast<Index>(i)), "; convert the column with map() or drop it");
+                     "' ", where(static_cast<Index>(i)), "; convert the column with map() or drop it", separator_hint());
     }
     const auto empty = std::find(text.begin(), text.end(), std::string());
     if (empty != text.end())
