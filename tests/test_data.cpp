@@ -1154,15 +1154,28 @@ TEST_CASE("a frame prints as pandas' print(df): names over right-aligned columns
   CHECK(DataFrame().assign("n", {5, 10}).to_string() == lines({"      n", "0   5.0", "1  10.0"}));
 }
 
+TEST_CASE("value_counts prints its counts as pandas prints an int64 column, without decimals", "[data][frame][display]") {
+  // pandas: df["cls"].value_counts().to_frame() holds int64 counts, printed as 3, not 3.0.
+  const DataFrame counts = DataFrame().assign("cls", {"b", "a", "b", "c", "b"}).value_counts("cls");
+  CHECK(counts.to_string() == lines({"     count", "cls       ", "b        3", "a        1", "c        1"}));
+  // The counts stay int64 through head, tail and select ...
+  CHECK(counts.head(1).to_string() == lines({"     count", "cls       ", "b        3"}));
+  CHECK(counts.select({"count"}).tail(1).to_string() == lines({"     count", "cls       ", "c        1"}));
+  // ... while doubles assigned in their place are a float64 column again, whole or not.
+  CHECK(counts.assign("count", {3.0, 1.0, 1.0}).to_string() ==
+        lines({"     count", "cls       ", "b      3.0", "a      1.0", "c      1.0"}));
+  CHECK(counts.numbers("count") == std::vector<double>{3.0, 1.0, 1.0});
+}
+
 TEST_CASE("printing: a named index gets a line of its own, numeric labels print as pandas' index does",
           "[data][frame][display]") {
   const DataFrame text = DataFrame().assign("cls", {"b", "a", "b", ""});
-  CHECK(text.value_counts("cls").to_string() == lines({"     count", "cls       ", "b      2.0", "a      1.0"}));
+  CHECK(text.value_counts("cls").to_string() == lines({"     count", "cls       ", "b        2", "a        1"}));
   // float labels keep the space of a sign when one label is negative; whole labels print as integers
   CHECK(DataFrame().assign("v", {2.5, -1.0, 2.5}).value_counts("v").to_string() ==
-        lines({"      count", "v          ", " 2.5    2.0", "-1.0    1.0"}));
+        lines({"      count", "v          ", " 2.5      2", "-1.0      1"}));
   CHECK(DataFrame().assign("v", {3, -1, 3}).value_counts("v").to_string() ==
-        lines({"    count", "v        ", " 3    2.0", "-1    1.0"}));
+        lines({"    count", "v        ", " 3      2", "-1      1"}));
   // a sample keeps its labels (pandas' df.sample(frac=0.7, random_state=0).head(3))
   const DataFrame wine = read_csv(data_path("red-wine.csv"));
   CHECK(wine.sample(0.7, 0).head(3).select({"alcohol"}).to_string() ==
