@@ -687,6 +687,20 @@ void noise_problem(Mat& x, Mat& y, Mat& xv, Mat& yv) {
 
 }  // namespace
 
+TEST_CASE("Logs, History and a callback's monitor list the keys present through one helper", "[callbacks][errors]") {
+  const Logs logs{{"val_mae", 0.5}, {"loss", 0.25}, {"mae", 0.125}};
+  CHECK(keras::detail::joined_keys(logs) == "loss, mae, val_mae");
+  CHECK(keras::detail::joined_keys(Logs()).empty());
+  keras::History<double> h;
+  Logs epoch = logs;
+  h.on_epoch_end(0, epoch);
+  CHECK(keras::detail::joined_keys(h.history) == "loss, mae, val_mae");
+  CHECK_THROWS_WITH(h.at("val_loss"), "History: no key 'val_loss'; present keys are: loss, mae, val_mae");
+  CHECK_THROWS_WITH(logs.at("acc"), "Logs: no key 'acc'; present keys are: loss, mae, val_mae");
+  CHECK_THROWS_WITH(keras::callbacks::monitored(logs, "acc", "EarlyStopping"),
+                    "EarlyStopping: monitor 'acc' is not in the logs; available keys are: loss, mae, val_mae");
+}
+
 TEST_CASE("EarlyStopping in fit stops a plateauing run and restores the best weights", "[callbacks][fit]") {
   Mat x, y, xv, yv;
   noise_problem(x, y, xv, yv);

@@ -23,6 +23,7 @@
 namespace test_data {
 
 using Catch::Contains;
+using Catch::EndsWith;
 using Catch::StartsWith;
 using kerascpp::Index;
 using kerascpp::IOError;
@@ -688,6 +689,31 @@ TEST_CASE("unknown column names are errors listing the available columns", "[dat
   REQUIRE_THROWS_WITH(frame.select({"a", "a"}), Contains("named twice"));
 }
 
+TEST_CASE("a semicolon- or tab-separated file read with the default sep gets errors that name the sep to pass",
+          "[data][frame][errors]") {
+  const kerascpp_test::ScratchFolder folder;
+  const DataFrame semicolons = read_csv(write_bytes(folder, "semi.csv", "a;b;quality\n1;2;5\n3;4;6\n"));
+  REQUIRE(semicolons.columns() == std::vector<std::string>{"a;b;quality"});
+  REQUIRE_THROWS_WITH(semicolons.select({"quality"}),
+                      StartsWith("DataFrame.select: no column named 'quality' in ") &&
+                          Contains("semi.csv; the columns are 'a;b;quality'; the only column's name holds ';': the "
+                                   "file's fields are probably separated by ';', which read_csv takes as its sep option "
+                                   "(CsvOptions{.sep = ';'}, pandas sep=';')"));
+  REQUIRE_THROWS_WITH(semicolons.to_matrix(), Contains("its first non-numeric value is '1;2;5'") &&
+                                                  EndsWith("(CsvOptions{.sep = ';'}, pandas sep=';')"));
+  const DataFrame tabs = read_csv(write_bytes(folder, "tabs.csv", "a\tb\n1\t2\n"));
+  REQUIRE_THROWS_WITH(tabs.numbers("a"), EndsWith("the only column's name holds '\\t': the file's fields are probably "
+                                                  "separated by '\\t', which read_csv takes as its sep option "
+                                                  "(CsvOptions{.sep = '\\t'}, pandas sep='\\t')"));
+  // The file read with its separator, or a frame of one column whose name holds ';' but that was
+  // not read from a file: no hint.
+  const DataFrame right = read_csv(write_bytes(folder, "semi.csv", "a;b;quality\n1;2;5\n"), {.sep = ';'});
+  CHECK(right.numbers("quality") == std::vector<double>{5.0});
+  CHECK_THROWS_WITH(right.select({"q"}), !Contains("sep option"));
+  CHECK_THROWS_WITH(DataFrame().assign("x;y", {1.0}).select({"x"}),
+                    "DataFrame.select: no column named 'x'; the columns are 'x;y'");
+}
+
 TEST_CASE("select and drop choose columns, has_column and to_matrix follow", "[data][frame]") {
   const DataFrame frame = read_csv(fixture("bom_crlf.csv"));
   CHECK(frame.has_column("label"));
@@ -1128,15 +1154,28 @@ TEST_CASE("a frame prints as pandas' print(df): names over right-aligned columns
   CHECK(DataFrame().assign("n", {5, 10}).to_string() == lines({"      n", "0   5.0", "1  10.0"}));
 }
 
+TEST_CASE("value_counts prints its counts as pandas prints an int64 column, without decimals", "[data][frame][display]") {
+  // pandas: df["cls"].value_counts().to_frame() holds int64 counts, printed as 3, not 3.0.
+  const DataFrame counts = DataFrame().assign("cls", {"b", "a", "b", "c", "b"}).value_counts("cls");
+  CHECK(counts.to_string() == lines({"     count", "cls       ", "b        3", "a        1", "c        1"}));
+  // The counts stay int64 through head, tail and select ...
+  CHECK(counts.head(1).to_string() == lines({"     count", "cls       ", "b        3"}));
+  CHECK(counts.select({"count"}).tail(1).to_string() == lines({"     count", "cls       ", "c        1"}));
+  // ... while doubles assigned in their place are a float64 column again, whole or not.
+  CHECK(counts.assign("count", {3.0, 1.0, 1.0}).to_string() ==
+        lines({"     count", "cls       ", "b      3.0", "a      1.0", "c      1.0"}));
+  CHECK(counts.numbers("count") == std::vector<double>{3.0, 1.0, 1.0});
+}
+
 TEST_CASE("printing: a named index gets a line of its own, numeric labels print as pandas' index does",
           "[data][frame][display]") {
   const DataFrame text = DataFrame().assign("cls", {"b", "a", "b", ""});
-  CHECK(text.value_counts("cls").to_string() == lines({"     count", "cls       ", "b      2.0", "a      1.0"}));
+  CHECK(text.value_counts("cls").to_string() == lines({"     count", "cls       ", "b        2", "a        1"}));
   // float labels keep the space of a sign when one label is negative; whole labels print as integers
   CHECK(DataFrame().assign("v", {2.5, -1.0, 2.5}).value_counts("v").to_string() ==
-        lines({"      count", "v          ", " 2.5    2.0", "-1.0    1.0"}));
+        lines({"      count", "v          ", " 2.5      2", "-1.0      1"}));
   CHECK(DataFrame().assign("v", {3, -1, 3}).value_counts("v").to_string() ==
-        lines({"    count", "v        ", " 3    2.0", "-1    1.0"}));
+        lines({"    count", "v        ", " 3      2", "-1      1"}));
   // a sample keeps its labels (pandas' df.sample(frac=0.7, random_state=0).head(3))
   const DataFrame wine = read_csv(data_path("red-wine.csv"));
   CHECK(wine.sample(0.7, 0).head(3).select({"alcohol"}).to_string() ==

@@ -312,6 +312,40 @@ TEST_CASE("bad datasets and options get clear errors", "[datasets][errors]") {
              Contains("sample_weight must hold finite non-negative numbers"));
 }
 
+TEST_CASE("CsvDataset refuses a text column when it opens the file, naming the column and its first value",
+          "[datasets][errors]") {
+  kerascpp_test::ScratchFolder dir;
+  using keras::data::CsvDataset;
+  const auto write = [&](const std::string& name, const std::string& text) {
+    std::ofstream(dir.path() / name) << text;
+    return (dir.path() / name).string();
+  };
+  const std::string colour = write("colour.csv", "a,colour,t\n1,red,0\n2,blue,1\n");
+  const std::string message = thrown_message<keras::IOError>([&] { CsvDataset<float>(colour, {.label_columns = {"t"}}); });
+  CHECK_THAT(message, Catch::StartsWith("CsvDataset: column 'colour' of ") &&
+                          Catch::EndsWith("colour.csv holds text: its value on line 2 is 'red'; expected a number in every "
+                                          "column (a CsvDataset cannot encode text: read the file with read_csv to encode "
+                                          "the column, with get_dummies or map, or remove it from the file)"));
+  CHECK_THAT(thrown_message<keras::IOError>([&] {
+               CsvDataset<double>(write("label.csv", "a,t\n1,yes\n2,no\n"), {.label_columns = {"t"}});
+             }),
+             Contains("column 't' of ") && Contains("its value on line 2 is 'yes'"));
+  // A missing value is not text: the batch that holds it reports it, as in later rows.
+  CsvDataset<float> missing(write("missing.csv", "a,t\n,1\n2,0\n"), {.label_columns = {"t"}});
+  keras::DatasetBatch<float> b;
+  CHECK_THAT(thrown_message<keras::IOError>([&] { missing.get(0, b); }), Contains("line 2, column 'a': missing value"));
+  // A semicolon-separated file read with the default sep has one column: the label is not among
+  // them, and the message names the sep to pass.
+  CHECK_THAT(thrown_message<keras::IOError>([&] {
+               CsvDataset<float>(write("semi.csv", "a;t\n1;0\n"), {.label_columns = {"t"}});
+             }),
+             Contains("label column 't' is not a column of ") &&
+                 Catch::EndsWith("the columns are a;t; the only column's name holds ';': the file's fields are probably "
+                                 "separated by ';', which CsvDataset takes as its sep option "
+                                 "(CsvDatasetOptions{.sep = ';'}, pandas sep=';')"));
+  CHECK(CsvDataset<float>(write("semi.csv", "a;t\n1;0\n"), {.label_columns = {"t"}, .sep = ';'}).rows() == 1);
+}
+
 TEST_CASE("a shuffle_buffer far beyond the file's rows trains, shuffling as a buffer of every row does",
           "[datasets][csv]") {
   kerascpp_test::ScratchFolder dir;

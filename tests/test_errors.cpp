@@ -310,6 +310,27 @@ TEST_CASE("NaN or infinity in x or y names the first row and column", "[errors][
   }
 }
 
+TEST_CASE("check_finite ends its message with the hint for NaN only, and data read with strides gets the same hint",
+          "[errors][fit]") {
+  Mat m = Mat::Ones(3, 2);
+  CHECK_NOTHROW(keras::detail::check_finite(m, "here", "m", "; a hint"));
+  m(2, 1) = not_a_number;
+  CHECK_THROWS_WITH(keras::detail::check_finite(m, "here", "m", "; a hint"),
+                    "here: m must be finite, received nan at row 2, column 1; a hint");
+  CHECK_THROWS_WITH(keras::detail::check_finite(m, "here", "m"), "here: m must be finite, received nan at row 2, column 1");
+  m(2, 1) = infinity;
+  CHECK_THROWS_WITH(keras::detail::check_finite(m, "here", "m", "; a hint"),
+                    "here: m must be finite, received inf at row 2, column 1");
+  // Every other row of a wider matrix: a strided view, which skips the contiguous pass.
+  auto model = compiled();
+  Mat wide = uniform(12, 3, 18), y = uniform(6, 1, 19);
+  wide(6, 0) = not_a_number;
+  const Eigen::Map<const Mat, 0, Eigen::Stride<24, 2>> x(wide.data(), 6, 2);
+  REQUIRE_THROWS_WITH(model.fit(x, y, {.verbose = 0}),
+                      EndsWith("x must be finite, received nan at row 3, column 0; NaN often marks a missing value of "
+                               "the data: drop or fill those rows first (DataFrame::dropna, DataFrame::fillna)"));
+}
+
 TEST_CASE("Labels outside what the loss accepts name the row", "[errors][fit]") {
   SECTION("binary_crossentropy needs labels in [0, 1]") {
     auto model = compiled(2, 1, "binary_crossentropy");

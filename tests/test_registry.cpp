@@ -18,6 +18,8 @@ namespace test_registry {
 
 using namespace kerascpp;
 using Catch::Matchers::Contains;
+using Catch::Matchers::EndsWith;
+using Catch::Matchers::StartsWith;
 using kerascpp_test::Mat;
 using kerascpp_test::ScratchFolder;
 
@@ -157,6 +159,49 @@ TEST_CASE("registering a name twice for another type is an error, the same type 
       kerascpp_test::thrown_message<ValueError>([] { register_layer<layers::Activation, layers::ActivationCodec>("Scale"); });
   CHECK_THAT(message, Contains("'Scale' is already registered"));
   CHECK(*layer_registry<float>().find("Scale")->type == typeid(Scale<float>));
+}
+
+TEST_CASE("registering a type under a built-in's name is an error at once, before the built-ins are looked up",
+          "[registry][errors]") {
+  // Run alone (as ctest runs each case), nothing has looked up the registries yet: the built-ins
+  // are not in them, and the clash is still found by name.
+  const std::string layer = kerascpp_test::thrown_message<ValueError>([] { register_layer<Scale>("Dense"); });
+  CHECK_THAT(layer, StartsWith("registry: cannot register type ") &&
+                        EndsWith(" under 'Dense', the name of a built-in layer; expected a name that no built-in layer "
+                                 "has (Dense, Activation, Dropout, BatchNormalization, Normalization), received 'Dense'"));
+  const std::string metric = kerascpp_test::thrown_message<ValueError>([] { register_metric<MeanBias>("mae"); });
+  CHECK_THAT(metric, Contains("under 'mae', the name of a built-in metric"));
+  const std::string loss = kerascpp_test::thrown_message<ValueError>(
+      [] { register_loss<losses::MeanSquaredError, losses::MeanSquaredErrorCodec>("huber_loss"); });
+  CHECK_THAT(loss, Contains("under 'huber_loss', the name of a built-in loss"));
+  const std::string alias = kerascpp_test::thrown_message<ValueError>(
+      [] { register_loss<losses::MeanSquaredError, losses::MeanSquaredErrorCodec>("my_mse", {"mse"}); });
+  CHECK_THAT(alias, Contains("under 'mse', the name of a built-in loss"));
+  const std::string optimizer = kerascpp_test::thrown_message<ValueError>(
+      [] { register_optimizer<optimizers::SGD, optimizers::SGDCodec>("Adam"); });
+  CHECK_THAT(optimizer, Contains("under 'Adam', the name of a built-in optimizer"));
+  const std::string schedule = kerascpp_test::thrown_message<ValueError>([] {
+    optimizers::schedules::registry().add({"CosineDecay", &typeid(Scale<float>), nullptr});
+  });
+  CHECK_THAT(schedule, Contains("under 'CosineDecay', the name of a built-in learning rate schedule"));
+  // The refused types left no entry: the built-ins are found under their names.
+  CHECK(*layer_registry<float>().find("Dense")->type == typeid(layers::Dense<float>));
+  CHECK(*layer_registry<double>().find("Dense")->type == typeid(layers::Dense<double>));
+  CHECK(*metrics::registry<float>().find("mae")->type == typeid(metrics::MeanAbsoluteError<float>));
+  CHECK(loss_registry<float>().find("my_mse") == nullptr);
+  CHECK(*optimizer_registry<double>().find("Adam")->type == typeid(optimizers::Adam<double>));
+}
+
+TEST_CASE("each family's list of built-in names is the names and aliases its registry starts with", "[registry][names]") {
+  const auto starts_with = [](const std::vector<std::string>& names, const auto& builtin) {
+    return names.size() >= builtin.size() && std::equal(builtin.begin(), builtin.end(), names.begin());
+  };
+  CHECK(starts_with(layer_registry<float>().names_and_aliases(), LayerEntry<float>::builtin_names));
+  CHECK(starts_with(layer_registry<double>().names_and_aliases(), LayerEntry<double>::builtin_names));
+  CHECK(starts_with(optimizer_registry<float>().names_and_aliases(), OptimizerEntry<float>::builtin_names));
+  CHECK(starts_with(loss_registry<double>().names_and_aliases(), LossEntry<double>::builtin_names));
+  CHECK(starts_with(metrics::registry<float>().names(), metrics::MetricEntry<float>::builtin_names));
+  CHECK(starts_with(optimizers::schedules::registry().names(), optimizers::schedules::ScheduleEntry::builtin_names));
 }
 
 TEST_CASE("registering a type under an empty name is an error, and the registry keeps no such entry", "[registry][errors]") {

@@ -407,6 +407,30 @@ TEST_CASE("sample_weight and class_weight weight the loss as sum(w_i * l_i) / N"
   }
 }
 
+TEST_CASE("sample_weight and class_weight near the largest float give the finite weighted loss and metrics",
+          "[sequential][fit]") {
+  // Six weights of 3e38 with squared errors near 0.25: sum(w_i * l_i) and sum(w_i) are beyond the
+  // largest float (3.4e38), while each product and the mean loss are not.
+  using MatF = keras::Matrix<float>;
+  const MatF x = uniform(6, 2, 18).cast<float>();
+  MatF y(6, 1);
+  y << 0, 1, 1, 0, 1, 0;
+  keras::Sequential<float> model{Dense<float>(1, "linear", keras::input_shape{2})};
+  model.set_weights({MatF::Zero(2, 1), MatF::Constant(1, 1, 0.5f)});
+  model.compile(keras::optimizers::SGD<float>(0.0), "mse", {"mae"});
+  const Eigen::ArrayXd error = (model.predict(x) - y).cast<double>().array();
+  const float big = 3e38f;
+  const double expected_loss = static_cast<double>(big) * error.square().mean();
+  REQUIRE(expected_loss < static_cast<double>(std::numeric_limits<float>::max()));
+  const Logs logs = model.evaluate(x, y, {.sample_weight = keras::Vector<float>::Constant(6, big)});
+  CHECK(logs.at("loss") == Approx(expected_loss).epsilon(1e-6));
+  CHECK(logs.at("mae") == Approx(error.abs().mean()).epsilon(1e-6));
+  const auto h = model.fit(x, y, {.batch_size = 6, .epochs = 1, .verbose = 0,
+                                  .class_weight = {{0, static_cast<double>(big)}, {1, static_cast<double>(big)}}});
+  CHECK(h.at("loss")[0] == Approx(expected_loss).epsilon(1e-6));
+  CHECK(h.at("mae")[0] == Approx(error.abs().mean()).epsilon(1e-6));
+}
+
 TEST_CASE("class_weight does not weight the validation loss", "[sequential][fit]") {
   // Keras applies class_weight to the training data only: the validation set taken by
   // validation_split is evaluated with its sample weights (none here), not with class weights.

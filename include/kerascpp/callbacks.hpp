@@ -153,7 +153,7 @@ class History : public Callback<Scalar> {
     auto it = history.find(key);
     if (it == history.end() && history.empty())
       detail::fail("History: no key '", key, "'; the History is empty (no epoch ran: epochs <= initial_epoch, or no fit yet)");
-    if (it == history.end()) detail::fail("History: no key '", key, "'; present keys are: ", detail::join(keys()));
+    if (it == history.end()) detail::fail("History: no key '", key, "'; present keys are: ", detail::joined_keys(history));
     return it->second;
   }
   std::vector<std::string> keys() const {
@@ -217,10 +217,8 @@ inline void require_stream(const std::ostream* out, int verbose, const char* who
 inline double monitored(const Logs& logs, const std::string& monitor, const char* who) {
   auto it = logs.find(monitor);
   if (it == logs.end()) {
-    std::vector<std::string> keys;
-    for (const auto& entry : logs) keys.push_back(entry.first);
     const bool needs_validation = monitor.starts_with("val_") && logs.count("val_loss") == 0;
-    detail::fail(who, ": monitor '", monitor, "' is not in the logs; available keys are: ", detail::join(keys),
+    detail::fail(who, ": monitor '", monitor, "' is not in the logs; available keys are: ", detail::joined_keys(logs),
                  needs_validation ? " (the val_ keys come from validation: pass validation_data or validation_split to fit)"
                                   : "");
   }

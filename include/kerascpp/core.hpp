@@ -207,6 +207,14 @@ inline std::string join(const std::vector<std::string>& items, std::string_view 
   return out;
 }
 
+/// The keys of a map in its order, joined with ", ": what a message about a missing key lists.
+template <typename Map>
+std::string joined_keys(const Map& map) {
+  std::vector<std::string> keys;
+  for (const auto& entry : map) keys.push_back(entry.first);
+  return join(keys);
+}
+
 inline std::string shape_string(Index rows, Index cols) { return cat("(", rows, ", ", cols, ")"); }
 
 /// "float" or "double", for messages about what the model's Scalar can hold.
@@ -215,16 +223,19 @@ constexpr const char* scalar_name() {
   return std::is_same_v<Scalar, float> ? "float" : "double";
 }
 
-/// Throws when a matrix holds NaN or infinity, naming the first offending row and column.
+/// Throws when a matrix holds NaN or infinity, naming the first offending row and column; when
+/// that value is NaN, `nan_hint` ends the message.
 template <typename Derived>
-void check_finite(const Eigen::MatrixBase<Derived>& m, std::string_view where, std::string_view what) {
+void check_finite(const Eigen::MatrixBase<Derived>& m, std::string_view where, std::string_view what,
+                  std::string_view nan_hint = {}) {
   using Scalar = typename Derived::Scalar;
   // x·0 is 0 for every finite x and NaN for ±inf and NaN; this sum vectorizes, allFinite() does not.
   if ((m.array() * Scalar(0)).sum() == Scalar(0)) return;
   for (Index i = 0; i < m.rows(); ++i)
     for (Index j = 0; j < m.cols(); ++j)
       if (!std::isfinite(static_cast<double>(m(i, j))))
-        fail(where, ": ", what, " must be finite, received ", m(i, j), " at row ", i, ", column ", j);
+        fail(where, ": ", what, " must be finite, received ", m(i, j), " at row ", i, ", column ", j,
+             std::isnan(static_cast<double>(m(i, j))) ? nan_hint : std::string_view());
 }
 
 }  // namespace detail
@@ -238,12 +249,9 @@ class Logs : public std::map<std::string, double> {
   double& at(const std::string& key) { return const_cast<double&>(static_cast<const Logs&>(*this).at(key)); }
   const double& at(const std::string& key) const {
     const auto it = find(key);
-    if (it == end()) {
-      std::vector<std::string> keys;
-      for (const auto& item : *this) keys.push_back(item.first);
+    if (it == end())
       detail::fail("Logs: no key '", key, "'; ",
-                   keys.empty() ? std::string("the logs are empty") : "present keys are: " + detail::join(keys));
-    }
+                   empty() ? std::string("the logs are empty") : "present keys are: " + detail::joined_keys(*this));
     return it->second;
   }
 };

@@ -13,6 +13,7 @@
 #include <kerascpp/metrics/metric.hpp>
 #include <kerascpp/registry.hpp>
 
+#include <array>
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -113,6 +114,13 @@ class RootMeanSquaredError : public MeanSquaredError<Scalar> {
 /// get_config, without the name). Entries that only resolve a name ("accuracy") leave these null.
 template <typename Scalar>
 struct MetricEntry {
+  /// The names of the built-in metrics (registry() below adds them when first looked up): a
+  /// program's own metric cannot take one, and is told so when it registers.
+  static constexpr std::array<std::string_view, 16> builtin_names{
+      "accuracy", "acc", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy", "mean_absolute_error",
+      "mae", "mean_squared_error", "mse", "root_mean_squared_error", "rmse", "auc", "precision", "recall", "f1_score",
+      "fbeta_score"};
+  static constexpr std::string_view family = "metric";
   std::string name;
   const std::type_info* type;
   std::unique_ptr<Metric<Scalar>> (*make)(const std::string& typed, Index y_cols, Index out_cols);

@@ -17,6 +17,7 @@
 #include <kerascpp/core.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <charconv>
 #include <cstdint>
@@ -233,6 +234,11 @@ struct WeightSpec {
 /// What the registry knows of one layer type, for one Scalar.
 template <typename Scalar>
 struct LayerEntry {
+  /// The names of the built-in layers (layer_registry in layers.hpp adds them when first looked
+  /// up): a program's own layer cannot take one, and is told so when it registers.
+  static constexpr std::array<std::string_view, 5> builtin_names{"Dense", "Activation", "Dropout", "BatchNormalization",
+                                                                 "Normalization"};
+  static constexpr std::string_view family = "layer";
   std::string name;             // Layer::type(), "Dense"
   const std::type_info* type;   // the registered class, so that a subclass is not saved as its base
   std::unique_ptr<Layer<Scalar>> (*from_config)(ConfigReader&, input_shape);
@@ -249,6 +255,9 @@ struct LayerEntry {
 /// What the registry knows of one optimizer type, for one Scalar.
 template <typename Scalar>
 struct OptimizerEntry {
+  /// The names of the built-in optimizers (detail::optimizer_makers in optimizers.hpp).
+  static constexpr std::array<std::string_view, 5> builtin_names{"SGD", "Adam", "AdamW", "RMSprop", "Adagrad"};
+  static constexpr std::string_view family = "optimizer";
   std::string name;  // Optimizer::name(), "Adam"
   const std::type_info* type;
   std::unique_ptr<Optimizer<Scalar>> (*from_config)(ConfigReader&);
@@ -261,6 +270,11 @@ struct OptimizerEntry {
 /// What the registry knows of one loss type, for one Scalar.
 template <typename Scalar>
 struct LossEntry {
+  /// The names and aliases of the built-in losses (detail::loss_makers in losses.hpp).
+  static constexpr std::array<std::string_view, 10> builtin_names{
+      "mean_absolute_error", "mae", "mean_squared_error", "mse", "huber", "huber_loss", "binary_crossentropy", "bce",
+      "categorical_crossentropy", "sparse_categorical_crossentropy"};
+  static constexpr std::string_view family = "loss";
   std::string name;  // Loss::name(), "huber"
   const std::type_info* type;
   std::unique_ptr<Loss<Scalar>> (*from_config)(ConfigReader&);
@@ -275,8 +289,14 @@ template <typename Entry>
 class Registry {
  public:
   /// Adds `entry` after every other; registering the same type under the same name again does
-  /// nothing, and a name taken by another type is a ValueError.
+  /// nothing, and a name taken by another type is a ValueError, as is a name (or alias) of one of
+  /// the family's built-in types (`Entry::builtin_names`), whether they were added yet or not.
   void add(Entry entry) {
+    if constexpr (requires { Entry::builtin_names; }) {
+      refuse_builtin_name(entry, entry.name);
+      if constexpr (requires { entry.aliases; })
+        for (const auto& alias : entry.aliases) refuse_builtin_name(entry, alias);
+    }
     if (is_new(entry)) entries_.push_back(std::move(entry));
   }
 
@@ -353,6 +373,14 @@ class Registry {
   }
 
  private:
+  static void refuse_builtin_name(const Entry& entry, std::string_view name) {
+    const auto& builtin = Entry::builtin_names;
+    if (std::find(builtin.begin(), builtin.end(), name) == builtin.end()) return;
+    detail::fail("registry: cannot register type ", entry.type->name(), " under ", detail::quote(name),
+                 ", the name of a built-in ", Entry::family, "; expected a name that no built-in ", Entry::family,
+                 " has (", detail::join(std::vector<std::string>(builtin.begin(), builtin.end())), "), received ", detail::quote(name));
+  }
+
   bool is_new(const Entry& entry) const {
     if (entry.name.empty())
       detail::fail("registry: cannot register type ", entry.type->name(), " under an empty name; expected the name files "

@@ -81,7 +81,8 @@ class CsvDataset : public PyDataset<Scalar> {
       const auto it = std::find(header_.begin(), header_.end(), label);
       if (it == header_.end())
         throw IOError(detail::cat("CsvDataset: label column '", label, "' is not a column of ", path_,
-                                  "; the columns are ", detail::join(header_)));
+                                  "; the columns are ", detail::join(header_),
+                                  detail::separator_hint(header_, "CsvDataset", "CsvDatasetOptions")));
       label_index_.push_back(static_cast<Index>(it - header_.begin()));
     }
     for (Index j = 0; j < static_cast<Index>(header_.size()); ++j)
@@ -90,7 +91,10 @@ class CsvDataset : public PyDataset<Scalar> {
         features_.push_back(header_[static_cast<std::size_t>(j)]);
       }
     if (features_.empty()) throw IOError(detail::cat("CsvDataset: ", path_, " has no column left for the inputs"));
-    while (reader->next()) ++rows_;
+    while (reader->next()) {
+      if (rows_ == 0) refuse_text(reader->fields(), reader->line());
+      ++rows_;
+    }
     if (rows_ == 0) throw IOError(detail::cat("CsvDataset: ", path_, " has no rows of data"));
     batches_ = (rows_ - 1) / o_.batch_size + 1;
   }
@@ -127,6 +131,20 @@ class CsvDataset : public PyDataset<Scalar> {
     return std::make_unique<detail::CsvReader>(path_, detail::CsvFormat{o_.sep, o_.encoding, o_.header, o_.names,
                                                                         o_.skiprows},
                                                "CsvDataset");
+  }
+
+  /// Throws when a field of the first data record (on `line`) is text: a column that the batches
+  /// could not read, found before training starts. Missing values are left to the batch.
+  void refuse_text(const std::vector<std::string>& fields, Index line) const {
+    for (std::size_t j = 0; j < fields.size(); ++j) {
+      double ignored = 0.0;
+      if (std::find(o_.na_values.begin(), o_.na_values.end(), fields[j]) == o_.na_values.end() &&
+          !detail::parse_number(fields[j], ignored))
+        throw IOError(detail::cat("CsvDataset: column '", header_[j], "' of ", path_, " holds text: its value on line ",
+                                  line, " is '", fields[j], "'; expected a number in every column (a CsvDataset cannot "
+                                  "encode text: read the file with read_csv to encode the column, with get_dummies or "
+                                  "map, or remove it from the file)"));
+    }
   }
 
   void restart() {

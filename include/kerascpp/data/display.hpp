@@ -160,6 +160,18 @@ inline std::vector<std::string> value_cells(const std::vector<double>& column, c
   return float_cells(values, "NaN");
 }
 
+/// The cells of a column that pandas holds as int64 (`value_counts`' counts) at `shown`, as its
+/// `IntArrayFormatter` writes them: a space for the sign, then the integer.
+inline std::vector<std::string> int64_cells(const std::vector<double>& column, const std::vector<Index>& shown) {
+  std::vector<std::string> cells;
+  cells.reserve(shown.size());
+  for (const Index i : shown) {
+    const double v = column[static_cast<std::size_t>(i)];
+    cells.push_back(cat(v < 0.0 ? "" : " ", whole_text(v)));
+  }
+  return cells;
+}
+
 /// The cells of a text column at `shown`: a space, then the text, or NaN for a missing value.
 inline std::vector<std::string> value_cells(const std::vector<std::string>& column, const std::vector<Index>& shown) {
   std::vector<std::string> cells;
@@ -243,10 +255,11 @@ std::string bracketed(const Values& values, std::string_view missing) {
 
 /// The text of a frame (see `DataFrame::to_string`): a header line with the column names, then
 /// one line per shown row with its label and values; a long frame shows its first 5 and last 5
-/// rows around a line of dots, and ends with a blank line and `[rows x columns]`.
+/// rows around a line of dots, and ends with a blank line and `[rows x columns]`. The numeric
+/// columns j with `int64[j]` print as pandas prints an int64 column, the others as float64.
 template <typename Column>
 std::string frame_text(const std::vector<std::string>& names, const std::vector<Column>& columns, const Column& index,
-                       const std::string& index_name, Index rows) {
+                       const std::string& index_name, Index rows, const std::vector<bool>& int64) {
   if (rows == 0 || names.empty())
     return cat("Empty DataFrame\nColumns: ", bracketed(names, ""), "\nIndex: ",
                std::visit([](const auto& labels) { return bracketed(labels, "nan"); }, index));
@@ -261,7 +274,9 @@ std::string frame_text(const std::vector<std::string>& names, const std::vector<
   for (std::size_t j = 0; j < names.size(); ++j) {
     const bool numeric = std::holds_alternative<std::vector<double>>(columns[j]);
     const std::string header = (numeric ? " " : "") + escaped(names[j]);
-    std::vector<std::string> cells = std::visit([&](const auto& values) { return value_cells(values, shown); }, columns[j]);
+    std::vector<std::string> cells =
+        numeric && int64[j] ? int64_cells(std::get<std::vector<double>>(columns[j]), shown)
+                            : std::visit([&](const auto& values) { return value_cells(values, shown); }, columns[j]);
     fix_width(cells, display_width(header), false);
     std::size_t width = display_width(header);
     for (const std::string& cell : cells) width = std::max(width, display_width(cell));

@@ -1,5 +1,6 @@
 // kerascpp/data/parse.hpp — numbers read from text as pandas' `read_csv` reads them: `read_csv`,
-// `read_arff`, `CsvDataset` and `DataFrame`'s messages about text columns parse fields here.
+// `read_arff`, `CsvDataset` and `DataFrame`'s messages about text columns parse fields here; and
+// the hint their messages give when a file was read with the wrong separator.
 #pragma once
 
 #include <kerascpp/core.hpp>
@@ -8,8 +9,10 @@
 #include <charconv>
 #include <cstddef>
 #include <limits>
+#include <string>
 #include <string_view>
 #include <system_error>
+#include <vector>
 
 namespace kerascpp::data::detail {
 
@@ -62,6 +65,20 @@ inline bool parse_number(std::string_view text, double& value) {
     return true;
   }
   return error == std::errc{};
+}
+
+/// What a file of fields separated by ';' or tabs gives when read with the default sep ',': one
+/// column, whose name holds the separator. For such `columns`, the hint that ends a message about
+/// them, naming the separator and the option of `reader` ("read_csv") of type `options`
+/// ("CsvOptions") that takes it; "" for any other columns.
+inline std::string separator_hint(const std::vector<std::string>& columns, std::string_view reader,
+                                  std::string_view options) {
+  const std::size_t at = columns.size() == 1 ? columns[0].find_first_of(";\t") : std::string::npos;
+  if (at == std::string::npos) return {};
+  const std::string_view sep = columns[0][at] == '\t' ? "\\t" : ";";
+  return kerascpp::detail::cat("; the only column's name holds '", sep, "': the file's fields are probably separated by '",
+                               sep, "', which ", reader, " takes as its sep option (", options, "{.sep = '", sep,
+                               "'}, pandas sep='", sep, "')");
 }
 
 }  // namespace kerascpp::data::detail

@@ -303,6 +303,7 @@ class DataFrame {
     out.index_ = detail::take_rows(index_, positions);
     out.index_name_ = index_name_;
     out.source_ = source_;
+    out.int64_ = int64_;
     if (!lines_.empty()) {
       out.lines_.reserve(positions.size());
       for (const Index p : positions) out.lines_.push_back(lines_[static_cast<std::size_t>(p)]);
@@ -354,7 +355,7 @@ class DataFrame {
 
   /// How often each distinct value of column `name` occurs (pandas 1.5 `df[name].value_counts()`):
   /// a frame whose index holds the values (numbers or text, as the column) and whose one numeric
-  /// column "count" holds the counts. Missing values (NaN, "") are not counted. Most frequent
+  /// column "count" holds the counts (printed as integers, as pandas prints its int64 counts). Missing values (NaN, "") are not counted. Most frequent
   /// first; equal counts come in the order pandas 1.5 gives them, which is the order of first
   /// appearance when there are at most 16 distinct values, and numpy's unstable quicksort order
   /// beyond (reproduced here exactly).
@@ -380,7 +381,11 @@ class DataFrame {
   }
 
   /// The frame as pandas' `print(df)` shows it (display.hpp); no newline at the end.
-  std::string to_string() const { return detail::frame_text(names_, columns_, index_, index_name_, rows_); }
+  std::string to_string() const {
+    std::vector<bool> int64(names_.size());
+    for (std::size_t j = 0; j < names_.size(); ++j) int64[j] = int64_.contains(names_[j]);
+    return detail::frame_text(names_, columns_, index_, index_name_, rows_, int64);
+  }
 
   /// Writes `frame.to_string()`.
   friend std::ostream& operator<<(std::ostream& out, const DataFrame& frame) { return out << frame.to_string(); }
@@ -438,11 +443,18 @@ class DataFrame {
     out.index_name_ = frame.index_name_;
     out.lines_ = frame.lines_;
     out.source_ = frame.source_;
+    out.int64_ = frame.int64_;
     return out;
   }
 
   /// " in <file>" for frames read from a file, "" otherwise.
   std::string in_source() const { return source_.empty() ? std::string() : detail::cat(" in ", source_); }
+
+  /// For a frame read from a file whose one column's name holds ';' or a tab, the hint to read it
+  /// with that separator; "" otherwise.
+  std::string separator_hint() const {
+    return source_.empty() ? std::string() : detail::separator_hint(names_, "read_csv", "CsvOptions");
+  }
 
   /// " of the rows read from <file>" for frames read from a file, "" otherwise.
   std::string of_rows() const {
@@ -464,7 +476,7 @@ class DataFrame {
       std::vector<std::string> quoted;
       for (const std::string& n : names_) quoted.push_back("'" + n + "'");
       detail::fail(caller, ": no column named '", name, "'", in_source(), "; the columns are ",
-                   names_.empty() ? std::string("(none)") : detail::join(quoted));
+                   names_.empty() ? std::string("(none)") : detail::join(quoted), separator_hint());
     }
     return found->second;
   }
@@ -517,6 +529,7 @@ class DataFrame {
     out.index_ = std::move(labels);
     out.index_name_ = name;
     out.push_column("count", std::move(sorted_counts));
+    out.int64_.insert("count");
     return out;
   }
 
@@ -539,7 +552,7 @@ class DataFrame {
       double ignored = 0.0;
       if (!text[i].empty() && !detail::parse_number(text[i], ignored))
         detail::fail(caller, ": column '", name, "' holds text, not numbers: its first non-numeric value is '", text[i],
-                     "' ", where(static_cast<Index>(i)), "; convert the column with map() or drop it");
+                     "' ", where(static_cast<Index>(i)), "; convert the column with map() or drop it", separator_hint());
     }
     const auto empty = std::find(text.begin(), text.end(), std::string());
     if (empty != text.end())
@@ -566,6 +579,7 @@ class DataFrame {
       out.columns_[found->second] = std::move(values);
     else
       out.push_column(name, std::move(values));
+    out.int64_.erase(name);
     return out;
   }
 
@@ -615,6 +629,7 @@ class DataFrame {
   std::string index_name_;
   std::vector<Index> lines_;  // file line of each row; empty when the rows were not read from a file
   std::string source_;
+  std::set<std::string, std::less<>> int64_;  // numeric columns pandas holds as int64 (counts): printed without decimals
 };
 
 namespace detail {

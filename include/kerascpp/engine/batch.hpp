@@ -54,21 +54,18 @@ const Scalar* contiguous(const StridedView<Scalar>& v) {
   return by_cols ? v.data() : nullptr;
 }
 
-/// check_finite for data from users: a vectorised pass when the elements are contiguous, the
-/// strided search for the offending element only when that pass finds one.
+/// check_finite for data from users: a vectorised pass when the elements are contiguous, then (only
+/// when that pass finds a value that is not finite, or for strided data) check_finite, whose message
+/// for NaN says how to deal with missing values.
 template <typename Scalar>
 void check_finite_input(const StridedView<Scalar>& v, std::string_view where, std::string_view what) {
   if (const Scalar* p = contiguous(v)) {
     using FlatArray = Eigen::Array<Scalar, Eigen::Dynamic, 1>;
     if ((Eigen::Map<const FlatArray>(p, v.size()) * Scalar(0)).sum() == Scalar(0)) return;  // x·0 is 0 iff x is finite
   }
-  for (Index i = 0; i < v.rows(); ++i)
-    for (Index j = 0; j < v.cols(); ++j)
-      if (!std::isfinite(v(i, j)))
-        fail(where, ": ", what, " must be finite, received ", v(i, j), " at row ", i, ", column ", j,
-             std::isnan(v(i, j)) ? "; NaN often marks a missing value of the data: drop or fill those rows first "
-                                   "(DataFrame::dropna, DataFrame::fillna)"
-                                 : "");
+  check_finite(v, where, what,
+               "; NaN often marks a missing value of the data: drop or fill those rows first "
+               "(DataFrame::dropna, DataFrame::fillna)");
 }
 }  // namespace detail
 }  // namespace kerascpp

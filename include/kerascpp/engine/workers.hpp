@@ -9,6 +9,7 @@
 #include <kerascpp/engine/batch.hpp>
 #include <kerascpp/engine/network.hpp>
 #include <kerascpp/float_env.hpp>
+#include <kerascpp/metrics/metric.hpp>
 #include <kerascpp/reduction.hpp>
 #include <kerascpp/threads.hpp>
 
@@ -163,7 +164,7 @@ class Workers {
     if (net.fused) check_result(*layers.back(), "logits", pred, out.rows(), out.cols(), "output_width()");  // z: the output's shape
     Eigen::Map<Vector<Scalar>> per_sample(w.per_sample.view(b.rows, 1).data(), b.rows);
     net.loss->per_sample(yb, pred, net.fused, per_sample);
-    w.sums.loss_sum = static_cast<double>((per_sample.array() * wb.array()).sum());
+    w.sums.loss_sum = detail::weighted_sum(per_sample.array(), wb.array());  // Σ w_i·l_i
     if (!net.metrics.empty()) {
       Eigen::Map<Vector<Scalar>> scratch(w.metric.view(b.rows, 1).data(), b.rows);
       const std::span<double> state(w.sums.state);

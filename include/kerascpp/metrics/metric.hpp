@@ -28,6 +28,15 @@ Index argmax(const Scalar* v, Index n) {
 
 /// a / b, or 0 when b is 0 (Keras's divide_no_nan).
 inline double divide_no_nan(double a, double b) { return b == 0.0 ? 0.0 : a / b; }
+
+/// Σ v_i·w_i as a double: summed in the arrays' Scalar (vectorised), and again with every term in
+/// double when that sum is not finite, as sample weights near the largest float can make it.
+template <typename V, typename W>
+double weighted_sum(const Eigen::ArrayBase<V>& v, const Eigen::ArrayBase<W>& w) {
+  const double sum = static_cast<double>((v * w).sum());
+  if (std::isfinite(sum)) return sum;
+  return (v.template cast<double>() * w.template cast<double>()).sum();
+}
 }  // namespace detail
 
 /// A metric: its configuration, immutable once made (threads share one object), and the functions
@@ -58,8 +67,8 @@ class Metric {
                             Eigen::Ref<Vector<Scalar>> scratch, std::span<double> state) const {
     per_sample(y_true, y_pred, scratch);
     const Eigen::Map<const Vector<Scalar>> wb(w, y_true.rows());
-    state[0] += static_cast<double>((scratch.array() * wb.array()).sum());  // Σ w_i·m_i
-    state[1] += static_cast<double>(wb.sum());                              // Σ w_i
+    state[0] += detail::weighted_sum(scratch.array(), wb.array());                             // Σ w_i·m_i
+    state[1] += detail::weighted_sum(wb.array(), Vector<Scalar>::Ones(wb.size()).array());  // Σ w_i
   }
 
   /// The keys of the values `result` reports, for outputs of `out_cols` columns: the metric's name,

@@ -9,6 +9,7 @@
 #include <kerascpp/registry.hpp>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <concepts>
@@ -227,6 +228,11 @@ class PolynomialDecay : public LearningRateSchedule {
 
 /// What the registry knows of one schedule type: a factory from its saved config.
 struct ScheduleEntry {
+  /// The names of the built-in schedules (detail::builtin_entries below).
+  static constexpr std::array<std::string_view, 5> builtin_names{"ExponentialDecay", "CosineDecay",
+                                                                 "PiecewiseConstantDecay", "InverseTimeDecay",
+                                                                 "PolynomialDecay"};
+  static constexpr std::string_view family = "learning rate schedule";
   std::string name;  // LearningRateSchedule::name()
   const std::type_info* type;
   std::shared_ptr<const LearningRateSchedule> (*from_config)(ConfigReader&);
