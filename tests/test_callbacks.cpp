@@ -420,6 +420,14 @@ TEST_CASE("ReduceLROnPlateau rejects a NaN or negative min_lr, a NaN min_delta a
   CHECK_NOTHROW(Plateau({.cooldown = 0, .min_lr = 0.0}));
 }
 
+TEST_CASE("ReduceLROnPlateau rejects a negative verbose, as EarlyStopping does", "[callbacks][reduce_lr]") {
+  using Plateau = keras::callbacks::ReduceLROnPlateau<double>;
+  REQUIRE_THROWS_AS(Plateau({.verbose = -1}), keras::ValueError);
+  REQUIRE_THROWS_WITH(Plateau({.verbose = -1}),
+                      Catch::Contains("ReduceLROnPlateau: verbose must be 0 or 1, received verbose=-1"));
+  CHECK_NOTHROW(Plateau({.verbose = 0}));
+}
+
 TEST_CASE("ReduceLROnPlateau min_delta and mode max", "[callbacks][reduce_lr]") {
   SECTION("improvements below min_delta count as waiting") {
     FakeModel model;
@@ -574,10 +582,13 @@ TEST_CASE("CSVLogger refuses a separator that would make the CSV unreadable", "[
   using Logger = keras::callbacks::CSVLogger<double>;
   REQUIRE_THROWS_AS(Logger("log.csv", '\n'), keras::ValueError);
   REQUIRE_THROWS_WITH(Logger("log.csv", '\n'),
-                      Catch::Contains("CSVLogger: separator must not be a line break or a double quote, "
+                      Catch::Contains("CSVLogger: separator must not be a line break, a double quote or NUL, "
                                       "received separator='\\n'"));
   REQUIRE_THROWS_WITH(Logger("log.csv", '\r'), Catch::Contains("received separator='\\r'"));
   REQUIRE_THROWS_WITH(Logger("log.csv", '"'), Catch::Contains("received separator='\"'"));
+  // read_csv refuses NUL bytes, so a log separated by NUL could not be read back
+  REQUIRE_THROWS_AS(Logger("log.csv", '\0'), keras::ValueError);
+  REQUIRE_THROWS_WITH(Logger("log.csv", '\0'), Catch::Contains("received separator='\\0'"));
   CHECK_NOTHROW(Logger("log.csv", '\t'));
 }
 

@@ -1158,6 +1158,34 @@ TEST_CASE("save_model writes an adapted Normalization, a schedule and clipping f
   CHECK(k::keras::load_model<float>(file).predict(t.x) == predicted);
 }
 
+TEST_CASE("save_model refuses layer names Keras would not load: repeated ones and names that are not UTF-8",
+          "[keras_files][errors]") {
+  const kerascpp_test::ScratchFolder scratch;
+  const fs::path file = scratch.path() / "m.keras";
+  const auto named = [](const std::string& first, const std::string& second) {
+    k::layers::Dense<float> a(2, "relu", k::input_shape{3}), b(1);
+    a.set_name(first);
+    b.set_name(second);
+    k::Sequential<float> model;
+    model.add(a);
+    model.add(b);
+    return model;
+  };
+  // Keras's Sequential.add raises "All layers added to a Sequential model should have unique names"
+  CHECK_THAT(thrown_message<k::ValueError>([&] { k::keras::save_model(named("same", "same"), file); }),
+             Contains("keras::save_model: two layers are named 'same'; expected unique layer names, as Keras's "
+                      "Sequential refuses to load repeated ones: set_name() one of them"));
+  CHECK_THAT(thrown_message<k::ValueError>([&] { k::keras::save_model(named("input_layer", "x"), file); }),
+             Contains("two layers are named 'input_layer' (the name of the input layer Keras adds)"));
+  // nlohmann/json's dump throws its own type_error for such text
+  CHECK_THAT(thrown_message<k::ValueError>([&] { k::keras::save_model(named("bad\xff", "x"), file); }),
+             Contains("keras::save_model: layer name 'bad\\xff' is not valid UTF-8; expected a UTF-8 name"));
+  CHECK_FALSE(fs::exists(file));
+  const std::string odd = "q\"u'o\\te \xC3\xBC";
+  k::keras::save_model(named(odd, "x"), file);
+  CHECK(k::keras::load_model<float>(file).layer(0).name() == odd);
+}
+
 TEST_CASE("save_model and save_weights refuse what a Keras file would not hold faithfully, before anything is written",
           "[keras_files][errors]") {
   const kerascpp_test::ScratchFolder scratch;

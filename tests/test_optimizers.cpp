@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <initializer_list>
+#include <limits>
 #include <cmath>
 #include <memory>
 #include <utility>
@@ -316,6 +317,22 @@ TEST_CASE("optimizer hyper-parameters are validated", "[optimizers][errors]") {
   CHECK_THROWS_AS(optimizers::RMSprop<double>(0.001, -0.1), ValueError);
   CHECK_THROWS_AS(optimizers::Adagrad<double>(0.001, -1.0), ValueError);
   CHECK_THROWS_AS(optimizers::AdamW<double>(0.001, -0.5), ValueError);
+}
+
+TEST_CASE("AdamW weight_decay and Adagrad initial_accumulator_value must be finite in the model's Scalar",
+          "[optimizers][errors]") {
+  constexpr double inf = std::numeric_limits<double>::infinity();
+  // an infinite weight decay turns every weight into inf or NaN at the first step
+  CHECK_THAT(kerascpp_test::thrown_message<ValueError>([&] { optimizers::AdamW<double> a(0.001, inf); }),
+             Contains("AdamW: weight_decay must be a finite non-negative number, received weight_decay=inf"));
+  // an infinite accumulator (1e300 is inf in float) divides every step down to zero: no training at all
+  CHECK_THAT(kerascpp_test::thrown_message<ValueError>([&] { optimizers::Adagrad<double> a(0.001, inf); }),
+             Contains("Adagrad: initial_accumulator_value must be a finite non-negative number within the model's "
+                      "double (at most 1.79769313486232e+308), received initial_accumulator_value=inf"));
+  CHECK_THAT(kerascpp_test::thrown_message<ValueError>([] { optimizers::Adagrad<float> a(0.001, 1e300); }),
+             Contains("within the model's float (at most 3.40282346638529e+38), received initial_accumulator_value=1e+300"));
+  CHECK_NOTHROW(optimizers::Adagrad<double>(0.001, 1e300));
+  CHECK_NOTHROW(optimizers::AdamW<double>(0.001, 0.0));
 }
 
 TEST_CASE("apply with other weights than the optimizer was built for is a ValueError", "[optimizers][errors]") {

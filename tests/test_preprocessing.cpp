@@ -427,6 +427,46 @@ TEST_CASE("scalers' transform refuses infinity as fit does, and keeps NaN as mis
   CHECK(y(1, 1) == Approx(2.0 / 3.0));
 }
 
+TEST_CASE("scalers refuse a column whose range, mean or variance overflows double", "[preprocessing][scalers][errors]") {
+  // the range 2e308 is inf, so every value would map to 0 without a word
+  const DataFrame wide = DataFrame().assign("v", std::vector<double>{-1e308, 1e308, 0.0});
+  MinMaxScaler<double> minmax;
+  REQUIRE_THROWS_AS(minmax.fit(wide), ValueError);
+  REQUIRE_THROWS_WITH(minmax.fit(wide), Contains("MinMaxScaler.fit: column 'v' has the range max - min = 1e+308 - -1e+308, "
+                                                 "which overflows double; expected values whose statistics fit in "
+                                                 "double: scale the column down first"));
+  CHECK_FALSE(minmax.fitted());
+  // an infinite variance would pass the constant-column test and divide by 1
+  Matrix<double> spread(2, 1);
+  spread << 1e200, -1e200;
+  REQUIRE_THROWS_WITH(StandardScaler<double>().fit(spread),
+                      Contains("StandardScaler.fit: column 0 has a mean or variance beyond double (mean=0, variance=inf)"));
+  const DataFrame huge = DataFrame().assign("h", std::vector<double>{1.7e308, 1.7e308});
+  REQUIRE_THROWS_WITH(StandardScaler<double>().fit(huge),
+                      Contains("StandardScaler.fit: column 'h' has a mean or variance beyond double (mean=inf"));
+  CHECK_NOTHROW(StandardScaler<double>().fit(DataFrame().assign("v", std::vector<double>{1e150, -1e150})));
+}
+
+TEST_CASE("a float scaler refuses a result beyond float instead of returning inf", "[preprocessing][scalers][errors]") {
+  Matrix<float> x(2, 1);
+  x << 0.0F, 1.0F;
+  MinMaxScaler<float> scaler({0.0, 1e300});
+  REQUIRE_THROWS_AS(scaler.fit_transform(x), ValueError);
+  REQUIRE_THROWS_WITH(scaler.transform(x), Contains("MinMaxScaler.transform: column 0 maps 1 at row 1 to 1e+300, beyond "
+                                                    "the range of float (largest magnitude 3.40282346638529e+38); "
+                                                    "expected results that fit in float, or use MinMaxScaler<double>"));
+  // a frame holds doubles, so the same scaler transforms a frame
+  const DataFrame frame = DataFrame().assign("a", std::vector<double>{0.0, 1.0});
+  CHECK(scaler.fit_transform(frame).numbers("a")[1] == 1e300);
+  Matrix<float> small(2, 1);
+  small << 0.0F, 1e-30F;
+  StandardScaler<float> standard;
+  standard.fit(small);
+  Matrix<float> far(1, 1);
+  far << 3e38F;
+  REQUIRE_THROWS_WITH(standard.transform(far), Contains("StandardScaler.transform: column 0 maps "));
+}
+
 TEST_CASE("scalers refuse data with no columns, as they refuse data with no rows", "[preprocessing][scalers][errors]") {
   REQUIRE_THROWS_AS(MinMaxScaler<float>().fit(Matrix<float>(0, 0)), ValueError);
   REQUIRE_THROWS_WITH(MinMaxScaler<float>().fit(Matrix<float>(0, 0)),

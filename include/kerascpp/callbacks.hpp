@@ -339,6 +339,7 @@ class ReduceLROnPlateau : public Callback<Scalar> {
     if (!(o_.factor >= 0.0 && o_.factor < 1.0))
       detail::fail("ReduceLROnPlateau: factor must be in [0, 1), received factor=", o_.factor);
     if (o_.patience < 0) detail::fail("ReduceLROnPlateau: patience must be non-negative, received ", o_.patience);
+    if (o_.verbose < 0) detail::fail("ReduceLROnPlateau: verbose must be 0 or 1, received verbose=", o_.verbose);
     if (!std::isfinite(o_.min_delta))
       detail::fail("ReduceLROnPlateau: min_delta must be finite, received min_delta=", o_.min_delta);
     if (o_.cooldown < 0)
@@ -452,9 +453,10 @@ class CSVLogger : public Callback<Scalar> {
   explicit CSVLogger(std::filesystem::path filename, char separator = ',', bool append = false)
       : path_(std::move(filename)), separator_(separator), append_(append) {
     io::check_path(path_, "CSVLogger");
-    if (separator_ == '\n' || separator_ == '\r' || separator_ == '"')
-      detail::fail("CSVLogger: separator must not be a line break or a double quote, received separator=",
-                   separator_ == '"' ? "'\"'" : separator_ == '\n' ? "'\\n'" : "'\\r'");
+    // read_csv refuses a NUL byte, so a NUL separator would write a log that cannot be read back
+    if (separator_ == '\n' || separator_ == '\r' || separator_ == '"' || separator_ == '\0')
+      detail::fail("CSVLogger: separator must not be a line break, a double quote or NUL, received separator=",
+                   separator_ == '"' ? "'\"'" : separator_ == '\n' ? "'\\n'" : separator_ == '\r' ? "'\\r'" : "'\\0'");
   }
 
   void on_train_begin(Logs&) override {

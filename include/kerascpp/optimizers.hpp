@@ -466,8 +466,8 @@ class AdamW : public Adam<Scalar> {
   explicit AdamW(LearningRate learning_rate = 0.001, double weight_decay = 0.004, double beta_1 = 0.9,
                  double beta_2 = 0.999, double epsilon = 1e-7, GradientClipping clipping = {})
       : Adam<Scalar>(std::move(learning_rate), beta_1, beta_2, epsilon, clipping), weight_decay_(weight_decay) {
-    if (!(weight_decay >= 0.0))
-      detail::fail("AdamW: weight_decay must be non-negative, received weight_decay=", weight_decay);
+    if (!(weight_decay >= 0.0) || !std::isfinite(weight_decay))
+      detail::fail("AdamW: weight_decay must be a finite non-negative number, received weight_decay=", weight_decay);
   }
   std::string name() const override { return "AdamW"; }
   std::unique_ptr<Optimizer<Scalar>> clone() const override { return std::make_unique<AdamW>(*this); }
@@ -556,9 +556,11 @@ class Adagrad : public Optimizer<Scalar> {
   explicit Adagrad(LearningRate learning_rate = 0.001, double initial_accumulator_value = 0.1, double epsilon = 1e-7,
                    GradientClipping clipping = {})
       : Optimizer<Scalar>(std::move(learning_rate), clipping), initial_(initial_accumulator_value), epsilon_(epsilon) {
-    if (!(initial_accumulator_value >= 0.0))
-      detail::fail("Adagrad: initial_accumulator_value must be non-negative, received initial_accumulator_value=",
-                   initial_accumulator_value);
+    // an infinite accumulator (also a value beyond the model's Scalar) would silently stop every update
+    if (!(initial_accumulator_value >= 0.0) || !std::isfinite(static_cast<Scalar>(initial_accumulator_value)))
+      detail::fail("Adagrad: initial_accumulator_value must be a finite non-negative number within the model's ",
+                   detail::scalar_name<Scalar>(), " (at most ", std::numeric_limits<Scalar>::max(),
+                   "), received initial_accumulator_value=", initial_accumulator_value);
     this->check_positive("Adagrad", "epsilon", epsilon);
   }
   std::string name() const override { return "Adagrad"; }

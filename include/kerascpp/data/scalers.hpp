@@ -20,8 +20,9 @@
 // `_is_constant_feature`), so fitted values map to x - mean, 0 or a rounding residue.
 //
 // Statistics skip missing values (NaN), as scikit-learn and pandas do, and NaN stays NaN through
-// `transform` and `inverse_transform`. A column with no values, or with an infinite one, is refused
-// with a `ValueError` (scikit-learn refuses infinity too).
+// `transform` and `inverse_transform`. A column with no values, with an infinite one, or whose
+// range, mean or variance overflows double is refused with a `ValueError` (scikit-learn refuses
+// infinity too). A result beyond float in a `Matrix<float>` is a `ValueError`, not an inf.
 //
 // `fit`, `transform`, `fit_transform` and `inverse_transform` take either a matrix (rows are samples)
 // or a `DataFrame` whose columns are all numeric; a scaler fitted on a frame remembers the column
@@ -145,6 +146,9 @@ class ColumnScaler {
       if (values.empty()) fail(Derived::name, ".fit: ", column_label(j), " has no values (all are missing)");
       samples_seen_[static_cast<std::size_t>(j)] = static_cast<Index>(values.size());
       static_cast<Derived&>(*this).learn_column(j, values);
+      if (const std::string overflow = static_cast<const Derived&>(*this).overflow(j); !overflow.empty())
+        fail(Derived::name, ".fit: ", column_label(j), overflow, "; expected values whose statistics fit in double: ",
+             "scale the column down first");
     }
     fitted_ = true;
   }
@@ -170,7 +174,13 @@ class ColumnScaler {
       for (Index i = 0; i < x.rows(); ++i) {
         const auto v = static_cast<double>(x(i, j));
         check_finite(v, j, i, caller, inverse);
-        out(i, j) = static_cast<Scalar>(inverse ? backward(v, j) : forward(v, j));
+        const double mapped = inverse ? backward(v, j) : forward(v, j);
+        // a finite result beyond float would silently become inf in the returned matrix
+        if (std::isfinite(mapped) && !std::isfinite(static_cast<Scalar>(mapped)))
+          fail(Derived::name, ".", caller, ": ", column_label(j), " maps ", v, " at row ", i, " to ", mapped,
+               ", beyond the range of float (largest magnitude ", std::numeric_limits<Scalar>::max(),
+               "); expected results that fit in float, or use ", Derived::name, "<double>");
+        out(i, j) = static_cast<Scalar>(mapped);
       }
     return out;
   }
@@ -278,6 +288,12 @@ class MinMaxScaler : public detail::ColumnScaler<MinMaxScaler<Scalar>, Scalar> {
 
   double clip(double value) const { return clip_ ? std::clamp(value, range_.first, range_.second) : value; }
 
+  /// What overflowed while learning column `j` ("" if nothing): a range max - min beyond double.
+  std::string overflow(Index j) const {
+    if (std::isfinite(data_max_(j) - data_min_(j))) return {};
+    return detail::cat(" has the range max - min = ", data_max_(j), " - ", data_min_(j), ", which overflows double");
+  }
+
   std::pair<double, double> range_;
   bool clip_;
   RowVector<double> data_min_;
@@ -344,6 +360,13 @@ class StandardScaler : public detail::ColumnScaler<StandardScaler<Scalar>, Scala
   }
 
   double clip(double value) const { return value; }
+
+  /// What overflowed while learning column `j` ("" if nothing): a mean or variance beyond double
+  /// (an infinite variance would otherwise pass the constant-column test and divide by 1).
+  std::string overflow(Index j) const {
+    if (std::isfinite(mean_(j)) && std::isfinite(var_(j))) return {};
+    return detail::cat(" has a mean or variance beyond double (mean=", mean_(j), ", variance=", var_(j), ")");
+  }
 
   bool with_mean_;
   bool with_std_;

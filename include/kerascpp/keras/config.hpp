@@ -587,7 +587,20 @@ json model_json(const Sequential<Scalar>& model, const std::string& name = "sequ
   input["name"] = "input_layer";
   layers.push_back(serialized("keras.layers", "InputLayer", input));
   Index width = model.input_width();
+  std::set<std::string> names{"input_layer"};
   for (const auto& l : model.layers()) {
+    // Keras's Sequential refuses a second layer of one name (the input layer's included) when it loads the file
+    if (!names.insert(l->name()).second)
+      throw ValueError(cat("keras::save_model: two layers are named ", quote(l->name()),
+                           l->name() == "input_layer" ? " (the name of the input layer Keras adds)" : "",
+                           "; expected unique layer names, as Keras's Sequential refuses to load repeated ones: "
+                           "set_name() one of them"));
+    try {
+      (void)json(l->name()).dump();
+    } catch (const json::type_error&) {  // nlohmann's dump refuses text that is not UTF-8
+      throw ValueError(cat("keras::save_model: layer name ", quote(l->name()),
+                           " is not valid UTF-8; expected a UTF-8 name, as Keras files store names as JSON text"));
+    }
     const auto* entry = layer_registry<Scalar>().find(l->type(), *l);
     if (entry == nullptr)
       throw ValueError(cat("keras::save_model: layer ", quote(l->name()), " of type ", quote(l->type()),
