@@ -1287,4 +1287,20 @@ TEST_CASE("columns, numbers, strings and index of a temporary frame return copie
   CHECK_THROWS_AS(df.drop({"y"}).strings("b"), ValueError);
 }
 
+TEST_CASE("an unknown column name one typo away from a column suggests it", "[data][frame][errors]") {
+  const DataFrame wine = read_csv(data_path("red-wine.csv"));
+  CHECK_THROWS_AS(wine.select({"alcohl"}), ValueError);
+  CHECK_THROWS_WITH(wine.select({"alcohl"}),
+                    StartsWith("DataFrame.select: no column named 'alcohl' in ") &&
+                        Contains("red-wine.csv (did you mean 'alcohol'?); the columns are 'fixed acidity'"));
+  CHECK_THROWS_WITH(wine.to_matrix({"Quality"}), Contains("(did you mean 'quality'?)"));
+  CHECK_THROWS_WITH(wine.drop({"free sulphur dioxide"}), Contains("(did you mean 'free sulfur dioxide'?)"));
+  // nothing close: the list of columns alone
+  CHECK_THROWS_WITH(wine.select({"colour"}), !Contains("did you mean") && Contains("the columns are 'fixed acidity'"));
+  CHECK_THROWS_AS(read_csv(data_path("ion.csv"), {.index_col = "Clas"}), ValueError);
+  CHECK_THROWS_WITH(read_csv(data_path("ion.csv"), {.index_col = "Clas"}),
+                    Contains("read_csv: index_col 'Clas' is not a column of ") &&
+                        Contains("ion.csv (did you mean 'Class'?); the columns are 'Unnamed: 0', 'V1'"));
+}
+
 }  // namespace test_data

@@ -20,6 +20,7 @@
 #include <kerascpp/data/numpy_order.hpp>
 #include <kerascpp/data/parse.hpp>
 #include <kerascpp/data/random_state.hpp>
+#include <kerascpp/registry.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -469,8 +470,8 @@ class DataFrame {
     if (found == lookup_.end()) {
       std::vector<std::string> quoted;
       for (const std::string& n : names_) quoted.push_back("'" + n + "'");
-      detail::fail(caller, ": no column named '", name, "'", in_source(), "; the columns are ",
-                   names_.empty() ? std::string("(none)") : detail::join(quoted));
+      detail::fail(caller, ": no column named '", name, "'", in_source(), kerascpp::detail::did_you_mean(name, names_),
+                   "; the columns are ", names_.empty() ? std::string("(none)") : detail::join(quoted));
     }
     return found->second;
   }
