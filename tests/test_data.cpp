@@ -15,6 +15,7 @@
 #include <map>
 #include <sstream>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -1295,6 +1296,50 @@ TEST_CASE("describe refuses a frame without a numeric column", "[data][frame][di
                       "DataFrame.describe: expected at least one numeric column, received no columns");
   REQUIRE_THROWS_WITH(DataFrame().assign("s", {"x"}).assign("t", {"y"}).describe(),
                       "DataFrame.describe: expected at least one numeric column, received only text columns: s, t");
+}
+
+TEST_CASE("columns, numbers, strings and index of a temporary frame return copies that outlive it",
+          "[data][frame]") {
+  // A range-for over a reference into a temporary frame (`for (auto& c : df.drop({"y"}).columns())`)
+  // would read a destroyed frame; on a temporary the accessors return values instead.
+  using std::declval;
+  STATIC_REQUIRE(std::is_same_v<decltype(declval<DataFrame>().columns()), std::vector<std::string>>);
+  STATIC_REQUIRE(std::is_same_v<decltype(declval<DataFrame>().numbers("a")), std::vector<double>>);
+  STATIC_REQUIRE(std::is_same_v<decltype(declval<DataFrame>().strings("a")), std::vector<std::string>>);
+  STATIC_REQUIRE(std::is_same_v<decltype(declval<DataFrame>().index()), kerascpp::data::Column>);
+  STATIC_REQUIRE(std::is_same_v<decltype(declval<const DataFrame&>().columns()), const std::vector<std::string>&>);
+  STATIC_REQUIRE(std::is_same_v<decltype(declval<DataFrame&>().numbers("a")), const std::vector<double>&>);
+
+  const DataFrame df = DataFrame{}.assign("a", {1.0, 2.0, 3.0}).assign("t", {"x", "y", "z"}).assign("y", {0.0, 1.0, 0.0});
+  std::vector<std::string> names;
+  for (const std::string& name : df.drop({"y"}).columns()) names.push_back(name);
+  CHECK(names == std::vector<std::string>{"a", "t"});
+  double sum = 0.0;
+  for (const double v : df.drop({"t"}).numbers("a")) sum += v;
+  CHECK(sum == 6.0);
+  std::string text;
+  for (const std::string& v : df.select({"t"}).strings("t")) text += v;
+  CHECK(text == "xyz");
+  const kerascpp::data::Column labels = df.take({2, 0}).index();
+  CHECK(std::get<std::vector<double>>(labels) == std::vector<double>{2.0, 0.0});
+  CHECK_THROWS_WITH(df.drop({"y"}).numbers("t"), Contains("holds text"));
+  CHECK_THROWS_AS(df.drop({"y"}).strings("b"), ValueError);
+}
+
+TEST_CASE("an unknown column name one typo away from a column suggests it", "[data][frame][errors]") {
+  const DataFrame wine = read_csv(data_path("red-wine.csv"));
+  CHECK_THROWS_AS(wine.select({"alcohl"}), ValueError);
+  CHECK_THROWS_WITH(wine.select({"alcohl"}),
+                    StartsWith("DataFrame.select: no column named 'alcohl' in ") &&
+                        Contains("red-wine.csv (did you mean 'alcohol'?); the columns are 'fixed acidity'"));
+  CHECK_THROWS_WITH(wine.to_matrix({"Quality"}), Contains("(did you mean 'quality'?)"));
+  CHECK_THROWS_WITH(wine.drop({"free sulphur dioxide"}), Contains("(did you mean 'free sulfur dioxide'?)"));
+  // nothing close: the list of columns alone
+  CHECK_THROWS_WITH(wine.select({"colour"}), !Contains("did you mean") && Contains("the columns are 'fixed acidity'"));
+  CHECK_THROWS_AS(read_csv(data_path("ion.csv"), {.index_col = "Clas"}), ValueError);
+  CHECK_THROWS_WITH(read_csv(data_path("ion.csv"), {.index_col = "Clas"}),
+                    Contains("read_csv: index_col 'Clas' is not a column of ") &&
+                        Contains("ion.csv (did you mean 'Class'?); the columns are 'Unnamed: 0', 'V1'"));
 }
 
 }  // namespace test_data

@@ -392,6 +392,22 @@ TEST_CASE("An EarlyStopping monitor that never appears in the logs lists the ava
                                "from validation: pass validation_data or validation_split to fit)"));
 }
 
+TEST_CASE("A monitor one typo away from a logged key suggests it", "[errors][fit]") {
+  auto model = compiled();
+  model.compile("sgd", "mse", {"mae"});
+  const Mat x = uniform(6, 2, 26), y = uniform(6, 1, 27);
+  keras::callbacks::EarlyStopping<double> es({.monitor = "val_mea"});
+  REQUIRE_THROWS_AS(model.fit(x, y, {.epochs = 2, .verbose = 0, .callbacks = {&es}, .validation_split = 0.5}),
+                    keras::ValueError);
+  REQUIRE_THROWS_WITH(model.fit(x, y, {.epochs = 2, .verbose = 0, .callbacks = {&es}, .validation_split = 0.5}),
+                      EndsWith("EarlyStopping: monitor 'val_mea' is not in the logs (did you mean 'val_mae'?); "
+                               "available keys are: loss, mae, val_loss, val_mae"));
+  keras::callbacks::ReduceLROnPlateau<double> plateau({.monitor = "Loss"});
+  REQUIRE_THROWS_WITH(model.fit(x, y, {.epochs = 2, .verbose = 0, .callbacks = {&plateau}}),
+                      EndsWith("ReduceLROnPlateau: monitor 'Loss' is not in the logs (did you mean 'loss'?); "
+                               "available keys are: learning_rate, loss, mae"));
+}
+
 TEST_CASE("set_weights with the wrong count or shapes names what was expected", "[errors][weights]") {
   keras::Sequential<double> model{Dense<double>(4, "relu", keras::input_shape{2}), Dense<double>(1)};
   auto w = model.get_weights();

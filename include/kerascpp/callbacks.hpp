@@ -5,6 +5,7 @@
 
 #include <kerascpp/core.hpp>
 #include <kerascpp/io.hpp>
+#include <kerascpp/registry.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -218,7 +219,10 @@ inline double monitored(const Logs& logs, const std::string& monitor, const char
   auto it = logs.find(monitor);
   if (it == logs.end()) {
     const bool needs_validation = monitor.starts_with("val_") && logs.count("val_loss") == 0;
-    detail::fail(who, ": monitor '", monitor, "' is not in the logs; available keys are: ", detail::joined_keys(logs),
+    std::vector<std::string> keys;
+    for (const auto& entry : logs) keys.push_back(entry.first);
+    detail::fail(who, ": monitor '", monitor, "' is not in the logs", detail::did_you_mean(monitor, keys),
+                 "; available keys are: ", detail::joined_keys(logs),
                  needs_validation ? " (the val_ keys come from validation: pass validation_data or validation_split to fit)"
                                   : "");
   }

@@ -20,6 +20,7 @@
 #include <kerascpp/data/numpy_order.hpp>
 #include <kerascpp/data/parse.hpp>
 #include <kerascpp/data/random_state.hpp>
+#include <kerascpp/registry.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -107,8 +108,11 @@ class DataFrame {
   /// (rows(), cols()) (pandas `df.shape`).
   std::pair<Index, Index> shape() const { return {rows_, cols()}; }
 
-  /// The column names in order (pandas `df.columns`).
-  const std::vector<std::string>& columns() const { return names_; }
+  /// The column names in order (pandas `df.columns`). On a temporary frame
+  /// (`df.drop({"y"}).columns()`) the accessors below return a copy, so that a range-for over
+  /// them does not read a destroyed frame.
+  const std::vector<std::string>& columns() const& { return names_; }
+  std::vector<std::string> columns() && { return names_; }
 
   /// Whether a column is named `name`.
   bool has_column(std::string_view name) const { return lookup_.find(name) != lookup_.end(); }
@@ -119,18 +123,20 @@ class DataFrame {
   }
 
   /// The values of numeric column `name` (missing values are NaN); throws for a text column.
-  const std::vector<double>& numbers(std::string_view name) const {
+  const std::vector<double>& numbers(std::string_view name) const& {
     const Column& column = columns_[position(name, "DataFrame.numbers")];
     if (const auto* values = std::get_if<std::vector<double>>(&column)) return *values;
     throw_not_numeric("DataFrame.numbers", name, column);
   }
+  std::vector<double> numbers(std::string_view name) && { return std::as_const(*this).numbers(name); }
 
   /// The values of text column `name` (missing values are ""); throws for a numeric column.
-  const std::vector<std::string>& strings(std::string_view name) const {
+  const std::vector<std::string>& strings(std::string_view name) const& {
     const Column& column = columns_[position(name, "DataFrame.strings")];
     if (const auto* values = std::get_if<std::vector<std::string>>(&column)) return *values;
     detail::fail("DataFrame.strings: column '", name, "'", in_source(), " holds numbers, not text");
   }
+  std::vector<std::string> strings(std::string_view name) && { return std::as_const(*this).strings(name); }
 
   /// The names of the numeric columns, in order (pandas `df.select_dtypes("number").columns`).
   std::vector<std::string> numeric_columns() const { return columns_holding<std::vector<double>>(); }
@@ -140,7 +146,8 @@ class DataFrame {
   std::vector<std::string> text_columns() const { return columns_holding<std::vector<std::string>>(); }
 
   /// The row labels (pandas `df.index`): 0..n-1, or the values of `read_csv`'s `index_col`.
-  const Column& index() const { return index_; }
+  const Column& index() const& { return index_; }
+  Column index() && { return index_; }
 
   /// The name of the index column ("" for the default index or an unnamed column).
   const std::string& index_name() const { return index_name_; }
@@ -475,8 +482,8 @@ class DataFrame {
     if (found == lookup_.end()) {
       std::vector<std::string> quoted;
       for (const std::string& n : names_) quoted.push_back("'" + n + "'");
-      detail::fail(caller, ": no column named '", name, "'", in_source(), "; the columns are ",
-                   names_.empty() ? std::string("(none)") : detail::join(quoted), separator_hint());
+      detail::fail(caller, ": no column named '", name, "'", in_source(), kerascpp::detail::did_you_mean(name, names_),
+                   "; the columns are ", names_.empty() ? std::string("(none)") : detail::join(quoted), separator_hint());
     }
     return found->second;
   }
