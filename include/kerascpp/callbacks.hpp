@@ -222,7 +222,7 @@ inline double monitored(const Logs& logs, const std::string& monitor, const char
     std::vector<std::string> keys;
     for (const auto& entry : logs) keys.push_back(entry.first);
     detail::fail(who, ": monitor '", monitor, "' is not in the logs", detail::did_you_mean(monitor, keys),
-                 "; available keys are: ", detail::joined_keys(logs),
+                 "; available keys are: ", detail::join(keys),
                  needs_validation ? " (the val_ keys come from validation: pass validation_data or validation_split to fit)"
                                   : "");
   }

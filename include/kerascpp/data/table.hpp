@@ -362,10 +362,10 @@ class DataFrame {
 
   /// How often each distinct value of column `name` occurs (pandas 1.5 `df[name].value_counts()`):
   /// a frame whose index holds the values (numbers or text, as the column) and whose one numeric
-  /// column "count" holds the counts (printed as integers, as pandas prints its int64 counts). Missing values (NaN, "") are not counted. Most frequent
-  /// first; equal counts come in the order pandas 1.5 gives them, which is the order of first
-  /// appearance when there are at most 16 distinct values, and numpy's unstable quicksort order
-  /// beyond (reproduced here exactly).
+  /// column "count" holds the counts (printed as integers, as pandas prints its int64 counts).
+  /// Missing values (NaN, "") are not counted. Most frequent first; equal counts come in the order
+  /// pandas 1.5 gives them, which is the order of first appearance when there are at most 16
+  /// distinct values, and numpy's unstable quicksort order beyond (reproduced here exactly).
   DataFrame value_counts(const std::string& name) const {
     return std::visit([&](const auto& values) { return count_values(values, name); },
                       columns_[position(name, "DataFrame.value_counts")]);
