@@ -2,7 +2,7 @@
 // of MPI_Allreduce itself. Run under mpirun; process 0 prints one JSON line per measurement.
 //
 //   mpirun -np 2 mpi_bench --workload W1|W2|W3|W4 [--threads 1] [--epochs E] [--warmup K] [--seed 1]
-//                          [--transport LABEL]
+//                          [--sum shared|allreduce] [--transport LABEL]
 //   mpirun -np 2 mpi_bench --allreduce [--sizes BYTES,...] [--min-seconds 0.2] [--blocks 5]
 //                          [--transport LABEL]
 //
@@ -12,6 +12,9 @@
 // next, the last to on_train_end; the first `warmup` dropped). Over the measured epochs the line
 // gives the time per step, and from MpiStrategy::gradient_traffic() the gradient sums' calls, bytes
 // and seconds per step (the seconds of every process: they include waiting for the slowest one).
+// --sum allreduce sums the gradients with MPI_Allreduce even when every process is on this machine
+// (MpiStrategy::use_shared_memory(false)); the default, `shared`, is the strategy's default: a
+// shared-memory window when all processes share one machine. The line names the way that was used.
 //
 // --allreduce: MPI_Allreduce (in place, MPI_FLOAT, MPI_SUM) on float buffers of the W1 and W4
 // gradients' sizes and of every size in --sizes (default 8 B, 4 KB, 64 KB, 1 MB, 16 MB, 64 MB). Per
@@ -52,6 +55,7 @@ struct Args {
   int warmup = -1;
   std::uint64_t seed = 1;
   std::string transport = "default";
+  bool shared_sum = true;
   std::vector<double> sizes{8, 4096, 65536, 1 << 20, 16 << 20, 64 << 20};
   double min_seconds = 0.2;
   int blocks = 5;
@@ -60,7 +64,7 @@ struct Args {
 [[noreturn]] void usage(const std::string& message) {
   std::fprintf(stderr,
                "mpi_bench: %s\nusage: mpi_bench --workload W1|W2|W3|W4 [--threads N] [--epochs E] [--warmup K] "
-               "[--seed S] [--transport LABEL]\n"
+               "[--seed S] [--sum shared|allreduce] [--transport LABEL]\n"
                "       mpi_bench --allreduce [--sizes BYTES,...] [--min-seconds S] [--blocks B] "
                "[--transport LABEL]\n",
                message.c_str());
@@ -96,6 +100,11 @@ Args parse(int argc, char** argv) {
     else if (key == "--warmup") a.warmup = whole(key, value(), 0);
     else if (key == "--seed") a.seed = static_cast<std::uint64_t>(whole(key, value(), 0));
     else if (key == "--transport") a.transport = value();
+    else if (key == "--sum") {
+      const std::string way = value();
+      if (way != "shared" && way != "allreduce") usage("--sum must be shared or allreduce, received " + way);
+      a.shared_sum = way == "shared";
+    }
     else if (key == "--min-seconds") {
       a.min_seconds = number(key, value());
       if (a.min_seconds <= 0.0) usage("--min-seconds must be positive");
@@ -154,6 +163,7 @@ int train(const Args& a, Strategy& strategy) {
   kerascpp::utils::set_random_seed(a.seed);
   kerascpp::Sequential<float> model = kerascpp_bench::make_model(w);
   strategy.attach(model);
+  strategy.use_shared_memory(a.shared_sum);
 
   std::vector<Clock::time_point> stamps(static_cast<std::size_t>(total) + 1);
   Strategy::Traffic at_first_measured, at_end;
@@ -204,6 +214,7 @@ int train(const Args& a, Strategy& strategy) {
       bytes / measured_steps);
   out += ",\"allreduce_s_per_step_by_rank\":" + json_array(allreduce_per_step);
   add(out, ",\"allreduce_s_per_step\":%.9g", allreduce_per_step.front());
+  add(out, ",\"gradient_sum\":\"%s\"", strategy.ranks() == 1 ? "none" : strategy.summing_in_shared_memory() ? "shared-memory" : "allreduce");
   add(out, ",\"final_loss\":%.6g}", history.at("loss").back());
   std::printf("%s\n", out.c_str());
   std::fflush(stdout);

@@ -15,8 +15,10 @@ machine: build, measure, tabulate.
      (--mca pml ob1 --mca btl tcp,self --mca btl_tcp_if_include lo);
    * --repeats blocks of training, each running every cell once, in an order that rotates from
      block to block: per workload kerascpp 1 process x 1 thread, 2 processes x 1 thread (shared
-     memory, and TCP loopback), 1 process x 2 threads (mpi_bench_omp), and PyTorch DDP on
-     2 processes x 1 thread (bench/torch_ddp_bench.py, gloo over loopback).
+     memory, the gradients summed in a shared-memory window, which is MpiStrategy's default on
+     one machine, or by MPI_Allreduce over shared memory and over TCP loopback, as between
+     machines), 1 process x 2 threads (mpi_bench_omp), and PyTorch DDP on 2 processes x 1 thread
+     (bench/torch_ddp_bench.py, gloo over loopback).
 3. Prints a Markdown table (medians of the per-process medians, with their range), the ratios of
    issue 11's targets, the allreduce bandwidths, and a model of the time per step on N machines
    computed from the measured numbers. Raw JSON lines go to bench/results/distributed-<stamp>.jsonl,
@@ -60,13 +62,16 @@ MACHINES = (2, 4, 8, 16, 32, 64)
 PORTS = itertools.count()
 ASSUMED_LATENCY_S = 25e-6  # per message on a real network: an assumption, not a measurement
 
-# Cells: (label, implementation, processes, threads per process, transport).
+# Cells: (label, implementation, processes, threads per process, transport, gradient sum). The
+# gradient sum is MpiStrategy's: "shared" (its default: a shared-memory window, since both processes
+# are on this machine) or "allreduce" (MPI_Allreduce through the transport, as between machines).
 CELLS = (
-    ("kerascpp 1x1", "kerascpp", 1, 1, "shm"),
-    ("kerascpp 2x1", "kerascpp", 2, 1, "shm"),
-    ("kerascpp 2x1 tcp", "kerascpp", 2, 1, "tcp-lo"),
-    ("kerascpp 1x2", "kerascpp", 1, 2, "shm"),
-    ("pytorch ddp 2x1", "pytorch-ddp", 2, 1, "tcp-lo"),
+    ("kerascpp 1x1", "kerascpp", 1, 1, "shm", "shared"),
+    ("kerascpp 2x1", "kerascpp", 2, 1, "shm", "shared"),
+    ("kerascpp 2x1 allreduce", "kerascpp", 2, 1, "shm", "allreduce"),
+    ("kerascpp 2x1 tcp", "kerascpp", 2, 1, "tcp-lo", "allreduce"),
+    ("kerascpp 1x2", "kerascpp", 1, 2, "shm", "shared"),
+    ("pytorch ddp 2x1", "pytorch-ddp", 2, 1, "tcp-lo", ""),
 )
 
 
@@ -185,7 +190,7 @@ def run_json(cmd, meta, raw, timeout):
 
 
 def cell_command(args, cell, workload):
-    label, impl, processes, threads, transport = cell
+    label, impl, processes, threads, transport, gradient_sum = cell
     epochs, warmup = (EPOCHS_QUICK if args.quick else EPOCHS)[workload]
     if impl == "pytorch-ddp":
         port = 29500 + next(PORTS) % 500  # a fresh rendezvous port for every run
@@ -195,7 +200,7 @@ def cell_command(args, cell, workload):
     exe = os.path.join(BIN, "mpi_bench" if threads == 1 else "mpi_bench_omp")
     return mpirun(processes, transport) + [exe, "--workload", workload, "--threads", str(threads),
                                            "--epochs", str(epochs), "--warmup", str(warmup),
-                                           "--transport", transport]
+                                           "--transport", transport, "--sum", gradient_sum]
 
 
 def measure(args, raw):
@@ -270,7 +275,7 @@ def render(recs):
     workloads = [w for w in WORKLOADS if any(k[0] == w for k in cells)]
 
     out.append("| workload | cell | epoch (median) | range over processes | processes | time per step | "
-               "gradient allreduce per step | bytes per step | allreduce share of step |")
+               "gradient sum per step | bytes per step | sum's share of step |")
     out.append("|---|---|---|---|---|---|---|---|---|")
     for w in workloads:
         for label, *_ in CELLS:
@@ -295,6 +300,7 @@ def render(recs):
     rows = (("kerascpp 2 processes / PyTorch DDP 2 processes", "≤ 0.7", "kerascpp 2x1", "pytorch ddp 2x1"),
             ("kerascpp 2 processes over TCP loopback / PyTorch DDP", "", "kerascpp 2x1 tcp", "pytorch ddp 2x1"),
             ("kerascpp 1 process / kerascpp 2 processes (speed-up)", "≥ 1.6 on W4", "kerascpp 1x1", "kerascpp 2x1"),
+            ("the same, gradients summed by MPI_Allreduce", "", "kerascpp 1x1", "kerascpp 2x1 allreduce"),
             ("kerascpp 1 process / kerascpp 1 process x 2 threads", "", "kerascpp 1x1", "kerascpp 1x2"))
     for name, target, a, b in rows:
         out.append(f"| {name} | {target} | {ratio(a, b, 'W1')} | {ratio(a, b, 'W4')} |")

@@ -176,6 +176,40 @@ TEMPLATE_TEST_CASE("History and weights on every process equal one process's, bi
   for (const auto& [key, value] : eval_want) CHECK(close(eval_got.at(key), value, tolerance<Scalar>()));
 }
 
+TEMPLATE_TEST_CASE("gradients summed in shared memory or by MPI_Allreduce give one process's History and weights, "
+                   "with and without gradient clipping", "[mpi]", float, double) {
+  using Scalar = TestType;
+  k::Matrix<Scalar> x, y;
+  make_data(x, y);
+  for (const bool clip : {false, true}) {
+    INFO("global_clipnorm " << (clip ? "0.5" : "none"));
+    const auto make = [&] {
+      auto model = make_model<Scalar>();
+      k::optimizers::Adam<Scalar> adam(0.01);
+      if (clip) adam.set_clipping({.global_clipnorm = 0.5});
+      model.compile(adam, "mse", {"mae"});
+      return model;
+    };
+    auto alone = make();
+    const auto want = alone.fit(x, y, options<Scalar>(3));
+    for (const bool shared : {true, false}) {
+      INFO((shared ? "shared memory" : "MPI_Allreduce"));
+      MpiStrategy<Scalar> strategy;
+      strategy.use_shared_memory(shared);
+      auto model = make();
+      strategy.attach(model);
+      const auto got = model.fit(x, y, options<Scalar>(3));
+      // Every process of this test runs on one machine, where the sum goes through shared memory
+      // unless switched off.
+      CHECK(strategy.summing_in_shared_memory() == (shared && world_size() > 1));
+      CHECK(strategy.gradient_traffic().calls == (world_size() > 1 ? 18u : 0u));  // 3 epochs of 6 batches
+      CHECK(identical_everywhere(model));
+      check_same_history(got, want);
+      check_same_weights(model, alone);
+    }
+  }
+}
+
 TEST_CASE("EarlyStopping stops at the same epoch on every process as on one process", "[mpi]") {
   k::Matrix<double> x, y;
   make_data(x, y);

@@ -219,17 +219,17 @@ class Optimizer {
     begin_step();
   }
 
-  /// The second half of `apply`: updates part `part` of `parts` equal element ranges of the flat
-  /// buffers. Parts touch disjoint elements, so threads may run them concurrently.
-  void apply_part(ParameterStore<Scalar>& store, int part, int parts) {
-    const auto range = part_range(size_, part, parts);
-    const Index begin = range.first, end = range.second;
+  /// The second half of `apply`: updates part `part` of `parts` equal element ranges of the flat buffers
+  /// (concurrently: parts are disjoint), from `grads` if given (laid out like the store; no clipping).
+  void apply_part(ParameterStore<Scalar>& store, int part, int parts, const Scalar* grads = nullptr) {
+    const auto [begin, end] = part_range(size_, part, parts);
     if (begin == end) return;
+    if (grads != nullptr && clipping_.active()) detail::fail(name(), ": apply_part clips the store's gradient in place, not a given one");
     const int k = slots_per_weight();
     const auto slot = [&](int j) { return j < k ? Flat(slots_[static_cast<std::size_t>(j)].data() + begin, end - begin) : Flat(nullptr, 0); };
     std::array<Flat, max_slots> slot_parts{slot(0), slot(1), slot(2)};
     if (clipping_.active()) clip_part(store.grads(), begin, end);
-    update_step(Flat(store.values() + begin, end - begin), ConstFlat(store.grads() + begin, end - begin),
+    update_step(Flat(store.values() + begin, end - begin), ConstFlat((grads ? grads : store.grads()) + begin, end - begin),
                 slot_parts.data());
   }
 

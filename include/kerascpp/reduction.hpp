@@ -62,8 +62,10 @@ class Reduction : public ProcessGroup {
     }
   }
 
-  /// Sums this process's gradient (the store's flat buffer) with the other processes', in place.
-  virtual void sum_gradient(std::span<Scalar>) {}
+  /// Sums this process's gradient (the store's flat buffer) with the other processes' and returns
+  /// where the sum is: `grad` itself (summed in place), or memory of the reduction that holds it
+  /// unchanged until the next call, from which the optimizer then reads it without a copy.
+  virtual const Scalar* sum_gradient(std::span<Scalar> grad) { return grad.data(); }
 
   /// Called at the start of every fit, once the model is built, with the numbers every process
   /// must agree on (name, value: rows, widths, batch size, epochs, ...): a subclass that spans

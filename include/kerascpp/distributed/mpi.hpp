@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <exception>
 #include <limits>
+#include <memory>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -47,6 +48,96 @@ inline std::string mpi_error_text(int code) {
 
 /// Elements per collective call: MPI counts are ints, and large buffers go in parts.
 inline constexpr std::size_t max_chunk = std::size_t{1} << 26;
+
+/// The most bytes a SharedMemorySum may hold (one slot per process and one for the sum).
+inline constexpr std::size_t max_shared_bytes = std::size_t{1} << 30;
+
+/// Sums a flat buffer over the processes of a communicator that all share one machine's memory,
+/// through an MPI shared-memory window with one slot per process and one for the sum: every process
+/// copies its buffer into its slot; after a barrier, process r sums part r of the elements over the
+/// slots, in rank order, into the sum's slot; after a second barrier every process reads the sum
+/// there. Each element is summed in the same order whichever process sums it, so every process
+/// reads the same bits. Per process this moves about two buffers' worth of memory, where an
+/// allreduce copies through MPI's own buffers several times.
+template <typename Scalar>
+class SharedMemorySum {
+ public:
+  /// Collective over `node`: allocates the window for buffers of `count` elements.
+  SharedMemorySum(MPI_Comm node, std::size_t count) : node_(node), count_(count) {
+    MPI_Comm_rank(node_, &rank_);
+    MPI_Comm_size(node_, &size_);
+    const auto slots = static_cast<std::size_t>(size_) + 1;
+    const auto bytes = static_cast<MPI_Aint>(rank_ == 0 ? slots * count_ * sizeof(Scalar) : 0);
+    void* mine = nullptr;
+    check(MPI_Win_allocate_shared(bytes, static_cast<int>(sizeof(Scalar)), MPI_INFO_NULL, node_, &mine, &window_),
+          "MPI_Win_allocate_shared");
+    MPI_Aint size = 0;
+    int unit = 0;
+    void* first = nullptr;
+    check(MPI_Win_shared_query(window_, 0, &size, &unit, &first), "MPI_Win_shared_query");
+    base_ = static_cast<Scalar*>(first);
+    check(MPI_Win_lock_all(MPI_MODE_NOCHECK, window_), "MPI_Win_lock_all");
+  }
+  SharedMemorySum(const SharedMemorySum&) = delete;
+  SharedMemorySum& operator=(const SharedMemorySum&) = delete;
+  ~SharedMemorySum() {
+    int finalized = 0;
+    MPI_Finalized(&finalized);
+    if (finalized != 0) return;
+    MPI_Win_unlock_all(window_);
+    MPI_Win_free(&window_);
+  }
+
+  std::size_t count() const { return count_; }
+
+  /// Whether buffers of `count` elements fit the window size this class allows for `processes`.
+  static bool fits(std::size_t count, int processes) {
+    const auto slots = static_cast<std::size_t>(processes) + 1;
+    return count <= max_shared_bytes / sizeof(Scalar) / slots;
+  }
+
+  /// Σ over the processes of their `data`, the same bits on every process, in the window until the
+  /// next call.
+  const Scalar* sum(std::span<const Scalar> data) {
+    const std::size_t n = count_;
+    Scalar* total = base_ + static_cast<std::size_t>(size_) * n;
+    std::copy(data.begin(), data.end(), base_ + static_cast<std::size_t>(rank_) * n);
+    barrier();
+    // Part r starts on a 64-byte boundary, so that no cache line is written by two processes.
+    const auto edge = [&](int r) { return r == size_ ? n : (n * static_cast<std::size_t>(r) / static_cast<std::size_t>(size_)) & ~std::size_t{15}; };
+    const std::size_t begin = edge(rank_), end = edge(rank_ + 1);
+    std::copy(base_ + begin, base_ + end, total + begin);
+    for (int k = 1; k < size_; ++k) {
+      const Scalar* theirs = base_ + static_cast<std::size_t>(k) * n;
+      for (std::size_t i = begin; i < end; ++i) total[i] += theirs[i];  // Σ over processes, in rank order
+    }
+    barrier();
+    return total;
+  }
+
+ private:
+  /// Every process's writes to the window before it are seen by every process after it.
+  void barrier() {
+    MPI_Win_sync(window_);
+    check(MPI_Barrier(node_), "MPI_Barrier");
+    MPI_Win_sync(window_);
+  }
+
+  void check(int code, const char* call) const {
+    if (code == MPI_SUCCESS) return;
+    std::fprintf(stderr, "kerascpp: process %d of %d on this machine: %s failed: %s; ending the job\n", rank_, size_,
+                 call, mpi_error_text(code).c_str());
+    std::fflush(stderr);
+    MPI_Abort(node_, 1);
+  }
+
+  MPI_Comm node_;
+  std::size_t count_;
+  int rank_ = 0;
+  int size_ = 1;
+  MPI_Win window_ = MPI_WIN_NULL;
+  Scalar* base_ = nullptr;
+};
 }  // namespace detail
 
 /// Data-parallel training of one Sequential model on every process of an MPI communicator, as
@@ -86,6 +177,8 @@ class MpiStrategy final : public Reduction<Scalar> {
       std::fflush(stderr);
       MPI_Abort(comm_, 1);
     }
+    shared_sum_.reset();
+    if (node_ != MPI_COMM_NULL) MPI_Comm_free(&node_);
     if (owns_mpi_) MPI_Finalize();
   }
 
@@ -136,12 +229,32 @@ class MpiStrategy final : public Reduction<Scalar> {
   const Traffic& gradient_traffic() const { return traffic_; }
   void reset_traffic() { traffic_ = {}; }
 
-  void sum_gradient(std::span<Scalar> grad) override {
+  /// Whether gradients are summed through shared memory when all processes run on one machine
+  /// (the default) rather than by MPI_Allreduce. Call it on every process alike, outside fit.
+  void use_shared_memory(bool on) {
+    shared_memory_ = on;
+    if (!on) shared_sum_.reset();
+  }
+  /// Whether the last gradient sum went through shared memory.
+  bool summing_in_shared_memory() const { return shared_sum_ != nullptr; }
+
+  const Scalar* sum_gradient(std::span<Scalar> grad) override {
     const double start = MPI_Wtime();
-    all_reduce(grad.data(), grad.size(), MPI_SUM);
+    const Scalar* sum = grad.data();
+    if (shared_memory_ && one_machine_ && detail::SharedMemorySum<Scalar>::fits(grad.size(), size_)) {
+      if (!shared_sum_ || shared_sum_->count() != grad.size()) {
+        shared_sum_.reset();
+        shared_sum_ = std::make_unique<detail::SharedMemorySum<Scalar>>(node_, grad.size());
+      }
+      sum = shared_sum_->sum(grad);
+    } else {
+      shared_sum_.reset();
+      all_reduce(grad.data(), grad.size(), MPI_SUM);
+    }
     traffic_.seconds += MPI_Wtime() - start;
     traffic_.bytes += static_cast<double>(grad.size_bytes());
     ++traffic_.calls;
+    return sum;
   }
   void sum_totals(std::span<double> totals) override { all_reduce(totals.data(), totals.size(), MPI_SUM); }
   void sum_batch_stats(std::span<double> stats) override { all_reduce(stats.data(), stats.size(), MPI_SUM); }
@@ -197,6 +310,12 @@ class MpiStrategy final : public Reduction<Scalar> {
     comm_ = comm;
     MPI_Comm_rank(comm_, &rank_);
     MPI_Comm_size(comm_, &size_);
+    if (size_ > 1) {
+      check(MPI_Comm_split_type(comm_, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &node_), "MPI_Comm_split_type");
+      int on_node = 0;
+      MPI_Comm_size(node_, &on_node);
+      one_machine_ = on_node == size_;
+    }
   }
 
   /// In-place all-reduce of `count` elements, in parts of at most detail::max_chunk.
@@ -316,6 +435,10 @@ class MpiStrategy final : public Reduction<Scalar> {
   bool agreed_failure_ = false;  // every process has seen the last failure
   Sequential<Scalar>* model_ = nullptr;
   Traffic traffic_;
+  MPI_Comm node_ = MPI_COMM_NULL;  // the processes that share this machine's memory
+  bool one_machine_ = false;        // every process of comm_ is on this machine
+  bool shared_memory_ = true;
+  std::unique_ptr<detail::SharedMemorySum<Scalar>> shared_sum_;
 };
 
 }  // namespace kerascpp::distributed

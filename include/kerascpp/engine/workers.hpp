@@ -187,25 +187,31 @@ class Workers {
   /// so that two thread pools do not compete for the cores; with products in a BLAS, on the pool,
   /// whose threads sleep while the BLAS runs.
   void step(Network<Scalar>& net) {
-    if (reduction().spans_processes())
-      reduction().sum_gradient(std::span<Scalar>(net.store.grads(), static_cast<std::size_t>(net.store.size())));
+    const Scalar* summed = nullptr;  // the summed gradient, when the reduction holds it outside the store
+    if (reduction().spans_processes()) {
+      Scalar* grads = net.store.grads();
+      const auto n = static_cast<std::size_t>(net.store.size());
+      summed = reduction().sum_gradient(std::span<Scalar>(grads, n));
+      if (summed != grads && net.optimizer->clipping().active()) std::copy_n(summed, n, grads);  // clipped in place
+      if (summed == grads || net.optimizer->clipping().active()) summed = nullptr;
+    }
     const int parts = static_cast<int>(std::min<Index>(get_num_threads(), net.store.count_trainable() / (Index{1} << 16)));
     net.optimizer->begin_apply(net.store);
     if (parts <= 1) {
-      net.optimizer->apply_part(net.store, 0, 1);
+      net.optimizer->apply_part(net.store, 0, 1, summed);
       return;
     }
 #if defined(_OPENMP) && !defined(EIGEN_USE_BLAS)
 #pragma omp parallel for num_threads(parts) schedule(static, 1)
     for (int t = 0; t < parts; ++t) {
       const detail::FlushSubnormalsScope flush;
-      net.optimizer->apply_part(net.store, t, parts);
+      net.optimizer->apply_part(net.store, t, parts, summed);
     }
 #else
     if (!pool_) pool_ = std::make_unique<detail::WorkerPool>();
     auto task = [&](int t) {
       const detail::FlushSubnormalsScope flush;
-      net.optimizer->apply_part(net.store, t, parts);
+      net.optimizer->apply_part(net.store, t, parts, summed);
     };
     pool_->run(parts, task);
 #endif
