@@ -176,8 +176,9 @@ TEMPLATE_TEST_CASE("History and weights on every process equal one process's, bi
   for (const auto& [key, value] : eval_want) CHECK(close(eval_got.at(key), value, tolerance<Scalar>()));
 }
 
-TEMPLATE_TEST_CASE("gradients summed in shared memory or by MPI_Allreduce give one process's History and weights, "
-                   "with and without gradient clipping", "[mpi]", float, double) {
+TEMPLATE_TEST_CASE("gradients summed and the step shared in shared memory, or summed by MPI_Allreduce, give one "
+                   "process's History, weights and optimizer state, with and without gradient clipping", "[mpi]", float,
+                   double) {
   using Scalar = TestType;
   k::Matrix<Scalar> x, y;
   make_data(x, y);
@@ -202,10 +203,23 @@ TEMPLATE_TEST_CASE("gradients summed in shared memory or by MPI_Allreduce give o
       // Every process of this test runs on one machine, where the sum goes through shared memory
       // unless switched off.
       CHECK(strategy.summing_in_shared_memory() == (shared && world_size() > 1));
+      // ... and each process updates its part of the weights and of Adam's slots, which sit in
+      // shared memory during fit and are the optimizer's own again after it.
+      CHECK(strategy.sharing_step() == (shared && world_size() > 1));
+      CHECK(model.optimizer().slots_place() == nullptr);
       CHECK(strategy.gradient_traffic().calls == (world_size() > 1 ? 18u : 0u));  // 3 epochs of 6 batches
       CHECK(identical_everywhere(model));
       check_same_history(got, want);
       check_same_weights(model, alone);
+      REQUIRE(model.optimizer().slot_count() == alone.optimizer().slot_count());
+      // The slots average raw gradients, whose float rounding (the order of the sum over processes)
+      // they carry undamped: within 10× the weights' tolerance.
+      for (std::size_t i = 0; i < model.optimizer().slot_weights(); ++i)
+        for (int k = 0; k < 2; ++k) {
+          INFO("slot " << k << " of weight " << i);
+          const auto a = model.optimizer().slot(i, k), b = alone.optimizer().slot(i, k);
+          CHECK(double((a - b).cwiseAbs().maxCoeff()) <= 10 * tolerance<Scalar>() * std::max(1.0, double(b.cwiseAbs().maxCoeff())));
+        }
     }
   }
 }

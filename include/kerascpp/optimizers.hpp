@@ -8,7 +8,9 @@
 
 #include <kerascpp/core.hpp>
 #include <kerascpp/kernels/packets.hpp>
+#include <kerascpp/optimizers/clipping.hpp>
 #include <kerascpp/optimizers/schedules.hpp>
+#include <kerascpp/optimizers/slots.hpp>
 #include <kerascpp/registry.hpp>
 #include <kerascpp/weights.hpp>
 
@@ -29,23 +31,6 @@
 #include <vector>
 
 namespace kerascpp {
-
-namespace optimizers {
-
-/// Keras's gradient clipping, at most one of the three: `clipnorm` scales each weight tensor's
-/// gradient g to g·c / max(‖g‖, c), `global_clipnorm` scales every gradient by c / max(‖G‖, c) with
-/// ‖G‖ the norm of all trainable gradients together, `clipvalue` clamps each element to [−c, c].
-/// It applies to the batch's summed gradient, before the update (and before AdamW's weight decay).
-struct GradientClipping {
-  std::optional<double> clipnorm{};
-  std::optional<double> clipvalue{};
-  std::optional<double> global_clipnorm{};
-
-  bool active() const { return clipnorm || clipvalue || global_clipnorm; }
-  bool operator==(const GradientClipping&) const = default;
-};
-
-}  // namespace optimizers
 
 template <typename Scalar = float>
 class Optimizer {
@@ -179,9 +164,9 @@ class Optimizer {
     entries_ = store.trainable();
     size_ = store.size();
     clip_scales_.assign(entries_.size(), Scalar(1));
-    slots_.assign(static_cast<std::size_t>(slots_per_weight()), Vector<Scalar>::Zero(size_));
-    for (auto& s : slots_)
-      for (const auto& e : entries_) s.segment(e.offset, e.rows * e.cols).setConstant(Scalar(initial_slot_value()));
+    slots_.assign(static_cast<std::size_t>(slots_per_weight()), size_);
+    for (std::size_t j = 0; j < slots_.count(); ++j)
+      for (const auto& e : entries_) std::fill_n(slots_.data(j) + e.offset, e.rows * e.cols, Scalar(initial_slot_value()));
     built_ = true;
   }
 
@@ -226,7 +211,7 @@ class Optimizer {
     if (begin == end) return;
     if (grads != nullptr && clipping_.active()) detail::fail(name(), ": apply_part clips the store's gradient in place, not a given one");
     const int k = slots_per_weight();
-    const auto slot = [&](int j) { return j < k ? Flat(slots_[static_cast<std::size_t>(j)].data() + begin, end - begin) : Flat(nullptr, 0); };
+    const auto slot = [&](int j) { return j < k ? Flat(slots_.data(static_cast<std::size_t>(j)) + begin, end - begin) : Flat(nullptr, 0); };
     std::array<Flat, max_slots> slot_parts{slot(0), slot(1), slot(2)};
     if (clipping_.active()) clip_part(store.grads(), begin, end);
     update_step(Flat(store.values() + begin, end - begin), ConstFlat((grads ? grads : store.grads()) + begin, end - begin),
@@ -251,12 +236,17 @@ class Optimizer {
   /// Slot k of trainable weight i (shaped like the weight), for saving and restoring state.
   MatrixView<Scalar> slot(std::size_t i, int k) {
     const auto& e = entries_.at(i);
-    return MatrixView<Scalar>(slots_.at(static_cast<std::size_t>(k)).data() + e.offset, e.rows, e.cols);
+    return MatrixView<Scalar>(slots_.at(k) + e.offset, e.rows, e.cols);
   }
   ConstMatrixView<Scalar> slot(std::size_t i, int k) const {
     const auto& e = entries_.at(i);
-    return ConstMatrixView<Scalar>(slots_.at(static_cast<std::size_t>(k)).data() + e.offset, e.rows, e.cols);
+    return ConstMatrixView<Scalar>(std::as_const(slots_).at(k) + e.offset, e.rows, e.cols);
   }
+  /// While processes on one machine share the step (distributed/mpi.hpp), the slots live at `place`
+  /// (copied there when `copy`) until hold_slots() copies them back; slots_place() tells where.
+  void place_slots(Scalar* place, bool copy) { slots_.place_at(place, copy); }
+  void hold_slots() { slots_.hold(); }
+  const Scalar* slots_place() const { return slots_.placed(); }
   /// The number of trainable weights the slots are built for (0 before the first step).
   std::size_t slot_weights() const { return entries_.size(); }
   virtual int slots_per_weight() const = 0;
@@ -309,7 +299,7 @@ class Optimizer {
   /// the schedule at the step count before this step; learning_rate() then already names the next).
   double learning_rate_ = 0.0;
   std::int64_t iterations_ = 0;
-  std::vector<Vector<Scalar>> slots_;
+  detail::SlotBuffers<Scalar> slots_;
   std::vector<typename ParameterStore<Scalar>::Entry> entries_;
   Index size_ = 0;
   bool built_ = false;

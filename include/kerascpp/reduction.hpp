@@ -49,6 +49,11 @@ class ProcessGroup {
 };
 
 template <typename Scalar>
+class Optimizer;
+template <typename Scalar>
+class ParameterStore;
+
+template <typename Scalar>
 class Reduction : public ProcessGroup {
  public:
   /// Adds elements [begin, end) of every worker's gradient into the first worker's:
@@ -67,11 +72,18 @@ class Reduction : public ProcessGroup {
   /// unchanged until the next call, from which the optimizer then reads it without a copy.
   virtual const Scalar* sum_gradient(std::span<Scalar> grad) { return grad.data(); }
 
+  /// A subclass that can share the optimizer step between the processes (each updating a part of
+  /// the weights, then all exchanging the parts) sums the gradient and takes the step here, and
+  /// returns true; else the engine calls sum_gradient and every process takes the whole step.
+  virtual bool sum_and_step(ParameterStore<Scalar>&, Optimizer<Scalar>&) { return false; }
+
   /// Called at the start of every fit, once the model is built, with the numbers every process
   /// must agree on (name, value: rows, widths, batch size, epochs, ...): a subclass that spans
   /// processes checks them against process 0's and gives every process process 0's weights,
   /// optimizer state and random state.
   virtual void begin_fit(std::span<const std::pair<const char*, Index>>) {}
+  /// Called when that fit ends, however it ends (on this process alone; not a collective call).
+  virtual void end_fit() {}
 };
 
 }  // namespace kerascpp

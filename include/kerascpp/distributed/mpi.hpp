@@ -6,6 +6,7 @@
 // are those of one process training on the whole batches (docs/distributed.md).
 #pragma once
 
+#include <kerascpp/distributed/shared_memory.hpp>
 #include <kerascpp/kerascpp.hpp>
 
 #include <mpi.h>
@@ -38,106 +39,9 @@ MPI_Datatype mpi_type() {
   else static_assert(sizeof(T) == 0, "kerascpp::distributed: no MPI type for this element type");
 }
 
-/// The MPI error text of `code`, for messages.
-inline std::string mpi_error_text(int code) {
-  char text[MPI_MAX_ERROR_STRING];
-  int length = 0;
-  if (MPI_Error_string(code, text, &length) != MPI_SUCCESS) return kerascpp::detail::cat("MPI error ", code);
-  return std::string(text, static_cast<std::size_t>(length));
-}
-
 /// Elements per collective call: MPI counts are ints, and large buffers go in parts.
 inline constexpr std::size_t max_chunk = std::size_t{1} << 26;
 
-/// The most bytes a SharedMemorySum may hold (one slot per process and one for the sum).
-inline constexpr std::size_t max_shared_bytes = std::size_t{1} << 30;
-
-/// Sums a flat buffer over the processes of a communicator that all share one machine's memory,
-/// through an MPI shared-memory window with one slot per process and one for the sum: every process
-/// copies its buffer into its slot; after a barrier, process r sums part r of the elements over the
-/// slots, in rank order, into the sum's slot; after a second barrier every process reads the sum
-/// there. Each element is summed in the same order whichever process sums it, so every process
-/// reads the same bits. Per process this moves about two buffers' worth of memory, where an
-/// allreduce copies through MPI's own buffers several times.
-template <typename Scalar>
-class SharedMemorySum {
- public:
-  /// Collective over `node`: allocates the window for buffers of `count` elements.
-  SharedMemorySum(MPI_Comm node, std::size_t count) : node_(node), count_(count) {
-    MPI_Comm_rank(node_, &rank_);
-    MPI_Comm_size(node_, &size_);
-    const auto slots = static_cast<std::size_t>(size_) + 1;
-    const auto bytes = static_cast<MPI_Aint>(rank_ == 0 ? slots * count_ * sizeof(Scalar) : 0);
-    void* mine = nullptr;
-    check(MPI_Win_allocate_shared(bytes, static_cast<int>(sizeof(Scalar)), MPI_INFO_NULL, node_, &mine, &window_),
-          "MPI_Win_allocate_shared");
-    MPI_Aint size = 0;
-    int unit = 0;
-    void* first = nullptr;
-    check(MPI_Win_shared_query(window_, 0, &size, &unit, &first), "MPI_Win_shared_query");
-    base_ = static_cast<Scalar*>(first);
-    check(MPI_Win_lock_all(MPI_MODE_NOCHECK, window_), "MPI_Win_lock_all");
-  }
-  SharedMemorySum(const SharedMemorySum&) = delete;
-  SharedMemorySum& operator=(const SharedMemorySum&) = delete;
-  ~SharedMemorySum() {
-    int finalized = 0;
-    MPI_Finalized(&finalized);
-    if (finalized != 0) return;
-    MPI_Win_unlock_all(window_);
-    MPI_Win_free(&window_);
-  }
-
-  std::size_t count() const { return count_; }
-
-  /// Whether buffers of `count` elements fit the window size this class allows for `processes`.
-  static bool fits(std::size_t count, int processes) {
-    const auto slots = static_cast<std::size_t>(processes) + 1;
-    return count <= max_shared_bytes / sizeof(Scalar) / slots;
-  }
-
-  /// Σ over the processes of their `data`, the same bits on every process, in the window until the
-  /// next call.
-  const Scalar* sum(std::span<const Scalar> data) {
-    const std::size_t n = count_;
-    Scalar* total = base_ + static_cast<std::size_t>(size_) * n;
-    std::copy(data.begin(), data.end(), base_ + static_cast<std::size_t>(rank_) * n);
-    barrier();
-    // Part r starts on a 64-byte boundary, so that no cache line is written by two processes.
-    const auto edge = [&](int r) { return r == size_ ? n : (n * static_cast<std::size_t>(r) / static_cast<std::size_t>(size_)) & ~std::size_t{15}; };
-    const std::size_t begin = edge(rank_), end = edge(rank_ + 1);
-    std::copy(base_ + begin, base_ + end, total + begin);
-    for (int k = 1; k < size_; ++k) {
-      const Scalar* theirs = base_ + static_cast<std::size_t>(k) * n;
-      for (std::size_t i = begin; i < end; ++i) total[i] += theirs[i];  // Σ over processes, in rank order
-    }
-    barrier();
-    return total;
-  }
-
- private:
-  /// Every process's writes to the window before it are seen by every process after it.
-  void barrier() {
-    MPI_Win_sync(window_);
-    check(MPI_Barrier(node_), "MPI_Barrier");
-    MPI_Win_sync(window_);
-  }
-
-  void check(int code, const char* call) const {
-    if (code == MPI_SUCCESS) return;
-    std::fprintf(stderr, "kerascpp: process %d of %d on this machine: %s failed: %s; ending the job\n", rank_, size_,
-                 call, mpi_error_text(code).c_str());
-    std::fflush(stderr);
-    MPI_Abort(node_, 1);
-  }
-
-  MPI_Comm node_;
-  std::size_t count_;
-  int rank_ = 0;
-  int size_ = 1;
-  MPI_Win window_ = MPI_WIN_NULL;
-  Scalar* base_ = nullptr;
-};
 }  // namespace detail
 
 /// Data-parallel training of one Sequential model on every process of an MPI communicator, as
@@ -178,6 +82,7 @@ class MpiStrategy final : public Reduction<Scalar> {
       MPI_Abort(comm_, 1);
     }
     shared_sum_.reset();
+    slot_window_.reset();
     if (node_ != MPI_COMM_NULL) MPI_Comm_free(&node_);
     if (owns_mpi_) MPI_Finalize();
   }
@@ -229,33 +134,57 @@ class MpiStrategy final : public Reduction<Scalar> {
   const Traffic& gradient_traffic() const { return traffic_; }
   void reset_traffic() { traffic_ = {}; }
 
-  /// Whether gradients are summed through shared memory when all processes run on one machine
-  /// (the default) rather than by MPI_Allreduce. Call it on every process alike, outside fit.
+  /// Whether, when all processes run on one machine, the gradients are summed through shared
+  /// memory and the optimizer step is shared (each process updating its part of the weights and
+  /// slots), as by default, rather than summed by MPI_Allreduce with every process taking the whole
+  /// step. Call it on every process alike, outside fit.
   void use_shared_memory(bool on) {
     shared_memory_ = on;
-    if (!on) shared_sum_.reset();
+    if (!on) {
+      shared_sum_.reset();
+      slot_window_.reset();
+    }
   }
-  /// Whether the last gradient sum went through shared memory.
+  /// Whether the last gradient sum went through shared memory, and whether its optimizer step was
+  /// shared between the processes.
   bool summing_in_shared_memory() const { return shared_sum_ != nullptr; }
+  bool sharing_step() const { return step_shared_; }
 
   const Scalar* sum_gradient(std::span<Scalar> grad) override {
     const double start = MPI_Wtime();
     const Scalar* sum = grad.data();
-    if (shared_memory_ && one_machine_ && detail::SharedMemorySum<Scalar>::fits(grad.size(), size_)) {
-      if (!shared_sum_ || shared_sum_->count() != grad.size()) {
-        shared_sum_.reset();
-        shared_sum_ = std::make_unique<detail::SharedMemorySum<Scalar>>(node_, grad.size());
-      }
-      sum = shared_sum_->sum(grad);
+    step_shared_ = false;
+    if (auto* shared = shared_sum(grad.size())) {
+      sum = shared->sum(grad);
     } else {
-      shared_sum_.reset();
       all_reduce(grad.data(), grad.size(), MPI_SUM);
     }
-    traffic_.seconds += MPI_Wtime() - start;
-    traffic_.bytes += static_cast<double>(grad.size_bytes());
-    ++traffic_.calls;
+    count_traffic(start, grad.size_bytes());
     return sum;
   }
+
+  bool sum_and_step(ParameterStore<Scalar>& store, Optimizer<Scalar>& optimizer) override {
+    if (!step_placed_) return false;
+    if (optimizer.slots_per_weight() > 0 && (!slot_window_ || optimizer.slots_place() != slot_window_->data())) return false;
+    const auto n = static_cast<std::size_t>(store.size());
+    auto* shared = shared_sum(n);
+    if (shared == nullptr) return false;
+    const double start = MPI_Wtime();
+    const std::span<const Scalar> grads(store.grads(), n);
+    // A clipping needs the whole sum (its norms), and scales the store's gradient in place.
+    const bool whole = optimizer.clipping().active();
+    const Scalar* sum = whole ? shared->sum(grads) : shared->sum_part(grads);
+    if (whole) std::copy_n(sum, n, store.grads());
+    count_traffic(start, n * sizeof(Scalar));
+    optimizer.begin_apply(store);
+    optimizer.apply_part(store, rank_, size_, whole ? nullptr : sum);  // part r of the weights and slots
+    const double exchange = MPI_Wtime();
+    shared->exchange_parts(std::span<Scalar>(store.values(), n));
+    traffic_.seconds += MPI_Wtime() - exchange;
+    step_shared_ = true;
+    return true;
+  }
+
   void sum_totals(std::span<double> totals) override { all_reduce(totals.data(), totals.size(), MPI_SUM); }
   void sum_batch_stats(std::span<double> stats) override { all_reduce(stats.data(), stats.size(), MPI_SUM); }
 
@@ -295,7 +224,9 @@ class MpiStrategy final : public Reduction<Scalar> {
     agreed_failure_ = false;
     check_agreement(agreed);
     share_state(*model_);
+    place_slots(*model_);
   }
+  void end_fit() override { step_placed_ = false; }
 
  private:
   void start(int* argc, char*** argv, MPI_Comm comm) {
@@ -316,6 +247,47 @@ class MpiStrategy final : public Reduction<Scalar> {
       MPI_Comm_size(node_, &on_node);
       one_machine_ = on_node == size_;
     }
+  }
+
+  /// The shared-memory sum for gradients of `count` elements when every process is on this machine
+  /// and shared memory is in use (created on first use: a collective call); else nullptr.
+  detail::SharedMemorySum<Scalar>* shared_sum(std::size_t count) {
+    if (!shared_memory_ || !one_machine_ || !detail::SharedMemorySum<Scalar>::fits(count, size_)) {
+      shared_sum_.reset();
+      return nullptr;
+    }
+    if (!shared_sum_ || shared_sum_->count() != count) {
+      shared_sum_.reset();
+      shared_sum_ = std::make_unique<detail::SharedMemorySum<Scalar>>(node_, count);
+    }
+    return shared_sum_.get();
+  }
+
+  void count_traffic(double start, std::size_t bytes) {
+    traffic_.seconds += MPI_Wtime() - start;
+    traffic_.bytes += static_cast<double>(bytes);
+    ++traffic_.calls;
+  }
+
+  /// When the step is to be shared: moves the optimizer's slots (identical on every process after
+  /// share_state) into a window of this machine, where each process updates its part. The engine
+  /// copies them back into the optimizer when fit ends.
+  void place_slots(Sequential<Scalar>& model) {
+    step_placed_ = false;
+    const ParameterStore<Scalar>& store = model.parameters();
+    Optimizer<Scalar>& optimizer = model.optimizer();
+    const auto n = static_cast<std::size_t>(store.size()), k = static_cast<std::size_t>(optimizer.slots_per_weight());
+    if (shared_sum(n) == nullptr || n == 0 || k > detail::max_shared_bytes / sizeof(Scalar) / n) return;
+    if (!optimizer.built()) optimizer.build(store);
+    if (k > 0) {
+      if (!slot_window_ || slot_window_->count() != k * n) {
+        slot_window_.reset();
+        slot_window_ = std::make_unique<detail::SharedWindow<Scalar>>(node_, k * n);
+      }
+      optimizer.place_slots(slot_window_->data(), rank_ == 0);
+      slot_window_->barrier();
+    }
+    step_placed_ = true;
   }
 
   /// In-place all-reduce of `count` elements, in parts of at most detail::max_chunk.
@@ -439,6 +411,9 @@ class MpiStrategy final : public Reduction<Scalar> {
   bool one_machine_ = false;        // every process of comm_ is on this machine
   bool shared_memory_ = true;
   std::unique_ptr<detail::SharedMemorySum<Scalar>> shared_sum_;
+  std::unique_ptr<detail::SharedWindow<Scalar>> slot_window_;  // the optimizer's slots while the step is shared
+  bool step_placed_ = false;  // this fit shares the optimizer step
+  bool step_shared_ = false;  // the last step was shared
 };
 
 }  // namespace kerascpp::distributed

@@ -246,6 +246,16 @@ class Trainer {
     detail::warn_if_unoptimized(std::cerr);
     Reduction<Scalar>& group = workers_.reduction();
     const bool distributed = group.spans_processes();
+    struct EndFit {  // however fit ends: the optimizer holds its slots again, and the reduction is told
+      Reduction<Scalar>* group;
+      Optimizer<Scalar>* optimizer;
+      const bool* alive;
+      ~EndFit() {
+        if (group == nullptr) return;
+        if (*alive) optimizer->hold_slots();
+        group->end_fit();
+      }
+    } const end_fit{distributed ? &group : nullptr, net.optimizer.get(), alive.get()};
     if (distributed) begin_distributed_fit(net, options, data_rows, steps);
     const bool chief = group.rank() == 0;
     History<Scalar> history;

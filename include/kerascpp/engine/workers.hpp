@@ -189,6 +189,7 @@ class Workers {
   void step(Network<Scalar>& net) {
     const Scalar* summed = nullptr;  // the summed gradient, when the reduction holds it outside the store
     if (reduction().spans_processes()) {
+      if (reduction().sum_and_step(net.store, *net.optimizer)) return;
       Scalar* grads = net.store.grads();
       const auto n = static_cast<std::size_t>(net.store.size());
       summed = reduction().sum_gradient(std::span<Scalar>(grads, n));
