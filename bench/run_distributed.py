@@ -2,8 +2,8 @@
 """kerascpp's data-parallel training over MPI against PyTorch's DistributedDataParallel, on this
 machine: build, measure, tabulate.
 
-    python3 bench/run_distributed.py [--repeats 3] [--workloads W1,W4] [--no-build]
-                                     [--load-below 0.6] [--max-wait 1200] [--quick]
+    python3 bench/run_distributed.py [--repeats 3] [--workloads W1,W4] [--cells LABEL,...] [--no-build]
+                                     [--no-allreduce-block] [--load-below 0.6] [--max-wait 1200] [--quick]
     python3 bench/run_distributed.py --from-raw bench/results/distributed-<stamp>.jsonl
 
 1. Configures (preset `bench`) and builds mpi_bench and mpi_bench_omp (nice -n 10, one job).
@@ -78,6 +78,9 @@ CELLS = (
 def parse_args():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--workloads", default=",".join(WORKLOADS))
+    ap.add_argument("--cells", default=None,
+                    help="comma-separated cell labels to run (default: all), e.g. 'kerascpp 1x1,kerascpp 2x1'")
+    ap.add_argument("--no-allreduce-block", action="store_true", help="skip the MPI_Allreduce bandwidth block")
     ap.add_argument("--repeats", type=int, default=None, help="training blocks (processes per cell); default 3, quick 1")
     ap.add_argument("--quick", action="store_true", help="fewer epochs, one block, shorter allreduce blocks")
     ap.add_argument("--python", default="/usr/bin/python3", help="interpreter that has torch")
@@ -93,6 +96,11 @@ def parse_args():
     bad = [w for w in a.workloads if w not in WORKLOADS]
     if bad or not a.workloads:
         ap.error(f"unknown workloads {bad}; choose from {','.join(WORKLOADS)}")
+    labels = [c[0] for c in CELLS]
+    a.cells = labels if a.cells is None else [c.strip() for c in a.cells.split(",") if c.strip()]
+    unknown = [c for c in a.cells if c not in labels]
+    if unknown or not a.cells:
+        ap.error(f"unknown cells {unknown}; choose from {', '.join(labels)}")
     if a.repeats is None:
         a.repeats = 1 if a.quick else 3
     if a.repeats < 1 or a.poll <= 0 or a.max_wait < 0 or a.timeout <= 0:
@@ -204,6 +212,12 @@ def cell_command(args, cell, workload):
 
 
 def measure(args, raw):
+    if not args.no_allreduce_block:
+        measure_allreduce(args, raw)
+    measure_training(args, raw, [(w, c) for w in args.workloads for c in CELLS if c[0] in args.cells])
+
+
+def measure_allreduce(args, raw):
     with Block(args, "allreduce", raw) as block:
         for transport in TRANSPORTS:
             log(f"allreduce, 2 processes, {transport}")
@@ -212,7 +226,9 @@ def measure(args, raw):
             for rec in run_json(cmd + extra, dict(block.meta, kind="allreduce"), raw, args.timeout):
                 if "error" in rec:
                     log(f"  failed: {rec}")
-    jobs = [(w, c) for w in args.workloads for c in CELLS]
+
+
+def measure_training(args, raw, jobs):
     for r in range(args.repeats):
         with Block(args, f"training-{r + 1}", raw) as block:
             shift = (r * len(jobs)) // args.repeats
