@@ -207,7 +207,8 @@ class Optimizer {
   /// The second half of `apply`: updates part `part` of `parts` equal element ranges of the flat buffers
   /// (concurrently: parts are disjoint), from `grads` if given (laid out like the store; no clipping).
   void apply_part(ParameterStore<Scalar>& store, int part, int parts, const Scalar* grads = nullptr) {
-    const auto [begin, end] = part_range(size_, part, parts);
+    const auto range = part_range(size_, part, parts);  // not a structured binding: Clang 14 cannot capture one
+    const Index begin = range.first, end = range.second;
     if (begin == end) return;
     if (grads != nullptr && clipping_.active()) detail::fail(name(), ": apply_part clips the store's gradient in place, not a given one");
     const int k = slots_per_weight();

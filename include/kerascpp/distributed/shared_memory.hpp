@@ -112,7 +112,8 @@ class SharedMemorySum {
   /// Sums part r (this process's) of every process's `data`; returns the sum's slot, whose part r
   /// holds it until the next call.
   const Scalar* sum_part(std::span<const Scalar> data) {
-    const auto [begin, end] = part(window_.rank());
+    const auto range = part(window_.rank());  // not a structured binding: Clang 14 cannot capture one
+    const Index begin = range.first, end = range.second;
     Scalar* mine = slot(window_.rank());
     std::copy(data.begin(), data.begin() + begin, mine);  // the parts that other processes sum
     std::copy(data.begin() + end, data.end(), mine + end);
