@@ -145,6 +145,19 @@ TEST_CASE("Adam on two weights: one apply is one step (iterations 1), not one pe
   check_close(adam.slot(1, 1), row({9e-3}));
 }
 
+TEST_CASE("Optimizer::slot of a weight or slot that does not exist is a ValueError", "[optimizers][errors]") {
+  Params p{{"kernel", row({1.0, 2.0}), row({0.1, -0.2})}};
+  optimizers::Adam<double> adam;
+  CHECK_THROWS_WITH(adam.slot(0, 0), Catch::Contains("Adam: no slot of weight 0") &&
+                                         Catch::Contains("built for 0 trainable weights (0 before its first step)"));
+  adam.apply(p.store);
+  CHECK_THROWS_AS(adam.slot(1, 0), ValueError);
+  CHECK_THROWS_WITH(adam.slot(1, 0), Catch::Contains("built for 1 trainable weights"));
+  CHECK_THROWS_AS(adam.slot(0, 2), ValueError);
+  CHECK_THROWS_WITH(std::as_const(adam).slot(0, -1), Catch::Contains("k must be in [0, 2)"));
+  CHECK(adam.slot(0, 1).cols() == 2);
+}
+
 TEST_CASE("Adam over three steps with changing gradients", "[optimizers][adam][values]") {
   Params p{{"w", row({1.0, 2.0}), row({0.1, -0.2})}};
   optimizers::Adam<double> adam;

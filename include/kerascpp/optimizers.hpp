@@ -236,11 +236,11 @@ class Optimizer {
 
   /// Slot k of trainable weight i (shaped like the weight), for saving and restoring state.
   MatrixView<Scalar> slot(std::size_t i, int k) {
-    const auto& e = entries_.at(i);
+    const auto& e = entry(i);
     return MatrixView<Scalar>(slots_.at(k) + e.offset, e.rows, e.cols);
   }
   ConstMatrixView<Scalar> slot(std::size_t i, int k) const {
-    const auto& e = entries_.at(i);
+    const auto& e = entry(i);
     return ConstMatrixView<Scalar>(std::as_const(slots_).at(k) + e.offset, e.rows, e.cols);
   }
   /// While processes on one machine share the step (distributed/mpi.hpp), the slots live at `place`
@@ -306,6 +306,13 @@ class Optimizer {
   bool built_ = false;
 
  private:
+  const typename ParameterStore<Scalar>::Entry& entry(std::size_t i) const {
+    if (i >= entries_.size())
+      detail::fail(name(), ": no slot of weight ", i, ": the optimizer is built for ", entries_.size(),
+                   " trainable weights (0 before its first step)");
+    return entries_[i];
+  }
+
   /// The factor of each tensor's gradient for this step, from the summed gradient (padding is not
   /// part of any tensor, so it counts in no norm and is never changed). Sums of squares in double.
   void begin_clipping(const ParameterStore<Scalar>& store) {

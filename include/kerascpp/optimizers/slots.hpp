@@ -74,7 +74,8 @@ class SlotBuffers {
  private:
   void check(int k) const {
     if (k < 0 || static_cast<std::size_t>(k) >= own_.size())
-      fail("optimizer slot ", k, " does not exist: the optimizer has ", own_.size(), " slots per weight (0 before it is built)");
+      fail("optimizer: no slot ", k, " of a weight: the optimizer has ", own_.size(),
+           " slots per weight (none before its first step), so k must be in [0, ", own_.size(), ")");
   }
 
   std::vector<Vector<Scalar>> own_;
