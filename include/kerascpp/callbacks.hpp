@@ -5,7 +5,6 @@
 
 #include <kerascpp/core.hpp>
 #include <kerascpp/io.hpp>
-#include <kerascpp/registry.hpp>
 
 #include <algorithm>
 #include <cmath>

@@ -20,7 +20,6 @@
 #include <kerascpp/data/numpy_order.hpp>
 #include <kerascpp/data/parse.hpp>
 #include <kerascpp/data/random_state.hpp>
-#include <kerascpp/registry.hpp>
 
 #include <algorithm>
 #include <cmath>
