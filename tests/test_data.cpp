@@ -452,6 +452,14 @@ TEST_CASE("read_csv errors name the file, the line and the column", "[data][csv]
   SECTION("bad separator") { REQUIRE_THROWS_AS(read_csv(fixture("header_only.csv"), {.sep = '"'}), ValueError); }
 }
 
+TEST_CASE("read_csv names the sep it refuses in a printable form", "[data][csv][errors]") {
+  REQUIRE_THROWS_WITH(read_csv(fixture("header_only.csv"), {.sep = '\n'}),
+                      Contains("read_csv: sep cannot be a quote, a line break or NUL, received sep='\\n'"));
+  REQUIRE_THROWS_WITH(read_csv(fixture("header_only.csv"), {.sep = '\r'}), EndsWith("received sep='\\r'"));
+  REQUIRE_THROWS_WITH(read_csv(fixture("header_only.csv"), {.sep = '"'}), EndsWith("received sep='\"'"));
+  REQUIRE_THROWS_WITH(read_csv(fixture("header_only.csv"), {.sep = '\0'}), EndsWith("received sep='\\0'"));
+}
+
 namespace {
 
 /// Writes `bytes` as they are to `name` in `folder` and returns the path.
