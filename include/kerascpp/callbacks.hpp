@@ -455,6 +455,7 @@ class CSVLogger : public Callback<Scalar> {
  public:
   explicit CSVLogger(std::filesystem::path filename, char separator = ',', bool append = false)
       : path_(std::move(filename)), separator_(separator), append_(append) {
+    if (path_.empty()) detail::fail("CSVLogger: filename must not be empty; expected the path of the CSV file to write");
     io::check_path(path_, "CSVLogger");
     // read_csv refuses a NUL byte, so a NUL separator would write a log that cannot be read back
     if (separator_ == '\n' || separator_ == '\r' || separator_ == '"' || separator_ == '\0')
@@ -462,7 +463,9 @@ class CSVLogger : public Callback<Scalar> {
                    separator_ == '"' ? "'\"'" : separator_ == '\n' ? "'\\n'" : separator_ == '\r' ? "'\\r'" : "'\\0'");
   }
 
+  /// Checks the file can be written (its folder exists, it is not a folder) before training starts.
   void on_train_begin(Logs&) override {
+    io::detail::checked_target(path_, "CSVLogger");
     text_.clear();
     keys_.clear();
     if (append_ && std::filesystem::exists(path_)) text_ = io::read_file(path_);
