@@ -452,6 +452,28 @@ TEST_CASE("read_csv errors name the file, the line and the column", "[data][csv]
   SECTION("bad separator") { REQUIRE_THROWS_AS(read_csv(fixture("header_only.csv"), {.sep = '"'}), ValueError); }
 }
 
+TEST_CASE("An unknown column name of 10000 characters is cut in the message", "[data][errors]") {
+  const DataFrame frame = DataFrame().assign("a", std::vector<double>{1.0, 2.0});
+  const std::string huge(10000, 'z');
+  std::string message;
+  try {
+    (void)frame.numbers(huge);
+  } catch (const ValueError& e) {
+    message = e.what();
+  }
+  CHECK(message.size() < 2000);
+  CHECK_THAT(message, StartsWith("DataFrame.numbers: no column named '" + std::string(80, 'z') + "...' (10000 bytes)"));
+  std::string index_col;
+  try {
+    (void)read_csv(fixture("header_only.csv"), {.index_col = huge});
+  } catch (const ValueError& e) {
+    index_col = e.what();
+  }
+  CHECK(index_col.size() < 2000);
+  CHECK_THAT(index_col,
+             StartsWith("read_csv: index_col '" + std::string(80, 'z') + "...' (10000 bytes) is not a column"));
+}
+
 TEST_CASE("read_csv names the sep it refuses in a printable form", "[data][csv][errors]") {
   REQUIRE_THROWS_WITH(read_csv(fixture("header_only.csv"), {.sep = '\n'}),
                       Contains("read_csv: sep cannot be a quote, a line break or NUL, received sep='\\n'"));

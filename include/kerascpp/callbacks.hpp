@@ -220,7 +220,7 @@ inline double monitored(const Logs& logs, const std::string& monitor, const char
     const bool needs_validation = monitor.starts_with("val_") && logs.count("val_loss") == 0;
     std::vector<std::string> keys;
     for (const auto& entry : logs) keys.push_back(entry.first);
-    detail::fail(who, ": monitor '", monitor, "' is not in the logs", detail::did_you_mean(monitor, keys),
+    detail::fail(who, ": monitor ", detail::quote(monitor), " is not in the logs", detail::did_you_mean(monitor, keys),
                  "; available keys are: ", detail::join(keys),
                  needs_validation ? " (the val_ keys come from validation: pass validation_data or validation_split to fit)"
                                   : "");

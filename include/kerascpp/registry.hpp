@@ -293,7 +293,7 @@ class Registry {
   /// listing the registered names.
   const Entry& at(std::string_view name, std::string_view what) const {
     if (const Entry* e = find(name)) return *e;
-    detail::fail("unknown ", what, " '", name, "'", detail::did_you_mean(name, names()), "; valid names are: ",
+    detail::fail("unknown ", what, " ", detail::quote(name), detail::did_you_mean(name, names()), "; valid names are: ",
                  detail::join(names()));
   }
 

@@ -582,7 +582,7 @@ inline DataFrame read_csv(const std::filesystem::path& path, const CsvOptions& o
       if (found == header.end()) {
         std::vector<std::string> quoted;
         for (const std::string& h : header) quoted.push_back("'" + h + "'");
-        detail::fail("read_csv: index_col '", wanted, "' is not a column of ", name,
+        detail::fail("read_csv: index_col ", kerascpp::detail::quote(wanted), " is not a column of ", name,
                      kerascpp::detail::did_you_mean(wanted, header), "; the columns are ", detail::join(quoted));
       }
       index_position = static_cast<std::size_t>(found - header.begin());

@@ -481,7 +481,8 @@ class DataFrame {
     if (found == lookup_.end()) {
       std::vector<std::string> quoted;
       for (const std::string& n : names_) quoted.push_back("'" + n + "'");
-      detail::fail(caller, ": no column named '", name, "'", in_source(), kerascpp::detail::did_you_mean(name, names_),
+      detail::fail(caller, ": no column named ", kerascpp::detail::quote(name), in_source(),
+                   kerascpp::detail::did_you_mean(name, names_),
                    "; the columns are ", names_.empty() ? std::string("(none)") : detail::join(quoted), separator_hint());
     }
     return found->second;
