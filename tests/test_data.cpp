@@ -1356,6 +1356,24 @@ TEST_CASE("columns, numbers, strings and index of a temporary frame return copie
   CHECK_THROWS_AS(df.drop({"y"}).strings("b"), ValueError);
 }
 
+TEST_CASE("index_name and source of a temporary frame return copies that outlive it", "[data][frame]") {
+  // `for (char c : read_csv(path).source())` would read the string of a destroyed frame if source()
+  // returned a reference on a temporary; on a temporary both return values instead.
+  using std::declval;
+  STATIC_REQUIRE(std::is_same_v<decltype(declval<DataFrame>().source()), std::string>);
+  STATIC_REQUIRE(std::is_same_v<decltype(declval<DataFrame>().index_name()), std::string>);
+  STATIC_REQUIRE(std::is_same_v<decltype(declval<const DataFrame&>().source()), const std::string&>);
+  STATIC_REQUIRE(std::is_same_v<decltype(declval<DataFrame&>().index_name()), const std::string&>);
+
+  const std::string path = fixture("header_only.csv");
+  std::string source;
+  for (const char c : read_csv(path).source()) source += c;
+  CHECK(source == path);
+  std::string index_name;
+  for (const char c : read_csv(path, {.index_col = "b"}).index_name()) index_name += c;
+  CHECK(index_name == "b");
+}
+
 TEST_CASE("an unknown column name one typo away from a column suggests it", "[data][frame][errors]") {
   const DataFrame wine = read_csv(data_path("red-wine.csv"));
   CHECK_THROWS_AS(wine.select({"alcohl"}), ValueError);

@@ -149,10 +149,12 @@ class DataFrame {
   Column index() && { return index_; }
 
   /// The name of the index column ("" for the default index or an unnamed column).
-  const std::string& index_name() const { return index_name_; }
+  const std::string& index_name() const& { return index_name_; }
+  std::string index_name() && { return index_name_; }
 
   /// The file the rows were read from, or "" for a frame built in memory.
-  const std::string& source() const { return source_; }
+  const std::string& source() const& { return source_; }
+  std::string source() && { return source_; }
 
   /// The 1-based line of `source()` that row `row` (a position) was read from, or 0 if unknown.
   Index source_line(Index row) const {
