@@ -592,17 +592,40 @@ TEST_CASE("CSVLogger refuses a separator that would make the CSV unreadable", "[
   CHECK_NOTHROW(Logger("log.csv", '\t'));
 }
 
-TEST_CASE("CSVLogger into a missing folder throws an IOError naming the path", "[callbacks][csv]") {
+TEST_CASE("CSVLogger into a missing folder throws an IOError naming the path before training starts",
+          "[callbacks][csv]") {
   const auto dir = fresh_dir("missing");
   const auto file = dir / "no_such_folder" / "log.csv";
   FakeModel model;
   keras::callbacks::CSVLogger<double> cb(file);
   cb.set_model(&model);
   Logs begin;
-  cb.on_train_begin(begin);
-  Logs e0{{"loss", 0.5}};
-  REQUIRE_THROWS_AS(cb.on_epoch_end(0, e0), keras::IOError);
-  REQUIRE_THROWS_WITH(cb.on_epoch_end(0, e0), Catch::Contains("log.csv"));
+  REQUIRE_THROWS_AS(cb.on_train_begin(begin), keras::IOError);
+  REQUIRE_THROWS_WITH(cb.on_train_begin(begin),
+                      Catch::Contains("CSVLogger: cannot write '" + file.string() + "'") &&
+                          Catch::Contains("folder '" + (dir / "no_such_folder").string() + "' does not exist"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("CSVLogger refuses an empty path at construction", "[callbacks][csv]") {
+  using Logger = keras::callbacks::CSVLogger<double>;
+  REQUIRE_THROWS_AS(Logger(""), keras::ValueError);
+  REQUIRE_THROWS_WITH(Logger(""), Catch::StartsWith("CSVLogger: filename must not be empty"));
+}
+
+TEST_CASE("CSVLogger whose path is a folder throws an IOError before training starts", "[callbacks][csv]") {
+  const auto dir = fresh_dir("folder_target");
+  FakeModel model;
+  keras::callbacks::CSVLogger<double> cb(dir);
+  cb.set_model(&model);
+  Logs begin;
+  REQUIRE_THROWS_AS(cb.on_train_begin(begin), keras::IOError);
+  REQUIRE_THROWS_WITH(cb.on_train_begin(begin),
+                      Catch::Contains("CSVLogger: cannot write '" + dir.string() + "'") && Catch::Contains("folder"));
+  // appending changes nothing: the folder is refused before it would be read
+  keras::callbacks::CSVLogger<double> appending(dir, ',', true);
+  appending.set_model(&model);
+  REQUIRE_THROWS_WITH(appending.on_train_begin(begin), Catch::EndsWith("it is a folder"));
   std::filesystem::remove_all(dir);
 }
 

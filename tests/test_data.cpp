@@ -452,6 +452,36 @@ TEST_CASE("read_csv errors name the file, the line and the column", "[data][csv]
   SECTION("bad separator") { REQUIRE_THROWS_AS(read_csv(fixture("header_only.csv"), {.sep = '"'}), ValueError); }
 }
 
+TEST_CASE("An unknown column name of 10000 characters is cut in the message", "[data][errors]") {
+  const DataFrame frame = DataFrame().assign("a", std::vector<double>{1.0, 2.0});
+  const std::string huge(10000, 'z');
+  std::string message;
+  try {
+    (void)frame.numbers(huge);
+  } catch (const ValueError& e) {
+    message = e.what();
+  }
+  CHECK(message.size() < 2000);
+  CHECK_THAT(message, StartsWith("DataFrame.numbers: no column named '" + std::string(80, 'z') + "...' (10000 bytes)"));
+  std::string index_col;
+  try {
+    (void)read_csv(fixture("header_only.csv"), {.index_col = huge});
+  } catch (const ValueError& e) {
+    index_col = e.what();
+  }
+  CHECK(index_col.size() < 2000);
+  CHECK_THAT(index_col,
+             StartsWith("read_csv: index_col '" + std::string(80, 'z') + "...' (10000 bytes) is not a column"));
+}
+
+TEST_CASE("read_csv names the sep it refuses in a printable form", "[data][csv][errors]") {
+  REQUIRE_THROWS_WITH(read_csv(fixture("header_only.csv"), {.sep = '\n'}),
+                      Contains("read_csv: sep cannot be a quote, a line break or NUL, received sep='\\n'"));
+  REQUIRE_THROWS_WITH(read_csv(fixture("header_only.csv"), {.sep = '\r'}), EndsWith("received sep='\\r'"));
+  REQUIRE_THROWS_WITH(read_csv(fixture("header_only.csv"), {.sep = '"'}), EndsWith("received sep='\"'"));
+  REQUIRE_THROWS_WITH(read_csv(fixture("header_only.csv"), {.sep = '\0'}), EndsWith("received sep='\\0'"));
+}
+
 namespace {
 
 /// Writes `bytes` as they are to `name` in `folder` and returns the path.
@@ -1324,6 +1354,24 @@ TEST_CASE("columns, numbers, strings and index of a temporary frame return copie
   CHECK(std::get<std::vector<double>>(labels) == std::vector<double>{2.0, 0.0});
   CHECK_THROWS_WITH(df.drop({"y"}).numbers("t"), Contains("holds text"));
   CHECK_THROWS_AS(df.drop({"y"}).strings("b"), ValueError);
+}
+
+TEST_CASE("index_name and source of a temporary frame return copies that outlive it", "[data][frame]") {
+  // `for (char c : read_csv(path).source())` would read the string of a destroyed frame if source()
+  // returned a reference on a temporary; on a temporary both return values instead.
+  using std::declval;
+  STATIC_REQUIRE(std::is_same_v<decltype(declval<DataFrame>().source()), std::string>);
+  STATIC_REQUIRE(std::is_same_v<decltype(declval<DataFrame>().index_name()), std::string>);
+  STATIC_REQUIRE(std::is_same_v<decltype(declval<const DataFrame&>().source()), const std::string&>);
+  STATIC_REQUIRE(std::is_same_v<decltype(declval<DataFrame&>().index_name()), const std::string&>);
+
+  const std::string path = fixture("header_only.csv");
+  std::string source;
+  for (const char c : read_csv(path).source()) source += c;
+  CHECK(source == path);
+  std::string index_name;
+  for (const char c : read_csv(path, {.index_col = "b"}).index_name()) index_name += c;
+  CHECK(index_name == "b");
 }
 
 TEST_CASE("an unknown column name one typo away from a column suggests it", "[data][frame][errors]") {

@@ -114,6 +114,37 @@ TEST_CASE("Unknown names list the valid ones", "[errors][names]") {
   }
 }
 
+/// The message of the ValueError that `call` throws, or "" when it throws none.
+template <typename Call>
+std::string value_error_of(Call&& call) {
+  try {
+    call();
+  } catch (const keras::ValueError& e) {
+    return e.what();
+  }
+  return {};
+}
+
+TEST_CASE("An unknown name of 10000 characters is cut in the message", "[errors][names]") {
+  const std::string huge(10000, 'q');
+  const std::string cut = "'" + std::string(80, 'q') + "...' (10000 bytes)";
+  const auto check = [&](const std::string& message, const std::string& start) {
+    CHECK(message.size() < 2000);
+    CHECK_THAT(message, StartsWith(start + cut));
+  };
+  check(value_error_of([&] { keras::optimizers::get<double>(huge); }), "unknown optimizer ");
+  check(value_error_of([&] { keras::losses::get<double>(huge); }), "unknown loss ");
+  check(value_error_of([&] { Dense<double>(4, huge); }), "unknown activation ");  // the registry's lookup
+  keras::Sequential<double> model{Dense<double>(1, "linear", keras::input_shape{2})};
+  check(value_error_of([&] { model.compile(huge, "mae"); }), "unknown optimizer ");
+  model.compile("sgd", "mse");
+  const Mat x = Mat::Constant(4, 2, 0.5), y = Mat::Constant(4, 1, 0.25);
+  keras::callbacks::EarlyStopping<double> es({.monitor = huge});
+  const std::string monitor = value_error_of([&] { model.fit(x, y, {.epochs = 1, .verbose = 0, .callbacks = {&es}}); });
+  CHECK(monitor.size() < 2000);
+  CHECK_THAT(monitor, Contains("EarlyStopping: monitor " + cut + " is not in the logs"));
+}
+
 TEST_CASE("compile refuses metric names that collide in History", "[errors][names]") {
   keras::Sequential<double> model{Dense<double>(1, "sigmoid", keras::input_shape{2})};
   using keras::metrics::AUC;

@@ -5,7 +5,6 @@
 
 #include <kerascpp/core.hpp>
 #include <kerascpp/io.hpp>
-#include <kerascpp/registry.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -221,7 +220,7 @@ inline double monitored(const Logs& logs, const std::string& monitor, const char
     const bool needs_validation = monitor.starts_with("val_") && logs.count("val_loss") == 0;
     std::vector<std::string> keys;
     for (const auto& entry : logs) keys.push_back(entry.first);
-    detail::fail(who, ": monitor '", monitor, "' is not in the logs", detail::did_you_mean(monitor, keys),
+    detail::fail(who, ": monitor ", detail::quote(monitor), " is not in the logs", detail::did_you_mean(monitor, keys),
                  "; available keys are: ", detail::join(keys),
                  needs_validation ? " (the val_ keys come from validation: pass validation_data or validation_split to fit)"
                                   : "");
@@ -456,6 +455,7 @@ class CSVLogger : public Callback<Scalar> {
  public:
   explicit CSVLogger(std::filesystem::path filename, char separator = ',', bool append = false)
       : path_(std::move(filename)), separator_(separator), append_(append) {
+    if (path_.empty()) detail::fail("CSVLogger: filename must not be empty; expected the path of the CSV file to write");
     io::check_path(path_, "CSVLogger");
     // read_csv refuses a NUL byte, so a NUL separator would write a log that cannot be read back
     if (separator_ == '\n' || separator_ == '\r' || separator_ == '"' || separator_ == '\0')
@@ -463,7 +463,9 @@ class CSVLogger : public Callback<Scalar> {
                    separator_ == '"' ? "'\"'" : separator_ == '\n' ? "'\\n'" : separator_ == '\r' ? "'\\r'" : "'\\0'");
   }
 
+  /// Checks the file can be written (its folder exists, it is not a folder) before training starts.
   void on_train_begin(Logs&) override {
+    io::detail::checked_target(path_, "CSVLogger");
     text_.clear();
     keys_.clear();
     if (append_ && std::filesystem::exists(path_)) text_ = io::read_file(path_);

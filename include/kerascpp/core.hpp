@@ -7,6 +7,8 @@
 
 #include <Eigen/Core>
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <concepts>
 #include <cmath>
@@ -214,6 +216,62 @@ std::string joined_keys(const Map& map) {
   for (const auto& entry : map) keys.push_back(entry.first);
   return join(keys);
 }
+
+/// A string quoted for an error message: non-printable bytes escaped, long text cut.
+inline std::string quote(std::string_view text) {
+  constexpr std::size_t limit = 80;
+  std::string out = "'";
+  for (std::size_t k = 0; k < text.size() && k < limit; ++k) {
+    const auto c = static_cast<unsigned char>(text[k]);
+    if (c >= 0x20 && c < 0x7F && c != '\\' && c != '\'') {
+      out += static_cast<char>(c);
+    } else {
+      constexpr std::string_view hex = "0123456789abcdef";
+      out += "\\x";
+      out += hex[c >> 4];
+      out += hex[c & 0xFU];
+    }
+  }
+  if (text.size() > limit) out += cat("...' (", text.size(), " bytes)");
+  else out += "'";
+  return out;
+}
+
+/// " (did you mean 'Adam'?)" when one of `names` is within a typo of `name` (case ignored; at most
+/// one edit, two for names of 6 or more characters), the closest and first registered; "" otherwise.
+inline std::string did_you_mean(std::string_view name, const std::vector<std::string>& names) {
+  if (name.empty() || name.size() > 64) return {};
+  const auto lower = [](char c) { return std::tolower(static_cast<unsigned char>(c)); };
+  // Optimal string alignment distance: insertions, deletions, substitutions and swaps of neighbours.
+  const auto distance = [&](std::string_view a, std::string_view b) {
+    std::vector<std::size_t> before(b.size() + 1), last(b.size() + 1), row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) last[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+      row[0] = i;
+      for (std::size_t j = 1; j <= b.size(); ++j) {
+        const std::size_t change = lower(a[i - 1]) == lower(b[j - 1]) ? 0 : 1;
+        row[j] = std::min({last[j] + 1, row[j - 1] + 1, last[j - 1] + change});
+        if (i > 1 && j > 1 && lower(a[i - 1]) == lower(b[j - 2]) && lower(a[i - 2]) == lower(b[j - 1]))
+          row[j] = std::min(row[j], before[j - 2] + 1);
+      }
+      std::swap(before, last);
+      std::swap(last, row);
+    }
+    return last[b.size()];
+  };
+  const std::size_t allowed = name.size() >= 6 ? 2 : 1;
+  const std::string* best = nullptr;
+  std::size_t best_distance = allowed + 1;
+  for (const auto& candidate : names) {
+    const std::size_t d = distance(name, candidate);
+    if (d < best_distance && candidate != name) {
+      best = &candidate;
+      best_distance = d;
+    }
+  }
+  return best == nullptr ? std::string() : cat(" (did you mean ", quote(*best), "?)");
+}
+
 
 inline std::string shape_string(Index rows, Index cols) { return cat("(", rows, ", ", cols, ")"); }
 

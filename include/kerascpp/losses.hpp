@@ -461,7 +461,8 @@ std::unique_ptr<Loss<Scalar>> get(std::string_view name) {
   const auto& registry = kerascpp::detail::loss_makers<Scalar>();
   const auto* entry = registry.find_alias(name, [](std::string_view a, std::string_view b) { return a == b; });
   if (entry == nullptr)
-    kerascpp::detail::fail("unknown loss '", name, "'", kerascpp::detail::did_you_mean(name, registry.names_and_aliases()),
+    kerascpp::detail::fail("unknown loss ", kerascpp::detail::quote(name),
+                           kerascpp::detail::did_you_mean(name, registry.names_and_aliases()),
                            "; valid names are: ", kerascpp::detail::join(registry.names_and_aliases()));
   if (entry->make == nullptr)
     kerascpp::detail::fail("loss '", entry->name, "' has no default arguments; give compile the loss object instead of its name");

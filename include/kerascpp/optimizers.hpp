@@ -624,7 +624,7 @@ std::unique_ptr<Optimizer<Scalar>> get(std::string_view name) {
   const auto& registry = kerascpp::detail::optimizer_makers<Scalar>();
   const auto* entry = registry.find_alias(name, same);
   if (entry == nullptr)
-    detail::fail("unknown optimizer '", name, "'", detail::did_you_mean(name, registry.names_and_aliases()),
+    detail::fail("unknown optimizer ", detail::quote(name), detail::did_you_mean(name, registry.names_and_aliases()),
                  "; valid names are (in any case): ", detail::join(registry.names_and_aliases()));
   if (entry->make == nullptr)
     detail::fail("optimizer '", entry->name, "' has no default arguments; give compile the optimizer object instead of its name");

@@ -529,7 +529,8 @@ class CsvReader {
   /// `format` once its options are checked (before the file is opened).
   static const CsvFormat& checked(const CsvFormat& format, std::string_view caller) {
     if (format.sep == '"' || format.sep == '\n' || format.sep == '\r' || format.sep == '\0')
-      fail(caller, ": sep cannot be a quote, a line break or NUL");
+      fail(caller, ": sep cannot be a quote, a line break or NUL, received sep=",
+           format.sep == '"' ? "'\"'" : format.sep == '\n' ? "'\\n'" : format.sep == '\r' ? "'\\r'" : "'\\0'");
     if (format.skiprows < 0) fail(caller, ": skiprows must be 0 or positive, received skiprows=", format.skiprows);
     std::map<std::string, std::size_t> given;
     for (std::size_t j = 0; j < format.names.size(); ++j)
@@ -581,7 +582,7 @@ inline DataFrame read_csv(const std::filesystem::path& path, const CsvOptions& o
       if (found == header.end()) {
         std::vector<std::string> quoted;
         for (const std::string& h : header) quoted.push_back("'" + h + "'");
-        detail::fail("read_csv: index_col '", wanted, "' is not a column of ", name,
+        detail::fail("read_csv: index_col ", kerascpp::detail::quote(wanted), " is not a column of ", name,
                      kerascpp::detail::did_you_mean(wanted, header), "; the columns are ", detail::join(quoted));
       }
       index_position = static_cast<std::size_t>(found - header.begin());

@@ -20,7 +20,6 @@
 #include <kerascpp/data/numpy_order.hpp>
 #include <kerascpp/data/parse.hpp>
 #include <kerascpp/data/random_state.hpp>
-#include <kerascpp/registry.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -150,10 +149,12 @@ class DataFrame {
   Column index() && { return index_; }
 
   /// The name of the index column ("" for the default index or an unnamed column).
-  const std::string& index_name() const { return index_name_; }
+  const std::string& index_name() const& { return index_name_; }
+  std::string index_name() && { return index_name_; }
 
   /// The file the rows were read from, or "" for a frame built in memory.
-  const std::string& source() const { return source_; }
+  const std::string& source() const& { return source_; }
+  std::string source() && { return source_; }
 
   /// The 1-based line of `source()` that row `row` (a position) was read from, or 0 if unknown.
   Index source_line(Index row) const {
@@ -482,7 +483,8 @@ class DataFrame {
     if (found == lookup_.end()) {
       std::vector<std::string> quoted;
       for (const std::string& n : names_) quoted.push_back("'" + n + "'");
-      detail::fail(caller, ": no column named '", name, "'", in_source(), kerascpp::detail::did_you_mean(name, names_),
+      detail::fail(caller, ": no column named ", kerascpp::detail::quote(name), in_source(),
+                   kerascpp::detail::did_you_mean(name, names_),
                    "; the columns are ", names_.empty() ? std::string("(none)") : detail::join(quoted), separator_hint());
     }
     return found->second;
