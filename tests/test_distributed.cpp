@@ -10,7 +10,6 @@
 // a build without MPI compiles this file to nothing.
 #ifdef KERASCPP_TEST_MPI
 
-#define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
 #include <kerascpp/data/csv.hpp>
 #include <kerascpp/distributed/mpi.hpp>
@@ -571,10 +570,13 @@ TEST_CASE("training resumes from the last checkpoint with the History of a run t
 
 }  // namespace test_distributed
 
+// Catch's session, from tests/test_runner.cpp.
+int run_catch_session(int argc, char** argv);
+
 int main(int argc, char** argv) {
   int provided = 0;
   MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
-  int result = Catch::Session().run(argc, argv);
+  int result = run_catch_session(argc, argv);
   MPI_Allreduce(MPI_IN_PLACE, &result, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
   MPI_Finalize();
   return result;
