@@ -9,7 +9,8 @@
 #include <kerascpp/classification_report.hpp>
 #include <kerascpp/data.hpp>
 
-// Every class template of the library with Scalar as its one parameter, and the family registries.
+// Every class template of the library with Scalar as its one parameter, the family registries, and
+// the saving functions (each pulls in the whole file codec).
 #define KERASCPP_TEST_LIBRARY_INSTANCES(EXTERN, S)                                     \
   EXTERN template class kerascpp::Sequential<S>;                                       \
   EXTERN template struct kerascpp::engine::Network<S>;                                 \
@@ -55,7 +56,17 @@
   EXTERN template kerascpp::Registry<kerascpp::LossEntry<S>>& kerascpp::detail::loss_makers<S>();       \
   EXTERN template std::unique_ptr<kerascpp::Optimizer<S>> kerascpp::optimizers::get<S>(std::string_view);  \
   EXTERN template std::unique_ptr<kerascpp::Loss<S>> kerascpp::losses::get<S>(std::string_view);           \
-  EXTERN template std::unique_ptr<kerascpp::Metric<S>> kerascpp::metrics::get<S>(std::string_view, kerascpp::Index, kerascpp::Index);
+  EXTERN template std::unique_ptr<kerascpp::Metric<S>> kerascpp::metrics::get<S>(std::string_view, kerascpp::Index, kerascpp::Index); \
+  EXTERN template std::string kerascpp::serialization::encode_model<S>(const kerascpp::Sequential<S>&);                  \
+  EXTERN template std::string kerascpp::serialization::encode_weights<S>(const kerascpp::Sequential<S>&);                \
+  EXTERN template kerascpp::Sequential<S> kerascpp::serialization::decode_model<S>(std::string_view, std::string_view);   \
+  EXTERN template void kerascpp::serialization::decode_weights_into<S>(kerascpp::Sequential<S>&, std::string_view,       \
+                                                                       std::string_view);                                 \
+  EXTERN template void kerascpp::save_model<S>(const kerascpp::Sequential<S>&, const std::filesystem::path&);            \
+  EXTERN template kerascpp::Sequential<S> kerascpp::load_model<S>(const std::filesystem::path&);                         \
+  EXTERN template void kerascpp::save_weights<S>(const kerascpp::Sequential<S>&, const std::filesystem::path&);          \
+  EXTERN template void kerascpp::load_weights<S>(kerascpp::Sequential<S>&, const std::filesystem::path&);                \
+  EXTERN template void kerascpp::save_model_interface<S>(kerascpp::ModelInterface<S>&, const std::filesystem::path&, bool);
 
 #ifndef KERASCPP_TEST_INSTANTIATE
 KERASCPP_TEST_LIBRARY_INSTANCES(extern, float)
