@@ -147,14 +147,16 @@ class MpiStrategy final : public Reduction<Scalar> {
   }
   /// Whether the last gradient sum went through shared memory, and whether its optimizer step was
   /// shared between the processes.
-  bool summing_in_shared_memory() const { return shared_sum_ != nullptr; }
+  bool summing_in_shared_memory() const { return summed_shared_; }
   bool sharing_step() const { return step_shared_; }
 
   const Scalar* sum_gradient(std::span<Scalar> grad) override {
     const double start = MPI_Wtime();
     const Scalar* sum = grad.data();
     step_shared_ = false;
-    if (auto* shared = shared_sum(grad.size())) {
+    auto* shared = shared_sum(grad.size());
+    summed_shared_ = shared != nullptr;
+    if (shared) {
       sum = shared->sum(grad);
     } else {
       all_reduce(grad.data(), grad.size(), MPI_SUM);
@@ -181,6 +183,7 @@ class MpiStrategy final : public Reduction<Scalar> {
     const double exchange = MPI_Wtime();
     shared->exchange_parts(std::span<Scalar>(store.values(), n));
     traffic_.seconds += MPI_Wtime() - exchange;
+    summed_shared_ = true;
     step_shared_ = true;
     return true;
   }
@@ -277,7 +280,8 @@ class MpiStrategy final : public Reduction<Scalar> {
     const ParameterStore<Scalar>& store = model.parameters();
     Optimizer<Scalar>& optimizer = model.optimizer();
     const auto n = static_cast<std::size_t>(store.size()), k = static_cast<std::size_t>(optimizer.slots_per_weight());
-    if (shared_sum(n) == nullptr || n == 0 || k > detail::max_shared_bytes / sizeof(Scalar) / n) return;
+    // shared_sum is collective: every process reaches it or none (n and k agree everywhere).
+    if (n == 0 || k > detail::max_shared_bytes / sizeof(Scalar) / n || shared_sum(n) == nullptr) return;
     if (!optimizer.built()) optimizer.build(store);
     if (k > 0) {
       if (!slot_window_ || slot_window_->count() != k * n) {
@@ -318,15 +322,7 @@ class MpiStrategy final : public Reduction<Scalar> {
     check(MPI_Bcast(text.data(), static_cast<int>(length), MPI_CHAR, root, comm_), "MPI_Bcast");
   }
 
-  /// A failed MPI call (under an error handler that returns) can leave the processes anywhere in
-  /// their collectives: end the job.
-  void check(int code, const char* call) const {
-    if (code == MPI_SUCCESS) return;
-    std::fprintf(stderr, "kerascpp: process %d of %d: %s failed: %s; ending the job\n", rank_, size_, call,
-                 detail::mpi_error_text(code).c_str());
-    std::fflush(stderr);
-    MPI_Abort(comm_, 1);
-  }
+  void check(int code, const char* call) const { detail::check_mpi(code, call, comm_, rank_, size_, ""); }
 
   /// The exception's kind (1 ValueError, 2 IOError, 3 StateError, 0 any other) and message.
   static std::pair<int, std::string> describe(std::exception_ptr error) {
@@ -414,6 +410,7 @@ class MpiStrategy final : public Reduction<Scalar> {
   std::unique_ptr<detail::SharedWindow<Scalar>> slot_window_;  // the optimizer's slots while the step is shared
   bool step_placed_ = false;  // this fit shares the optimizer step
   bool step_shared_ = false;  // the last step was shared
+  bool summed_shared_ = false;  // the last gradient sum went through shared memory
 };
 
 }  // namespace kerascpp::distributed

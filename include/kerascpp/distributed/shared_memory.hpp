@@ -27,6 +27,17 @@ inline std::string mpi_error_text(int code) {
   return std::string(text, static_cast<std::size_t>(length));
 }
 
+/// Ends the job when an MPI call failed (under an error handler that returns, a failed call can
+/// leave the processes anywhere in their collectives): prints which process of `comm` (`rank` of
+/// `size`, `where` telling which processes those are) failed in `call`, and why.
+inline void check_mpi(int code, const char* call, MPI_Comm comm, int rank, int size, const char* where) {
+  if (code == MPI_SUCCESS) return;
+  std::fprintf(stderr, "kerascpp: process %d of %d%s: %s failed: %s; ending the job\n", rank, size, where, call,
+               mpi_error_text(code).c_str());
+  std::fflush(stderr);
+  MPI_Abort(comm, 1);
+}
+
 /// The most bytes the windows of one model's step may hold.
 inline constexpr std::size_t max_shared_bytes = std::size_t{1} << 30;
 
@@ -72,13 +83,7 @@ class SharedWindow {
     MPI_Win_sync(window_);
   }
 
-  void check(int code, const char* call) const {
-    if (code == MPI_SUCCESS) return;
-    std::fprintf(stderr, "kerascpp: process %d of %d on this machine: %s failed: %s; ending the job\n", rank_, size_,
-                 call, mpi_error_text(code).c_str());
-    std::fflush(stderr);
-    MPI_Abort(node_, 1);
-  }
+  void check(int code, const char* call) const { check_mpi(code, call, node_, rank_, size_, " on this machine"); }
 
  private:
   MPI_Comm node_;
