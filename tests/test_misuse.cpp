@@ -215,6 +215,27 @@ TEST_CASE("A moved-from model refuses every use with a StateError", "[misuse][mo
   CHECK(model.predict(x).rows() == 16);
 }
 
+TEST_CASE("A model whose distribution strategy was destroyed refuses to train with a StateError",
+          "[misuse][strategy]") {
+  // A reduction attached to the model's engine, as MpiStrategy::attach does, destroyed before the
+  // model's next fit: the model must not use the dangling pointer.
+  auto model = small_model();
+  const keras::Matrix<float> x = inputs(32), y = targets(x);
+  {
+    keras::Reduction<float> strategy;
+    model.trainer().workers().set_reduction(&strategy);
+    model.fit(x, y, {.batch_size = 8, .epochs = 1, .verbose = 0});  // trains through it while it lives
+  }
+  const std::string message = thrown_message<keras::StateError>([&] { model.fit(x, y, {.epochs = 1, .verbose = 0}); });
+  CHECK_THAT(message, Contains("attached to a distribution strategy that has been destroyed") &&
+                          Contains("strategy.attach(model)"));
+  CHECK_THROWS_AS(model.evaluate(x, y), keras::StateError);
+  CHECK_THROWS_AS(model.train_on_batch(x, y), keras::StateError);
+  // detached, it trains alone again
+  model.trainer().workers().set_reduction(nullptr);
+  CHECK_NOTHROW(model.fit(x, y, {.epochs = 1, .verbose = 0}));
+}
+
 TEST_CASE("class_weight and sample_weight are checked on every path", "[misuse][weights]") {
   const auto x = inputs(20);
   keras::Matrix<float> labels(20, 1);

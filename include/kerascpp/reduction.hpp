@@ -10,6 +10,7 @@
 #include <kerascpp/core.hpp>
 
 #include <exception>
+#include <memory>
 #include <span>
 #include <string_view>
 #include <utility>
@@ -20,7 +21,16 @@ namespace kerascpp {
 /// is, and a sum over all of them. The base class is one process alone.
 class ProcessGroup {
  public:
-  virtual ~ProcessGroup() = default;
+  ProcessGroup() = default;
+  /// A copy is another group, with a lifetime of its own.
+  ProcessGroup(const ProcessGroup&) {}
+  ProcessGroup& operator=(const ProcessGroup&) { return *this; }
+  virtual ~ProcessGroup() { *alive_ = false; }
+
+  /// Turns false when this group is destroyed: a model that holds a pointer to it (an attached
+  /// distribution strategy) checks it before every use, so a strategy destroyed before the model is
+  /// a clear error, not a dangling pointer.
+  std::shared_ptr<const bool> liveness() const { return alive_; }
 
   /// Whether workers outside this process share the batch (then the engine calls the sums below).
   virtual bool spans_processes() const { return false; }
@@ -46,6 +56,9 @@ class ProcessGroup {
   /// Called when this process failed where the others wait for it inside a collective sum (a
   /// training step): a subclass that spans processes ends the whole job with the message.
   virtual void abort(std::string_view) {}
+
+ private:
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 template <typename Scalar>

@@ -55,7 +55,8 @@ inline constexpr std::size_t max_chunk = std::size_t{1} << 26;
 ///     strategy.attach(model);                                          // then fit as usual
 ///
 /// On one process (or `mpirun -np 1`) the model trains exactly as without the strategy. The
-/// strategy must outlive every fit of the models attached to it. It initializes MPI when MPI is not
+/// strategy must outlive every fit of the models attached to it (a model whose strategy was
+/// destroyed refuses to train with a StateError). It initializes MPI when MPI is not
 /// initialized yet, and then finalizes it when destroyed.
 template <typename Scalar = float>
 class MpiStrategy final : public Reduction<Scalar> {

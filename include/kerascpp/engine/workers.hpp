@@ -73,12 +73,24 @@ class Workers {
   /// The most threads that have shared one batch of this model.
   int most_threads() const { return most_threads_; }
 
-  /// Where gradients of other processes come in (nullptr: this process alone). Not owned.
-  void set_reduction(Reduction<Scalar>* r) { reduction_ = r; }
-  Reduction<Scalar>& reduction() { return reduction_ != nullptr ? *reduction_ : local_; }
-  const Reduction<Scalar>& reduction() const { return reduction_ != nullptr ? *reduction_ : local_; }
+  /// Where gradients of other processes come in (nullptr: this process alone). Not owned: once it
+  /// is destroyed, reduction() throws StateError until another is set.
+  void set_reduction(Reduction<Scalar>* r) {
+    reduction_ = r;
+    reduction_alive_ = r != nullptr ? r->liveness() : nullptr;
+  }
+  Reduction<Scalar>& reduction() { return reduction_ != nullptr ? attached() : local_; }
+  const Reduction<Scalar>& reduction() const { return reduction_ != nullptr ? attached() : local_; }
 
  private:
+  Reduction<Scalar>& attached() const {
+    if (!*reduction_alive_)
+      throw StateError(
+          "this model is attached to a distribution strategy that has been destroyed; expected a strategy that outlives "
+          "the model's fit, evaluate and train_on_batch calls (attach the model to a live one: strategy.attach(model))");
+    return *reduction_;
+  }
+
   /// What one thread computes on its share of a batch: the layers it runs (the model's own for
   /// thread 0, copies for the others), its gradient buffers, its scratch and its partial sums.
   struct Worker {
@@ -246,6 +258,7 @@ class Workers {
   int most_threads_ = 0;
   Reduction<Scalar> local_;
   Reduction<Scalar>* reduction_ = nullptr;
+  std::shared_ptr<const bool> reduction_alive_;
 };
 
 }  // namespace kerascpp::engine
