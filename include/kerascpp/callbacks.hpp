@@ -460,7 +460,7 @@ class CSVLogger : public Callback<Scalar> {
     // read_csv refuses a NUL byte, so a NUL separator would write a log that cannot be read back
     if (separator_ == '\n' || separator_ == '\r' || separator_ == '"' || separator_ == '\0')
       detail::fail("CSVLogger: separator must not be a line break, a double quote or NUL, received separator=",
-                   separator_ == '"' ? "'\"'" : separator_ == '\n' ? "'\\n'" : separator_ == '\r' ? "'\\r'" : "'\\0'");
+                   detail::quoted_char(separator_));
   }
 
   /// Checks the file can be written (its folder exists, it is not a folder) before training starts.

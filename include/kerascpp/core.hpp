@@ -272,6 +272,17 @@ inline std::string did_you_mean(std::string_view name, const std::vector<std::st
   return best == nullptr ? std::string() : cat(" (did you mean ", quote(*best), "?)");
 }
 
+/// One character quoted for an error message as C++ writes it: 'x', '\n', '\r', '\t', '\0', '"';
+/// other bytes as quote() writes them.
+inline std::string quoted_char(char c) {
+  switch (c) {
+    case '\n': return "'\\n'";
+    case '\r': return "'\\r'";
+    case '\t': return "'\\t'";
+    case '\0': return "'\\0'";
+    default: return quote(std::string_view(&c, 1));
+  }
+}
 
 inline std::string shape_string(Index rows, Index cols) { return cat("(", rows, ", ", cols, ")"); }
 

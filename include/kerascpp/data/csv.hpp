@@ -530,7 +530,7 @@ class CsvReader {
   static const CsvFormat& checked(const CsvFormat& format, std::string_view caller) {
     if (format.sep == '"' || format.sep == '\n' || format.sep == '\r' || format.sep == '\0')
       fail(caller, ": sep cannot be a quote, a line break or NUL, received sep=",
-           format.sep == '"' ? "'\"'" : format.sep == '\n' ? "'\\n'" : format.sep == '\r' ? "'\\r'" : "'\\0'");
+           kerascpp::detail::quoted_char(format.sep));
     if (format.skiprows < 0) fail(caller, ": skiprows must be 0 or positive, received skiprows=", format.skiprows);
     std::map<std::string, std::size_t> given;
     for (std::size_t j = 0; j < format.names.size(); ++j)
