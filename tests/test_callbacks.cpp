@@ -1,6 +1,8 @@
 // Callbacks: first driven directly with scripted logs through a fake model (no training), then
 // through real `fit` calls on small models. The expected numbers follow Keras 3's callbacks
 // (keras/src/callbacks/*.py); see /work/shared/KERAS.md §2.5–2.6.
+#include "gradient_check.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <kerascpp/data/csv.hpp>
@@ -593,19 +595,13 @@ TEST_CASE("CSVLogger refuses a separator that would make the CSV unreadable", "[
 }
 
 // The message of the IOError that a CSVLogger writing to `path` throws when training begins (the
-// test fails if it throws nothing or another exception).
+// test fails if it throws none).
 std::string csv_logger_begin_error(const std::filesystem::path& path, bool append = false) {
   FakeModel model;
   keras::callbacks::CSVLogger<double> cb(path, ',', append);
   cb.set_model(&model);
   Logs begin;
-  try {
-    cb.on_train_begin(begin);
-  } catch (const keras::IOError& e) {
-    return e.what();
-  }
-  FAIL("CSVLogger('" << path.string() << "').on_train_begin threw no IOError");
-  return {};
+  return kerascpp_test::thrown_message<keras::IOError>([&] { cb.on_train_begin(begin); });
 }
 
 TEST_CASE("CSVLogger into a missing folder throws an IOError naming the path before training starts",

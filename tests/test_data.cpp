@@ -3,6 +3,7 @@
 // the Kaggle "Intro to Deep Learning" preprocessing of red-wine.csv and ion.csv.
 #include <kerascpp/data.hpp>
 
+#include "gradient_check.hpp"
 #include "scratch_folder.hpp"
 
 #include <catch2/catch.hpp>
@@ -455,20 +456,11 @@ TEST_CASE("read_csv errors name the file, the line and the column", "[data][csv]
 TEST_CASE("An unknown column name of 10000 characters is cut in the message", "[data][errors]") {
   const DataFrame frame = DataFrame().assign("a", std::vector<double>{1.0, 2.0});
   const std::string huge(10000, 'z');
-  std::string message;
-  try {
-    (void)frame.numbers(huge);
-  } catch (const ValueError& e) {
-    message = e.what();
-  }
+  const std::string message = kerascpp_test::thrown_message<ValueError>([&] { (void)frame.numbers(huge); });
   CHECK(message.size() < 2000);
   CHECK_THAT(message, StartsWith("DataFrame.numbers: no column named '" + std::string(80, 'z') + "...' (10000 bytes)"));
-  std::string index_col;
-  try {
-    (void)read_csv(fixture("header_only.csv"), {.index_col = huge});
-  } catch (const ValueError& e) {
-    index_col = e.what();
-  }
+  const std::string index_col = kerascpp_test::thrown_message<ValueError>(
+      [&] { (void)read_csv(fixture("header_only.csv"), {.index_col = huge}); });
   CHECK(index_col.size() < 2000);
   CHECK_THAT(index_col,
              StartsWith("read_csv: index_col '" + std::string(80, 'z') + "...' (10000 bytes) is not a column"));

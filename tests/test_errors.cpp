@@ -1,6 +1,8 @@
 // Misuse: every mistake throws the right exception type (ValueError for bad arguments and data,
 // StateError for calls in the wrong state) with a message that says what was wrong. Also the cases
 // Keras allows (a batch larger than the data, zero epochs) and NaN appearing during training.
+#include "gradient_check.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <kerascpp/kerascpp.hpp>
@@ -24,6 +26,7 @@ using Catch::StartsWith;
 using Catch::EndsWith;
 using keras::Index;
 using keras::Logs;
+using kerascpp_test::thrown_message;
 using Mat = keras::Matrix<double>;
 using Vec = keras::Vector<double>;
 
@@ -114,17 +117,6 @@ TEST_CASE("Unknown names list the valid ones", "[errors][names]") {
   }
 }
 
-/// The message of the ValueError that `call` throws, or "" when it throws none.
-template <typename Call>
-std::string value_error_of(Call&& call) {
-  try {
-    call();
-  } catch (const keras::ValueError& e) {
-    return e.what();
-  }
-  return {};
-}
-
 TEST_CASE("An unknown name of 10000 characters is cut in the message", "[errors][names]") {
   const std::string huge(10000, 'q');
   const std::string cut = "'" + std::string(80, 'q') + "...' (10000 bytes)";
@@ -132,15 +124,17 @@ TEST_CASE("An unknown name of 10000 characters is cut in the message", "[errors]
     CHECK(message.size() < 2000);
     CHECK_THAT(message, StartsWith(start + cut));
   };
-  check(value_error_of([&] { keras::optimizers::get<double>(huge); }), "unknown optimizer ");
-  check(value_error_of([&] { keras::losses::get<double>(huge); }), "unknown loss ");
-  check(value_error_of([&] { Dense<double>(4, huge); }), "unknown activation ");  // the registry's lookup
+  check(thrown_message<keras::ValueError>([&] { keras::optimizers::get<double>(huge); }), "unknown optimizer ");
+  check(thrown_message<keras::ValueError>([&] { keras::losses::get<double>(huge); }), "unknown loss ");
+  // the activation registry's lookup
+  check(thrown_message<keras::ValueError>([&] { Dense<double>(4, huge); }), "unknown activation ");
   keras::Sequential<double> model{Dense<double>(1, "linear", keras::input_shape{2})};
-  check(value_error_of([&] { model.compile(huge, "mae"); }), "unknown optimizer ");
+  check(thrown_message<keras::ValueError>([&] { model.compile(huge, "mae"); }), "unknown optimizer ");
   model.compile("sgd", "mse");
   const Mat x = Mat::Constant(4, 2, 0.5), y = Mat::Constant(4, 1, 0.25);
   keras::callbacks::EarlyStopping<double> es({.monitor = huge});
-  const std::string monitor = value_error_of([&] { model.fit(x, y, {.epochs = 1, .verbose = 0, .callbacks = {&es}}); });
+  const std::string monitor =
+      thrown_message<keras::ValueError>([&] { model.fit(x, y, {.epochs = 1, .verbose = 0, .callbacks = {&es}}); });
   CHECK(monitor.size() < 2000);
   CHECK_THAT(monitor, Contains("EarlyStopping: monitor " + cut + " is not in the logs"));
 }
